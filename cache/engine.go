@@ -1,0 +1,141 @@
+// Package cache holds PicPool's cache: the byte-bounded replacement engines
+// that each node runs, the node server, and the pool client that routes keys
+// to nodes. It imports no other project package, so that every other part
+// can depend on it and outside benchmarks can compile against its Engine API.
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+)
+
+// ItemOverhead is the fixed number of bytes charged per item on top of
+// len(key)+len(value). It is part of the contract: simulators outside this
+// package charge the same to reproduce an engine's contents, and the compact
+// index the engines use keeps their real per-item bookkeeping at or below it.
+const ItemOverhead = 64
+
+// Cost returns the bytes an item of this key and value is charged.
+func Cost(key string, value []byte) int64 {
+	return int64(len(key)) + int64(len(value)) + ItemOverhead
+}
+
+var (
+	// ErrTooLarge is returned by Set when an item's cost exceeds the
+	// engine's whole capacity, so it could never be stored.
+	ErrTooLarge = errors.New("cache: item larger than the cache capacity")
+	// ErrUnknownPolicy is returned by New for a policy name it does not know.
+	ErrUnknownPolicy = errors.New("cache: unknown replacement policy")
+	// ErrNegativeCapacity is returned by New for a capacity below zero.
+	ErrNegativeCapacity = errors.New("cache: negative capacity")
+)
+
+// Engine is a byte-bounded key/value store with one replacement policy.
+// Engines returned by New are safe for concurrent use.
+//
+// An engine keeps the value slice it is given and returns that same slice
+// from Get: neither the caller of Set nor the caller of Get may modify it.
+// That is what lets a node serve a 1 MB image without copying it.
+type Engine interface {
+	// Get returns the value and true on a hit; a hit updates recency where
+	// the policy has it. A miss is (nil, false).
+	Get(key string) ([]byte, bool)
+	// Set stores value under key, replacing any previous value, and evicts
+	// as the policy decides until the new item fits. It returns ErrTooLarge,
+	// and removes any previous value of key, when the item alone exceeds the
+	// capacity.
+	Set(key string, value []byte) error
+	// Delete removes key and reports whether it was present.
+	Delete(key string) bool
+	// Clear removes every item.
+	Clear()
+	// Len is the number of items held.
+	Len() int
+	// Size is the bytes charged: the sum of Cost over the items held.
+	// Size() <= Capacity() holds after every call.
+	Size() int64
+	// Capacity is the bound on Size, in bytes.
+	Capacity() int64
+	// SetCapacity changes the bound and evicts down to it at once.
+	// A negative value is taken as zero.
+	SetCapacity(bytes int64)
+}
+
+// policy describes one replacement policy that New can build.
+type policy struct {
+	name    string   // canonical name, as Policies lists it
+	aliases []string // other accepted spellings
+	label   string   // for people, as the manager shows it
+	build   func(capacity int64, opts Options) Engine
+}
+
+// policies is the registry behind New, Policies and PolicyLabel, in the
+// order Policies returns them.
+var policies = []policy{
+	{name: "lru", label: "Least recently used", build: func(c int64, _ Options) Engine { return newLRU(c) }},
+	{name: "random", aliases: []string{"rr"}, label: "Random replacement", build: func(c int64, o Options) Engine { return newRandom(c, o.Rand) }},
+}
+
+// Options configures NewWithOptions. The zero value of each field is its
+// default.
+type Options struct {
+	// Rand is the source of the random policy's choices. Default: a PCG
+	// generator seeded at random. Tests pass a seeded one.
+	Rand *rand.Rand
+}
+
+// Policies returns the canonical names of every policy New accepts.
+func Policies() []string {
+	names := make([]string, len(policies))
+	for i, p := range policies {
+		names[i] = p.name
+	}
+	return names
+}
+
+// PolicyLabel returns a policy's name for people ("Least recently used"),
+// or "" when the policy is unknown. Aliases are accepted.
+func PolicyLabel(name string) string {
+	if p, ok := lookupPolicy(name); ok {
+		return p.label
+	}
+	return ""
+}
+
+// CanonicalPolicy returns the canonical name of a policy given by name or
+// alias in any letter case ("RR" → "random"), and false if it is unknown.
+func CanonicalPolicy(name string) (string, bool) {
+	p, ok := lookupPolicy(name)
+	return p.name, ok
+}
+
+func lookupPolicy(name string) (policy, bool) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	for _, p := range policies {
+		if p.name == name || slices.Contains(p.aliases, name) {
+			return p, true
+		}
+	}
+	return policy{}, false
+}
+
+// New returns an empty engine with the named policy (see Policies; aliases
+// such as "rr" and any letter case are accepted) and a capacity in bytes.
+func New(policyName string, capacity int64) (Engine, error) {
+	return NewWithOptions(policyName, capacity, Options{})
+}
+
+// NewWithOptions is New with options, such as a seeded random source.
+func NewWithOptions(policyName string, capacity int64, opts Options) (Engine, error) {
+	p, ok := lookupPolicy(policyName)
+	if !ok {
+		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownPolicy, policyName, strings.Join(Policies(), ", "))
+	}
+	if capacity < 0 {
+		return nil, fmt.Errorf("%w: %d bytes", ErrNegativeCapacity, capacity)
+	}
+	return p.build(capacity, opts), nil
+}
