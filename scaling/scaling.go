@@ -70,14 +70,15 @@ type Sample struct {
 	Misses   int64 // lookups that did not
 }
 
-// Minute is the pool's aggregate over one minute [Start, Start+1m).
-// Reported is false for a minute with no samples at all: charts draw it as
-// a gap, and the autoscaler takes no decision from it.
-type Minute struct {
+// Point is the pool's aggregate over one interval [Start, Start+step):
+// a minute for the charts, one autoscaler period for its decisions.
+// Reported is false for an interval with no samples at all: charts draw it
+// as a gap, and the autoscaler takes no decision from it.
+type Point struct {
 	Start    time.Time
 	Reported bool
-	Nodes    int   // distinct nodes that reported in the minute
-	Items    int64 // sum over nodes of each node's last value in the minute
+	Nodes    int   // distinct nodes that reported in the interval
+	Items    int64 // sum over nodes of each node's last value in the interval
 	Bytes    int64 // likewise
 	Requests int64 // sums of the samples' counts
 	Hits     int64
@@ -86,21 +87,22 @@ type Minute struct {
 
 // MissRate is Misses / (Hits + Misses), computed from the sums (never an
 // average of per-node rates), and false when there was no lookup.
-func (m Minute) MissRate() (float64, bool) {
-	if m.Hits+m.Misses == 0 {
+func (p Point) MissRate() (float64, bool) {
+	if p.Hits+p.Misses == 0 {
 		return 0, false
 	}
-	return float64(m.Misses) / float64(m.Hits+m.Misses), true
+	return float64(p.Misses) / float64(p.Hits+p.Misses), true
 }
 
 // Metrics is a metrics backend: nodes record samples into it, and the
-// charts and the autoscaler read per-minute pool aggregates from it. The
+// charts and the autoscaler read the pool's aggregates from it. The
 // embedded backend (store) keeps samples in the database; the AWS one
 // (CloudWatch, here) keeps them in CloudWatch.
 type Metrics interface {
 	Record(ctx context.Context, samples []Sample) error
-	// Minutes returns one Minute per minute in [from, to), from and to
-	// truncated to the minute, oldest first; minutes without samples have
-	// Reported false.
-	Minutes(ctx context.Context, from, to time.Time) ([]Minute, error)
+	// Series returns one Point per step in [from, to), from and to
+	// truncated to a multiple of step (since the Unix epoch), oldest
+	// first; intervals without samples have Reported false. The charts ask
+	// for 1-minute steps; the autoscaler for its period.
+	Series(ctx context.Context, from, to time.Time, step time.Duration) ([]Point, error)
 }
