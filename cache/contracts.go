@@ -38,11 +38,15 @@ type NodeConfig struct {
 // change with a higher Epoch; galleries in other processes follow it
 // through a TableStore.
 type Table struct {
-	Epoch       uint64     `json:"epoch"`
-	Partitioner string     `json:"partitioner"` // "rendezvous" or "ece1779"
-	Members     []string   `json:"members"`     // node HTTP addresses
-	Config      NodeConfig `json:"config"`
-	Updated     time.Time  `json:"updated"`
+	Epoch       uint64   `json:"epoch"`
+	Partitioner string   `json:"partitioner"` // "rendezvous" or "ece1779"
+	Members     []string `json:"members"`     // node HTTP addresses
+	// Previous lists the members before the resize in progress, while its
+	// entries move: reads that miss on a partition's new owner fall back to
+	// its previous owner, and invalidations go to both. Empty otherwise.
+	Previous []string   `json:"previous,omitempty"`
+	Config   NodeConfig `json:"config"`
+	Updated  time.Time  `json:"updated"`
 }
 
 var (

@@ -64,6 +64,19 @@ type Engine interface {
 	SetCapacity(bytes int64)
 }
 
+// Ranger is implemented by every engine New returns, beside Engine (whose
+// method set outside code compiles against, so it stays as it is). A node
+// uses it to hand items over to another node during a resize and to keep
+// them across a policy switch.
+type Ranger interface {
+	// Range calls fn for each item held when Range was called, until fn
+	// returns false; the most valuable items first where the policy has an
+	// order (most recently used first for lru). fn runs without the
+	// engine's lock, so it may call the engine; items changed meanwhile may
+	// be visited with their old value or not at all.
+	Range(fn func(key string, value []byte) bool)
+}
+
 // policy describes one replacement policy that New can build.
 type policy struct {
 	name    string   // canonical name, as Policies lists it

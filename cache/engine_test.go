@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -326,4 +327,56 @@ func TestConformanceConcurrent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestConformanceRange: every engine lists exactly what it holds, and fn
+// may call back into the engine.
+func TestConformanceRange(t *testing.T) {
+	forEachPolicy(t, func(t *testing.T, newEngine func(int64) Engine) {
+		e := newEngine(1 << 20)
+		r, ok := e.(Ranger)
+		if !ok {
+			t.Fatalf("%T does not implement Ranger", e)
+		}
+		want := map[string]string{}
+		for i := range 50 {
+			k, v := fmt.Sprintf("k%02d", i), fmt.Sprintf("value %d", i)
+			_ = e.Set(k, []byte(v))
+			want[k] = v
+		}
+		e.Delete("k07")
+		delete(want, "k07")
+		got := map[string]string{}
+		r.Range(func(k string, v []byte) bool {
+			got[k] = string(v)
+			e.Get(k) // calling the engine from fn must not deadlock
+			return true
+		})
+		if len(got) != len(want) {
+			t.Fatalf("Range visited %d items, want %d", len(got), len(want))
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("Range gave %q = %q, want %q", k, got[k], v)
+			}
+		}
+		n := 0
+		r.Range(func(string, []byte) bool { n++; return n < 3 })
+		if n != 3 {
+			t.Fatalf("Range went on after fn returned false: %d calls, want 3", n)
+		}
+	})
+}
+
+func TestLRURangeIsMostRecentFirst(t *testing.T) {
+	c := newLRU(1 << 20)
+	for _, k := range []string{"a", "b", "c"} {
+		_ = c.Set(k, []byte(k))
+	}
+	c.Get("a")
+	var got []string
+	c.Range(func(k string, _ []byte) bool { got = append(got, k); return true })
+	if want := []string{"a", "c", "b"}; !slices.Equal(got, want) {
+		t.Fatalf("Range order %q, want %q", got, want)
+	}
 }

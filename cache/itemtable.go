@@ -136,6 +136,40 @@ func (t *itemTable) remove(idx uint32) (moved uint32) {
 	return moved
 }
 
+// kv is one item as Range hands it out.
+type kv struct {
+	key   string
+	value []byte
+}
+
+// snapshot appends the items at the given entry indices.
+func (t *itemTable) snapshot(order func(yield func(uint32) bool)) []kv {
+	items := make([]kv, 0, t.count)
+	for i := range order {
+		e := t.at(i)
+		items = append(items, kv{e.key, e.bytesOf()})
+	}
+	return items
+}
+
+// arenaOrder yields the entry indices of every item, in arena order.
+func (t *itemTable) arenaOrder(yield func(uint32) bool) {
+	for i := uint32(1); i <= uint32(t.count); i++ {
+		if !yield(i) {
+			return
+		}
+	}
+}
+
+// rangeItems calls fn for each snapshotted item until it returns false.
+func rangeItems(items []kv, fn func(key string, value []byte) bool) {
+	for _, it := range items {
+		if !fn(it.key, it.value) {
+			return
+		}
+	}
+}
+
 // randomItem returns the entry index of an item drawn uniformly: the arena
 // is dense, so that is one draw. The table must not be empty.
 func (t *itemTable) randomItem(intN func(int) int) uint32 {

@@ -12,7 +12,10 @@ type LRU struct {
 	capacity int64
 }
 
-var _ Engine = (*LRU)(nil)
+var (
+	_ Engine = (*LRU)(nil)
+	_ Ranger = (*LRU)(nil)
+)
 
 func newLRU(capacity int64) *LRU {
 	return &LRU{t: newItemTable(), capacity: capacity}
@@ -133,6 +136,23 @@ func (c *LRU) SetCapacity(bytes int64) {
 	c.capacity = max(bytes, 0)
 	for c.t.used > c.capacity {
 		c.removeItem(c.t.at(0).prev)
+	}
+}
+
+// Range calls fn for a snapshot of the items, most recently used first.
+func (c *LRU) Range(fn func(key string, value []byte) bool) {
+	c.mu.Lock()
+	items := c.t.snapshot(c.recencyOrder)
+	c.mu.Unlock()
+	rangeItems(items, fn)
+}
+
+// recencyOrder yields entry indices from most to least recently used.
+func (c *LRU) recencyOrder(yield func(uint32) bool) {
+	for i := c.t.at(0).next; i != 0; i = c.t.at(i).next {
+		if !yield(i) {
+			return
+		}
 	}
 }
 

@@ -15,7 +15,10 @@ type Random struct {
 	capacity int64
 }
 
-var _ Engine = (*Random)(nil)
+var (
+	_ Engine = (*Random)(nil)
+	_ Ranger = (*Random)(nil)
+)
 
 // newRandom returns a random-replacement engine drawing victims from rnd,
 // or from a randomly seeded generator when rnd is nil.
@@ -107,4 +110,12 @@ func (c *Random) SetCapacity(bytes int64) {
 	for c.t.used > c.capacity {
 		c.t.remove(c.t.randomItem(c.rnd.IntN))
 	}
+}
+
+// Range calls fn for a snapshot of the items, in no particular order.
+func (c *Random) Range(fn func(key string, value []byte) bool) {
+	c.mu.RLock()
+	items := c.t.snapshot(c.t.arenaOrder)
+	c.mu.RUnlock()
+	rangeItems(items, fn)
 }

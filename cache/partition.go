@@ -1,0 +1,140 @@
+package cache
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"unicode/utf8"
+)
+
+// MaxNodeKeyBytes is the longest key a node accepts. The gallery allows
+// keys of up to 250 characters, which can be up to 1000 bytes of UTF-8;
+// NodeKey maps those onto node keys.
+const MaxNodeKeyBytes = 250
+
+// NodeKey returns the key under which the pool stores a gallery key on a
+// node: the key itself when it is at most MaxNodeKeyBytes bytes long, else
+// "#sha256:" and the hex SHA-256 of the key. A short key equal to such a
+// digest form would need a SHA-256 preimage to collide with a long key.
+// Routing uses the node key, so every process maps a key to the same
+// partition.
+func NodeKey(key string) string {
+	if len(key) <= MaxNodeKeyBytes {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "#sha256:" + hex.EncodeToString(sum[:])
+}
+
+// ValidNodeKey reports why a node refuses a key: empty, too long, or not
+// UTF-8. It returns "" for a good key.
+func ValidNodeKey(key string) string {
+	switch {
+	case key == "":
+		return "the key is empty"
+	case len(key) > MaxNodeKeyBytes:
+		return fmt.Sprintf("the key is %d bytes long; a node takes at most %d", len(key), MaxNodeKeyBytes)
+	case !utf8.ValidString(key):
+		return "the key is not valid UTF-8"
+	}
+	return ""
+}
+
+// Partitioner maps keys to partitions and partitions to members. Keys are
+// partitioned by the MD5 of the key, so that every process and every
+// language computes the same partition; only the mapping of partitions to
+// members differs between partitioners.
+type Partitioner interface {
+	// Name is how tables and flags refer to the partitioner.
+	Name() string
+	// Partitions is the number of partitions, numbered from 0.
+	Partitions() int
+	// Partition returns the partition of a (node) key.
+	Partition(key string) int
+	// Owner returns the index in members of the member owning partition p.
+	// members is never empty.
+	Owner(p int, members []string) int
+}
+
+// Partitioner names.
+const (
+	PartitionerECE1779    = "ece1779"
+	PartitionerRendezvous = "rendezvous"
+	// DefaultPartitioner moves only about 1/N of the partitions on a resize.
+	DefaultPartitioner = PartitionerRendezvous
+)
+
+// NewPartitioner returns the partitioner of that name ("" is the default).
+func NewPartitioner(name string) (Partitioner, error) {
+	switch name {
+	case PartitionerECE1779:
+		return ece1779{}, nil
+	case PartitionerRendezvous, "":
+		return Rendezvous{}, nil
+	}
+	return nil, fmt.Errorf("cache: unknown partitioner %q (known: %s, %s)", name, PartitionerRendezvous, PartitionerECE1779)
+}
+
+// ece1779 is the course handout's rule, kept for compatibility: 16
+// partitions from the first hex digit of the key's MD5, partition p on
+// member p mod N. Almost every partition moves when N changes.
+type ece1779 struct{}
+
+func (ece1779) Name() string                      { return PartitionerECE1779 }
+func (ece1779) Partitions() int                   { return 16 }
+func (ece1779) Partition(key string) int          { return int(md5.Sum([]byte(key))[0] >> 4) }
+func (ece1779) Owner(p int, members []string) int { return p % len(members) }
+
+// Rendezvous is highest-random-weight hashing over 256 partitions (the
+// first byte of the key's MD5): each partition belongs to the member with
+// the highest Weight(member, partition), so adding or removing one member
+// moves only the partitions that member wins or held, about 1/N of them.
+type Rendezvous struct {
+	// Weight scores a member for a partition; nil means RendezvousWeight.
+	// Tests inject a readable one.
+	Weight func(member string, partition int) uint64
+}
+
+func (Rendezvous) Name() string             { return PartitionerRendezvous }
+func (Rendezvous) Partitions() int          { return 256 }
+func (Rendezvous) Partition(key string) int { return int(md5.Sum([]byte(key))[0]) }
+
+func (r Rendezvous) Owner(p int, members []string) int {
+	weight := r.Weight
+	if weight == nil {
+		weight = RendezvousWeight
+	}
+	best, bestW := 0, uint64(0)
+	for i, m := range members {
+		if w := weight(m, p); i == 0 || w > bestW || (w == bestW && m < members[best]) {
+			best, bestW = i, w
+		}
+	}
+	return best
+}
+
+// RendezvousWeight is the default weight: the first 8 bytes of the MD5 of
+// the member and the partition number. It is fixed (not seeded), so every
+// process agrees on the owners.
+func RendezvousWeight(member string, partition int) uint64 {
+	var buf [8]byte
+	h := md5.New()
+	h.Write([]byte(member))
+	binary.BigEndian.PutUint64(buf[:], uint64(partition))
+	h.Write(buf[:])
+	return binary.BigEndian.Uint64(h.Sum(nil)[:8])
+}
+
+// owners returns, for every partition, the index of its owner in members.
+func owners(pt Partitioner, members []string) []int {
+	o := make([]int, pt.Partitions())
+	if len(members) == 0 {
+		return o
+	}
+	for p := range o {
+		o[p] = pt.Owner(p, members)
+	}
+	return o
+}

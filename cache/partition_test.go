@@ -1,0 +1,152 @@
+package cache
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestPartitionGolden(t *testing.T) {
+	tests := []struct {
+		partitioner string
+		key         string
+		want        int
+	}{
+		// The course handout's examples, 0-based.
+		{PartitionerECE1779, "k1", 11},
+		{PartitionerECE1779, "k2", 6},
+		// md5("k1") = b637b17a..., md5("k2") = 61620957...: the first byte.
+		{PartitionerRendezvous, "k1", 0xb6},
+		{PartitionerRendezvous, "k2", 0x61},
+	}
+	for _, tt := range tests {
+		t.Run(tt.partitioner+"/"+tt.key, func(t *testing.T) {
+			pt, err := NewPartitioner(tt.partitioner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := pt.Partition(tt.key); got != tt.want {
+				t.Fatalf("Partition(%q) = %d, want %d", tt.key, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestECE1779OwnerIsModulo(t *testing.T) {
+	pt, _ := NewPartitioner(PartitionerECE1779)
+	members := []string{"a", "b", "c"}
+	for p := range 16 {
+		if got := pt.Owner(p, members); got != p%3 {
+			t.Fatalf("Owner(%d) = %d, want %d", p, got, p%3)
+		}
+	}
+}
+
+// TestRendezvousInjectedWeight uses a readable weight: the member with the
+// highest "member number × partition" wins.
+func TestRendezvousInjectedWeight(t *testing.T) {
+	r := Rendezvous{Weight: func(m string, p int) uint64 {
+		var n int
+		fmt.Sscanf(m, "n%d", &n)
+		return uint64((n * 7919 * (p + 1)) % 101)
+	}}
+	members := []string{"n1", "n2", "n3"}
+	for p := range 10 {
+		best := 0
+		for i, m := range members {
+			if r.Weight(m, p) > r.Weight(members[best], p) {
+				best = i
+			}
+		}
+		if got := r.Owner(p, members); got != best {
+			t.Fatalf("Owner(%d) = %d, want %d", p, got, best)
+		}
+	}
+}
+
+// TestRendezvousMovesAboutOneNth: growing N→N+1 moves only partitions to
+// the new member, about 1/(N+1) of them; shrinking moves only the removed
+// member's.
+func TestRendezvousMovesAboutOneNth(t *testing.T) {
+	var r Rendezvous
+	for n := 1; n < 8; n++ {
+		from := make([]string, n)
+		for i := range from {
+			from[i] = fmt.Sprintf("10.0.0.%d:5100", i+1)
+		}
+		to := append(from[:n:n], fmt.Sprintf("10.0.0.%d:5100", n+1))
+		a, b := owners(r, from), owners(r, to)
+		moved := 0
+		for p := range a {
+			if from[a[p]] != to[b[p]] {
+				moved++
+				if b[p] != n {
+					t.Fatalf("%d→%d: partition %d moved between old members", n, n+1, p)
+				}
+			}
+		}
+		want := 256.0 / float64(n+1)
+		if float64(moved) < want*0.5 || float64(moved) > want*1.6 {
+			t.Errorf("%d→%d moved %d partitions, want about %.0f", n, n+1, moved, want)
+		}
+	}
+}
+
+func TestNewPartitionerUnknown(t *testing.T) {
+	if _, err := NewPartitioner("consistent"); err == nil || !strings.Contains(err.Error(), `unknown partitioner "consistent"`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestNodeKey(t *testing.T) {
+	long := strings.Repeat("ü", 250) // 250 characters, 500 bytes
+	tests := []struct {
+		key, want string
+	}{
+		{"k1", "k1"},
+		{strings.Repeat("k", 250), strings.Repeat("k", 250)},
+		{long, NodeKey(long)},
+	}
+	for _, tt := range tests {
+		if got := NodeKey(tt.key); got != tt.want {
+			t.Errorf("NodeKey(%q) = %q, want %q", tt.key, got, tt.want)
+		}
+	}
+	if got := NodeKey(long); !strings.HasPrefix(got, "#sha256:") || len(got) != 8+64 {
+		t.Fatalf("NodeKey of a 500-byte key = %q", got)
+	}
+	if NodeKey(long) == NodeKey(long+"x") {
+		t.Fatal("two long keys share a node key")
+	}
+}
+
+// FuzzNodeKey: every gallery key maps to a key a node accepts, the same
+// way every time, with distinct keys on distinct node keys, and to a
+// partition in range under both partitioners.
+func FuzzNodeKey(f *testing.F) {
+	for _, s := range []string{"k1", "", "ü", strings.Repeat("a", 251), "%2F", "\x00", "a/b"} {
+		f.Add(s, "other")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if a == "" || !utf8.ValidString(a) {
+			return // the gallery refuses these before they reach the pool
+		}
+		nk := NodeKey(a)
+		if msg := ValidNodeKey(nk); msg != "" {
+			t.Fatalf("NodeKey(%q) = %q, which a node refuses: %s", a, nk, msg)
+		}
+		if NodeKey(a) != nk {
+			t.Fatal("NodeKey is not deterministic")
+		}
+		if a != b && utf8.ValidString(b) && b != "" && NodeKey(b) == nk {
+			t.Fatalf("NodeKey(%q) == NodeKey(%q)", a, b)
+		}
+		for _, name := range []string{PartitionerECE1779, PartitionerRendezvous} {
+			pt, _ := NewPartitioner(name)
+			if p := pt.Partition(nk); p < 0 || p >= pt.Partitions() {
+				t.Fatalf("%s: partition %d out of range", name, p)
+			}
+		}
+	})
+}

@@ -1,0 +1,341 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The pool's size limits.
+const (
+	MinPoolNodes = 1
+	MaxPoolNodes = 8
+)
+
+var (
+	// ErrNotOwner is returned when a pool without a provider is asked to
+	// change the pool: only the owner (the manager or autoscaler side) can.
+	ErrNotOwner = errors.New("cache: this process follows the pool table; only the owner can change the pool")
+	// ErrPoolSize is returned for a size outside MinPoolNodes..MaxPoolNodes.
+	ErrPoolSize = errors.New("cache: pool size out of range")
+)
+
+// PoolOptions configures NewPool. The zero value of each field but Token
+// is its default.
+type PoolOptions struct {
+	// Provider supplies nodes. With one, this pool owns the table: it
+	// creates it, resizes and configures the pool. Without one, it follows
+	// the table others publish and only reads and writes items.
+	Provider Provider
+	// Tables is where the table is published for other processes. Default:
+	// an in-memory store (one process only).
+	Tables TableStore
+	// Token is the nodes' shared secret.
+	Token string
+	// Partitioner names the partitioner of a new table. Default: rendezvous.
+	Partitioner string
+	// Config is the node configuration of a new table. Default: 64 MiB, lru.
+	Config NodeConfig
+	// InitialNodes is the size of a new table. Default: 1.
+	InitialNodes int
+	// Timeout bounds each request to a node. Default: 2 s.
+	Timeout time.Duration
+	// FollowEvery is how often the table is reloaded. Default: 1 s.
+	FollowEvery time.Duration
+	// Settle is how long a published table takes to reach every process;
+	// a resize waits that long before moving entries and before removing a
+	// node. Default: twice FollowEvery.
+	Settle time.Duration
+	// MemberWait bounds the wait for new nodes to serve. Default: 5 min.
+	MemberWait time.Duration
+	// LoadTimeout bounds one load from the origin. Default: 30 s.
+	LoadTimeout time.Duration
+	// DownFor is how long a node that failed a request is skipped (each
+	// request to it is a miss) before it is tried again. Default: 1 s.
+	DownFor time.Duration
+	// Log receives resize reports and node failures. Default: discard.
+	Log *slog.Logger
+}
+
+// Pool routes keys to the cache nodes of one table and keeps that table
+// current. It satisfies scaling's Resizer (Nodes, Resize). Safe for
+// concurrent use.
+type Pool struct {
+	opts  PoolOptions
+	log   *slog.Logger
+	http  *http.Client
+	route atomic.Pointer[routing]
+
+	mu      sync.Mutex // guards clients
+	clients map[string]*NodeClient
+
+	resizeMu sync.Mutex // one change of the table at a time
+	loads    flightGroup[loaded]
+	lastMove atomic.Pointer[MoveReport]
+}
+
+// routing is one table, ready to route: per partition its owner's client,
+// and its previous owner's while a move is in progress.
+type routing struct {
+	table Table
+	pt    Partitioner
+	owner []*NodeClient
+	prev  []*NodeClient // nil where the owner did not change
+}
+
+type loaded struct {
+	value   []byte
+	version uint64
+}
+
+// NewPool returns a pool. An owner (with a Provider) makes sure its
+// table's nodes are running and configured, creating the table on first
+// use; a follower loads the table if one exists. Run keeps it current.
+func NewPool(ctx context.Context, opts PoolOptions) (*Pool, error) {
+	if opts.Token == "" {
+		return nil, errors.New("cache: a pool needs the nodes' token")
+	}
+	if opts.Tables == nil {
+		opts.Tables = &MemoryTableStore{}
+	}
+	if opts.Config == (NodeConfig{}) {
+		opts.Config = NodeConfig{Capacity: DefaultNodeCapacity, Policy: "lru"}
+	}
+	opts.InitialNodes = min(max(opts.InitialNodes, MinPoolNodes), MaxPoolNodes)
+	opts.Timeout = cmpOr(opts.Timeout, 2*time.Second)
+	opts.FollowEvery = cmpOr(opts.FollowEvery, time.Second)
+	opts.Settle = cmpOr(opts.Settle, 2*opts.FollowEvery)
+	opts.MemberWait = cmpOr(opts.MemberWait, 5*time.Minute)
+	opts.LoadTimeout = cmpOr(opts.LoadTimeout, 30*time.Second)
+	opts.DownFor = cmpOr(opts.DownFor, time.Second)
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if _, err := NewPartitioner(opts.Partitioner); err != nil {
+		return nil, err
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
+	p := &Pool{
+		opts:    opts,
+		log:     opts.Log,
+		http:    &http.Client{Transport: transport},
+		clients: map[string]*NodeClient{},
+	}
+	p.route.Store(&routing{pt: Rendezvous{}})
+	if opts.Provider == nil {
+		t, err := opts.Tables.LoadTable(ctx)
+		switch {
+		case errors.Is(err, ErrNoTable): // follow it once the owner saves one
+		case err != nil:
+			return nil, fmt.Errorf("cache: load pool table: %w", err)
+		default:
+			if err := p.apply(t); err != nil {
+				return nil, err
+			}
+		}
+		return p, nil
+	}
+	if err := p.bootstrap(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Owner reports whether this pool owns the table (it has a provider).
+func (p *Pool) Owner() bool { return p.opts.Provider != nil }
+
+// Table returns the table the pool routes by.
+func (p *Pool) Table() Table { return cloneTable(p.route.Load().table) }
+
+// Nodes returns the number of nodes the pool routes to.
+func (p *Pool) Nodes() int { return len(p.route.Load().table.Members) }
+
+// LastMove reports the entries the last resize moved, or nil.
+func (p *Pool) LastMove() *MoveReport { return p.lastMove.Load() }
+
+// bootstrap makes the owner's table match running, configured nodes: it
+// adopts the stored table when all its members serve, and otherwise
+// starts nodes for a table of the stored (or initial) size.
+func (p *Pool) bootstrap(ctx context.Context) error {
+	p.resizeMu.Lock()
+	defer p.resizeMu.Unlock()
+	stored, err := p.opts.Tables.LoadTable(ctx)
+	size, cfg, partitioner := p.opts.InitialNodes, p.opts.Config, p.opts.Partitioner
+	switch {
+	case errors.Is(err, ErrNoTable):
+		stored = Table{}
+	case err != nil:
+		return fmt.Errorf("cache: load pool table: %w", err)
+	default:
+		size, cfg, partitioner = len(stored.Members), stored.Config, stored.Partitioner
+	}
+	members, err := p.opts.Provider.Members(ctx)
+	if err != nil {
+		return fmt.Errorf("cache: list pool members: %w", err)
+	}
+	if len(stored.Members) > 0 && len(stored.Previous) == 0 && containsAll(members, stored.Members) {
+		return p.apply(stored)
+	}
+	size = min(max(size, MinPoolNodes), MaxPoolNodes)
+	if len(members) < size {
+		if err := p.opts.Provider.SetSize(ctx, size); err != nil {
+			return fmt.Errorf("cache: start %d nodes: %w", size, err)
+		}
+		if members, err = p.waitMembers(ctx, size); err != nil {
+			return err
+		}
+	}
+	members = members[:size]
+	if err := p.configureAll(ctx, members, cfg); err != nil {
+		return err
+	}
+	if partitioner == "" {
+		partitioner = DefaultPartitioner
+	}
+	t := Table{Epoch: stored.Epoch + 1, Partitioner: partitioner, Members: members, Config: cfg, Updated: time.Now()}
+	return p.publish(ctx, stored.Epoch, t)
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// waitMembers polls the provider until it lists at least n members.
+func (p *Pool) waitMembers(ctx context.Context, n int) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.opts.MemberWait)
+	defer cancel()
+	for {
+		members, err := p.opts.Provider.Members(ctx)
+		if err == nil && len(members) >= n {
+			return members, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cache: waiting for %d nodes to serve (have %d): %w", n, len(members), errors.Join(err, ctx.Err()))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// configureAll applies cfg to every given node, in parallel.
+func (p *Pool) configureAll(ctx context.Context, members []string, cfg NodeConfig) error {
+	errs := make([]error, len(members))
+	var wg sync.WaitGroup
+	for i, m := range members {
+		wg.Go(func() {
+			if err := p.client(m).Configure(ctx, cfg); err != nil {
+				errs[i] = fmt.Errorf("configure node %s: %w", m, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// publish saves t in place of the table at prevEpoch and routes by it.
+func (p *Pool) publish(ctx context.Context, prevEpoch uint64, t Table) error {
+	if err := p.opts.Tables.SwapTable(ctx, prevEpoch, t); err != nil {
+		if errors.Is(err, ErrEpochConflict) {
+			return fmt.Errorf("cache: another process changed the pool table meanwhile; try again: %w", err)
+		}
+		return fmt.Errorf("cache: save pool table: %w", err)
+	}
+	return p.apply(t)
+}
+
+// apply routes by t, if it is newer than the table routed by now.
+func (p *Pool) apply(t Table) error {
+	cur := p.route.Load()
+	if cur.table.Members != nil && t.Epoch <= cur.table.Epoch {
+		return nil
+	}
+	pt, err := NewPartitioner(t.Partitioner)
+	if err != nil {
+		return err
+	}
+	r := &routing{table: cloneTable(t), pt: pt}
+	if len(t.Members) > 0 {
+		r.owner = make([]*NodeClient, pt.Partitions())
+		for part, i := range owners(pt, t.Members) {
+			r.owner[part] = p.client(t.Members[i])
+		}
+	}
+	if len(t.Previous) > 0 && len(t.Members) > 0 {
+		r.prev = make([]*NodeClient, pt.Partitions())
+		for part, i := range owners(pt, t.Previous) {
+			if c := p.client(t.Previous[i]); c != r.owner[part] {
+				r.prev[part] = c
+			}
+		}
+	}
+	p.route.Store(r)
+	p.dropClients(append(slices.Clone(t.Members), t.Previous...))
+	return nil
+}
+
+// client returns the shared client of a member.
+func (p *Pool) client(addr string) *NodeClient {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.clients[addr]
+	if !ok {
+		c = NewNodeClient(addr, p.opts.Token, p.http, p.opts.Timeout)
+		p.clients[addr] = c
+	}
+	return c
+}
+
+// dropClients closes the clients of nodes no longer in keep.
+func (p *Pool) dropClients(keep []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for addr, c := range p.clients {
+		if !slices.Contains(keep, addr) {
+			c.Close()
+			delete(p.clients, addr)
+		}
+	}
+}
+
+// Run keeps the pool's table current until ctx is done: it reloads the
+// published table every FollowEvery, so a pool in another process (or
+// another owner's change) reaches this one within two intervals.
+func (p *Pool) Run(ctx context.Context) {
+	t := time.NewTicker(p.opts.FollowEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		table, err := p.opts.Tables.LoadTable(ctx)
+		if err != nil {
+			if !errors.Is(err, ErrNoTable) && ctx.Err() == nil {
+				p.log.Warn("reload pool table", "err", err)
+			}
+			continue
+		}
+		if err := p.apply(table); err != nil {
+			p.log.Warn("apply pool table", "epoch", table.Epoch, "err", err)
+		}
+	}
+}
+
+// Close drops the pool's connections to its nodes.
+func (p *Pool) Close() {
+	p.dropClients(nil)
+	p.http.CloseIdleConnections()
+}
