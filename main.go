@@ -38,6 +38,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"dev", "run everything in one process on embedded defaults (gallery :5000, manager :5001, local nodes)", runDev},
+		{"node", "serve one cache node (:5100, binary data path :5101)", runNode},
 	}
 }
 

@@ -62,6 +62,10 @@ type NodeOptions struct {
 	TombstoneTTL time.Duration
 	// Log receives the node's warnings. Default: discard.
 	Log *slog.Logger
+	// OnConfig, if set, is called with every configuration the node takes,
+	// the initial one included (the node command sizes the Go memory limit
+	// from the capacity).
+	OnConfig func(NodeConfig)
 }
 
 // Defaults for NodeOptions.
@@ -97,6 +101,7 @@ func NewNode(opts NodeOptions) (*Node, error) {
 		return nil, err
 	}
 	n.engine.Store(&nodeEngine{e, cfg})
+	n.configured(cfg)
 	n.binaryAddr.Store("")
 	n.window.record(Counts{}, time.Now()) // the window starts at creation
 	return n, nil
@@ -137,6 +142,7 @@ func (n *Node) Configure(cfg NodeConfig) error {
 		}
 		cur.SetCapacity(cfg.Capacity)
 		n.engine.Store(&nodeEngine{cur.Engine, NodeConfig{cfg.Capacity, p}})
+		n.configured(NodeConfig{cfg.Capacity, p})
 		return nil
 	}
 	e, cfg, err := buildEngine(cfg)
@@ -170,7 +176,14 @@ func (n *Node) Configure(cfg NodeConfig) error {
 		_ = e.Set(items[i].key, items[i].value)
 	}
 	n.engine.Store(&nodeEngine{e, cfg})
+	n.configured(cfg)
 	return nil
+}
+
+func (n *Node) configured(cfg NodeConfig) {
+	if n.opts.OnConfig != nil {
+		n.opts.OnConfig(cfg)
+	}
 }
 
 func (n *Node) stripe(key string) *sync.Mutex {

@@ -20,9 +20,10 @@ const testToken = "test-token"
 // testNode is a node served on loopback: HTTP and the binary data path.
 type testNode struct {
 	*Node
-	addr   string // HTTP host:port
-	client *NodeClient
-	stop   func()
+	addr    string // HTTP host:port
+	binAddr string // binary data path host:port
+	client  *NodeClient
+	stop    func()
 }
 
 // startNode serves a new node on 127.0.0.1 until the test ends.
@@ -48,7 +49,8 @@ func startNode(t testing.TB, opts NodeOptions) *testNode {
 	var wg sync.WaitGroup
 	wg.Go(func() { srv.Serve(hl) })
 	wg.Go(func() { n.ServeBinary(ctx, bl) })
-	tn := &testNode{Node: n, addr: hl.Addr().String()}
+	n.binaryAddr.Store(bl.Addr().String()) // before ServeBinary runs: clients may ask at once
+	tn := &testNode{Node: n, addr: hl.Addr().String(), binAddr: bl.Addr().String()}
 	tn.client = NewNodeClient(tn.addr, opts.Token, &http.Client{}, 5*time.Second)
 	var once sync.Once
 	tn.stop = func() {
@@ -120,7 +122,7 @@ func TestNodeAuth(t *testing.T) {
 	}
 
 	// The binary path refuses a wrong token and anything before auth.
-	bl := tn.Status().BinaryAddr
+	bl := tn.binAddr
 	for _, token := range []string{"", "wrong"} {
 		p := &binPool{addr: bl, token: token, idle: make(chan *binConn, 1)}
 		if _, _, _, err := p.roundTrip(t.Context(), binGet, "k", 0, nil); err == nil {

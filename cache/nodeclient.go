@@ -424,3 +424,56 @@ func (bc *binConn) roundTrip(op byte, key string, version uint64, value []byte, 
 	}
 	return status, v, reply, nil
 }
+
+// BinaryConn is one connection to a node's binary data path, for clients
+// that manage their own connections and buffers (benchmarks, tools). It is
+// not safe for concurrent use; NodeClient pools connections for everyone
+// else.
+type BinaryConn struct{ bc *binConn }
+
+// DialBinary connects to a node's binary data path and authenticates.
+func DialBinary(ctx context.Context, addr, token string) (*BinaryConn, error) {
+	p := &binPool{addr: addr, token: token, idle: make(chan *binConn)}
+	bc, err := p.get(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: dial %s: %v", ErrNodeUnavailable, addr, err)
+	}
+	bc.c.SetDeadline(time.Time{})
+	return &BinaryConn{bc}, nil
+}
+
+// GetInto reads key's value into buf when it fits (else into a new
+// slice) and returns it; a miss is (nil, 0, false, nil).
+func (c *BinaryConn) GetInto(key string, buf []byte) ([]byte, uint64, bool, error) {
+	status, version, value, err := c.bc.roundTrip(binGet, key, 0, nil, func(n int) []byte {
+		if n <= cap(buf) {
+			return buf[:n]
+		}
+		return make([]byte, n)
+	})
+	if err != nil || status == binMiss {
+		return nil, 0, false, err
+	}
+	if status != binOK {
+		return nil, 0, false, fmt.Errorf("cache: get %q: status %d: %s", key, status, value)
+	}
+	return value, version, true, nil
+}
+
+// Set stores value under key at version; false means a newer version is
+// resident.
+func (c *BinaryConn) Set(key string, version uint64, value []byte) (bool, error) {
+	status, _, msg, err := c.bc.roundTrip(binSet, key, version, value, nil)
+	switch {
+	case err != nil:
+		return false, err
+	case status == binOK:
+		return true, nil
+	case status == binStale:
+		return false, nil
+	}
+	return false, fmt.Errorf("cache: set %q: status %d: %s", key, status, msg)
+}
+
+// Close closes the connection.
+func (c *BinaryConn) Close() error { return c.bc.c.Close() }

@@ -180,9 +180,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// streamsPerSource is how many partition streams each old owner serves at
+// once during a move: one stream is a chain of handoffs (node, pool,
+// node), and several in flight keep the copy from waiting on each hop.
+const streamsPerSource = 4
+
 // move copies every partition of the plan from its old owner to its new
-// one: each old owner streams its outgoing partitions once, and the
-// entries go to their new owners as versioned imports.
+// one: each old owner streams its outgoing partitions (split over a few
+// concurrent streams), and the entries go to their new owners as
+// versioned imports.
 func (p *Pool) move(ctx context.Context, pt Partitioner, plan movePlan, dst func(part int) string) MoveReport {
 	var report MoveReport
 	for _, parts := range plan.outgoing {
@@ -191,16 +197,22 @@ func (p *Pool) move(ctx context.Context, pt Partitioner, plan movePlan, dst func
 	started := time.Now()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for src, parts := range plan.outgoing {
-		wg.Go(func() {
-			r := p.moveFrom(ctx, pt, src, parts, dst)
-			mu.Lock()
-			report.Entries += r.Entries
-			report.Bytes += r.Bytes
-			report.Stale += r.Stale
-			report.Failed += r.Failed
-			mu.Unlock()
-		})
+	for src, all := range plan.outgoing {
+		for k := range min(streamsPerSource, len(all)) {
+			var parts []int
+			for i := k; i < len(all); i += streamsPerSource {
+				parts = append(parts, all[i])
+			}
+			wg.Go(func() {
+				r := p.moveFrom(ctx, pt, src, parts, dst)
+				mu.Lock()
+				report.Entries += r.Entries
+				report.Bytes += r.Bytes
+				report.Stale += r.Stale
+				report.Failed += r.Failed
+				mu.Unlock()
+			})
+		}
 	}
 	wg.Wait()
 	report.Took = time.Since(started)
