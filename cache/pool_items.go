@@ -72,6 +72,12 @@ func (p *Pool) GetOrLoad(ctx context.Context, key string, load LoadFunc) (value 
 		// The load outlives the caller that started it: others may wait on it.
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.LoadTimeout)
 		defer cancel()
+		// A caller that missed just before the previous load of this key
+		// put its value in starts a flight of its own: look once more, so
+		// that it costs a node round trip rather than an origin read.
+		if v, ver, ok := p.Get(lctx, key); ok {
+			return loaded{v, ver}, nil
+		}
 		v, ver, err := load(lctx)
 		if err != nil {
 			return loaded{}, err
