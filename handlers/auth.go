@@ -1,0 +1,235 @@
+package handlers
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// sessionCookie is the manager's session cookie.
+const sessionCookie = "picpool_session"
+
+// Auth guards the manager: one password, sessions in signed cookies
+// (HttpOnly, SameSite=Lax; the signing key lives only in this process, so
+// a restart logs everyone out), and a per-client limit on login attempts.
+type Auth struct {
+	password [sha256.Size]byte // the password's hash: compared in constant time
+	secret   []byte
+	ttl      time.Duration
+	limiter  *loginLimiter
+	now      func() time.Time
+}
+
+// AuthOptions configures NewAuth; zero fields take their defaults.
+type AuthOptions struct {
+	SessionTTL  time.Duration    // how long a login lasts. Default: 12 h.
+	MaxAttempts int              // failed logins per client per window before a lockout. Default: 5.
+	Window      time.Duration    // the window of MaxAttempts. Default: 1 min.
+	Now         func() time.Time // the clock. Default: time.Now.
+}
+
+// NewAuth returns a guard for the given password, which must not be empty.
+func NewAuth(password string, opts AuthOptions) (*Auth, error) {
+	if password == "" {
+		return nil, fmt.Errorf("handlers: the manager needs a password")
+	}
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 12 * time.Hour
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 5
+	}
+	if opts.Window <= 0 {
+		opts.Window = time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Auth{
+		password: sha256.Sum256([]byte(password)),
+		secret:   secret,
+		ttl:      opts.SessionTTL,
+		limiter:  &loginLimiter{max: opts.MaxAttempts, window: opts.Window, clients: map[string]*attempts{}},
+		now:      opts.Now,
+	}, nil
+}
+
+// Login checks a password for the request's client and, when right, sets
+// the session cookie. A wrong password is a 401 *Error; too many wrong
+// ones in a window is a 429 *Error saying when to try again.
+func (a *Auth) Login(w http.ResponseWriter, r *http.Request, password string) error {
+	client := clientIP(r)
+	now := a.now()
+	if wait := a.limiter.blocked(client, now); wait > 0 {
+		return &Error{Code: http.StatusTooManyRequests, Field: "password",
+			Message: fmt.Sprintf("Too many wrong passwords. Try again in %d s.", int(math.Ceil(wait.Seconds())))}
+	}
+	got := sha256.Sum256([]byte(password))
+	if subtle.ConstantTimeCompare(got[:], a.password[:]) != 1 {
+		a.limiter.fail(client, now)
+		return &Error{Code: http.StatusUnauthorized, Field: "password", Message: "Wrong password."}
+	}
+	a.limiter.reset(client)
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: a.sign(now.Add(a.ttl)), Path: "/",
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+		Expires: now.Add(a.ttl),
+	})
+	return nil
+}
+
+// Logout clears the session cookie.
+func (a *Auth) Logout(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// Valid reports whether the request carries a live session.
+func (a *Auth) Valid(r *http.Request) bool {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || len(raw) != 8+sha256.Size {
+		return false
+	}
+	expires := time.Unix(int64(binary.BigEndian.Uint64(raw)), 0)
+	want := a.mac(raw[:8])
+	return hmac.Equal(raw[8:], want) && a.now().Before(expires)
+}
+
+// Require lets only logged-in requests through: a page request is sent
+// to the login page, anything else gets a 401.
+func (a *Auth) Require(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.Valid(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			if r.Header.Get("HX-Request") == "true" {
+				w.Header().Set("HX-Redirect", "/login")
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		http.Error(w, "Log in first.", http.StatusUnauthorized)
+	})
+}
+
+func (a *Auth) sign(expires time.Time) string {
+	raw := binary.BigEndian.AppendUint64(nil, uint64(expires.Unix()))
+	return base64.RawURLEncoding.EncodeToString(append(raw, a.mac(raw)...))
+}
+
+func (a *Auth) mac(b []byte) []byte {
+	h := hmac.New(sha256.New, a.secret)
+	h.Write(b)
+	return h.Sum(nil)
+}
+
+// clientIP is the request's peer address. Behind a proxy every client
+// shares the proxy's address and so its login limit: the safe side.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// loginLimiter counts failed logins per client in a fixed window.
+type loginLimiter struct {
+	mu      sync.Mutex
+	max     int
+	window  time.Duration
+	clients map[string]*attempts
+}
+
+type attempts struct {
+	failures int
+	since    time.Time // start of the window
+}
+
+// blocked returns how long the client must wait, or 0.
+func (l *loginLimiter) blocked(client string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a, ok := l.clients[client]
+	if !ok || now.Sub(a.since) >= l.window {
+		return 0
+	}
+	if a.failures >= l.max {
+		return a.since.Add(l.window).Sub(now)
+	}
+	return 0
+}
+
+func (l *loginLimiter) fail(client string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a, ok := l.clients[client]
+	if !ok || now.Sub(a.since) >= l.window {
+		a = &attempts{since: now}
+		l.clients[client] = a
+	}
+	a.failures++
+	if len(l.clients) > 10000 { // forget finished windows so the map stays small
+		for c, x := range l.clients {
+			if now.Sub(x.since) >= l.window {
+				delete(l.clients, c)
+			}
+		}
+	}
+}
+
+func (l *loginLimiter) reset(client string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.clients, client)
+}
+
+// APIGuard protects the /api routes that change state (upload,
+// delete_all, configure_cache). They are open when open is true (the
+// server listens on loopback only, or --open-test-api was given);
+// otherwise they need "Authorization: Bearer <token>".
+func APIGuard(open bool, token string) func(http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if open || (token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) == 1) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="picpool test API"`)
+			writeAPIError(w, http.StatusUnauthorized, "This server is not on loopback: send the manager API token as \"Authorization: Bearer <token>\" (or start it with --open-test-api).")
+		})
+	}
+}
+
+// IsLoopback reports whether a listen address serves only this machine.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,161 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/picpool/picpool/cache"
+)
+
+// Image is what the gallery knows of a stored image.
+type Image struct {
+	Key         string
+	ContentType string
+	Size        int64
+	Version     int64
+	Updated     time.Time
+}
+
+// ImageStore keeps images: their rows and their blobs, with the upload
+// flow's ordering (main adapts store.Library to it).
+type ImageStore interface {
+	// Put stores a new image or replaces one: blob, then row, then
+	// invalidate(key, newVersion), then the old blob goes.
+	Put(ctx context.Context, key, contentType string, data []byte, invalidate func(ctx context.Context, key string, version int64) error) (Image, error)
+	// Load returns the image's row and bytes, or ErrNotFound.
+	Load(ctx context.Context, key string) (Image, []byte, error)
+	// List returns one page of images, newest first, whose keys start with
+	// prefix, and how many match in all.
+	List(ctx context.Context, prefix string, limit, offset int) ([]Image, int, error)
+	// Keys returns every key, newest first.
+	Keys(ctx context.Context) ([]string, error)
+	// DeleteAll removes every row and blob.
+	DeleteAll(ctx context.Context) error
+}
+
+// Cache is what the gallery needs of the cache pool.
+type Cache interface {
+	GetOrLoad(ctx context.Context, key string, load cache.LoadFunc) ([]byte, uint64, bool, error)
+	Invalidate(ctx context.Context, key string, version uint64) error
+	Clear(ctx context.Context) error
+	Table() cache.Table
+	Window(ctx context.Context) cache.Counts
+}
+
+// Gallery is the gallery's logic, shared by its pages and the test API.
+type Gallery struct {
+	images    ImageStore
+	cache     Cache
+	maxUpload int64
+	log       *slog.Logger
+}
+
+// NewGallery returns a gallery over its storage and cache; maxUpload is
+// the largest file accepted, in bytes.
+func NewGallery(images ImageStore, c Cache, maxUpload int64, log *slog.Logger) *Gallery {
+	return &Gallery{images: images, cache: c, maxUpload: maxUpload, log: log}
+}
+
+// MaxUpload returns the largest file accepted, in bytes.
+func (g *Gallery) MaxUpload() int64 { return g.maxUpload }
+
+// Upload validates and stores an image under key, replacing any image
+// there. It returns the stored image or an *Error for the user.
+func (g *Gallery) Upload(ctx context.Context, key string, data []byte) (Image, error) {
+	if err := ValidateKey(key); err != nil {
+		return Image{}, err
+	}
+	contentType, verr := SniffImage(data, g.maxUpload)
+	if verr != nil {
+		return Image{}, verr
+	}
+	invalidate := func(ctx context.Context, key string, version int64) error {
+		return g.cache.Invalidate(ctx, key, uint64(version))
+	}
+	img, err := g.images.Put(ctx, key, contentType, data, invalidate)
+	if err != nil {
+		return Image{}, fmt.Errorf("upload %q: %w", key, err)
+	}
+	return img, nil
+}
+
+// Fetched is an image as the gallery serves it.
+type Fetched struct {
+	Key         string
+	Data        []byte
+	ContentType string
+	Version     int64
+	Hit         bool          // served from the cache pool
+	CacheOff    bool          // the pool has no capacity: storage served it
+	Latency     time.Duration // of the whole fetch
+}
+
+// Fetch returns the image under key: from its cache node on a hit, else
+// from storage (one load per key at a time), putting it into the node.
+func (g *Gallery) Fetch(ctx context.Context, key string) (Fetched, error) {
+	if err := ValidateKey(key); err != nil {
+		return Fetched{}, err
+	}
+	start := time.Now()
+	f := Fetched{Key: key}
+	load := func(ctx context.Context) ([]byte, uint64, error) {
+		img, data, err := g.images.Load(ctx, key)
+		if err != nil {
+			return nil, 0, err
+		}
+		return data, uint64(img.Version), nil
+	}
+	var data []byte
+	var version uint64
+	var err error
+	if g.cache.Table().Config.Capacity == 0 {
+		f.CacheOff = true
+		data, version, err = load(ctx)
+	} else {
+		data, version, f.Hit, err = g.cache.GetOrLoad(ctx, key, load)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return Fetched{}, fieldError(http.StatusNotFound, "key", "No image is stored under the key %q.", key)
+	}
+	if err != nil {
+		return Fetched{}, fmt.Errorf("fetch %q: %w", key, err)
+	}
+	f.Data, f.Version, f.Latency = data, int64(version), time.Since(start)
+	f.ContentType = http.DetectContentType(data) // a hit carries bytes only; they were sniffed at upload
+	return f, nil
+}
+
+// DeleteAll removes every image (rows and blobs), then clears every cache
+// node, so that nothing deleted is served from the pool.
+func (g *Gallery) DeleteAll(ctx context.Context) error {
+	if err := g.images.DeleteAll(ctx); err != nil {
+		return fmt.Errorf("delete all images: %w", err)
+	}
+	if err := g.cache.Clear(ctx); err != nil {
+		return fmt.Errorf("clear the cache after deleting every image: %w", err)
+	}
+	return nil
+}
+
+// Keys returns every key, newest first.
+func (g *Gallery) Keys(ctx context.Context) ([]string, error) {
+	keys, err := g.images.Keys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
+	return keys, nil
+}
+
+// List returns a page of images, newest first, with keys starting with
+// prefix, and the number of matches.
+func (g *Gallery) List(ctx context.Context, prefix string, limit, offset int) ([]Image, int, error) {
+	imgs, total, err := g.images.List(ctx, prefix, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list images: %w", err)
+	}
+	return imgs, total, nil
+}

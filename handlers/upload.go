@@ -1,0 +1,78 @@
+package handlers
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+)
+
+// maxKeyFieldBytes bounds the key field of a form: 250 characters of
+// UTF-8 are at most 1000 bytes.
+const maxKeyFieldBytes = 4 * MaxKeyChars
+
+// readUpload reads a multipart upload's "key" and "file" fields,
+// streaming: the file is read up to maxBytes+1 bytes, so an oversize
+// upload is refused without reading it whole. Other fields are skipped.
+func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err error) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "multipart/form-data" {
+		return "", nil, errorf(http.StatusBadRequest, "Send the upload as multipart/form-data with the fields key and file.")
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return "", nil, errorf(http.StatusBadRequest, "The upload is not a readable multipart form.")
+	}
+	var gotKey, gotFile bool
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", nil, errorf(http.StatusBadRequest, "The upload form is cut short or malformed.")
+		}
+		switch part.FormName() {
+		case "key":
+			b, err := readPart(part, maxKeyFieldBytes)
+			if err != nil {
+				return "", nil, fieldError(http.StatusBadRequest, "key", "The key is longer than %d characters.", MaxKeyChars)
+			}
+			key, gotKey = string(b), true
+		case "file":
+			b, err := readPart(part, maxBytes)
+			if errors.Is(err, errPartTooLarge) {
+				return "", nil, fieldError(http.StatusRequestEntityTooLarge, "file", "The file is larger than %s, the limit.", humanBytes(maxBytes))
+			}
+			if err != nil {
+				return "", nil, errorf(http.StatusBadRequest, "The upload was cut short.")
+			}
+			data, gotFile = b, true
+		}
+		part.Close()
+	}
+	switch {
+	case !gotKey || strings.TrimSpace(key) == "":
+		return key, data, fieldError(http.StatusBadRequest, "key", "Please give the image a key.")
+	case !gotFile:
+		return key, data, fieldError(http.StatusBadRequest, "file", "Please choose an image file to upload.")
+	}
+	return key, data, nil
+}
+
+var errPartTooLarge = errors.New("part too large")
+
+// readPart reads at most max bytes of a part, and errPartTooLarge if it
+// has more.
+func readPart(p *multipart.Part, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(p, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, errPartTooLarge
+	}
+	return b, nil
+}
