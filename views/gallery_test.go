@@ -313,6 +313,12 @@ func TestKeysPage(t *testing.T) {
 			t.Errorf("count: got %q", got)
 		}
 	})
+	t.Run("total left unset", func(t *testing.T) {
+		doc, _ := render(t, KeysPage(Keys{Items: items, Page: 2, PerPage: 2}))
+		if got := text(one(t, doc, "keys-count")); got != "4 keys · page 2 of 2" {
+			t.Errorf("count: got %q", got)
+		}
+	})
 	t.Run("empty with prefix", func(t *testing.T) {
 		doc, _ := render(t, KeysPage(Keys{Prefix: "zz", Page: 1, PerPage: 24}))
 		if got, want := text(one(t, doc, "keys-empty")), "No key starts with zz.Show every key or upload an image."; got != want {

@@ -42,9 +42,9 @@ type pageSet struct {
 // pages computes the pager of m: the first and last page, and two on each
 // side of the current one; a gap of one page shows that page instead.
 func pages(m Keys) pageSet {
-	count := 1
-	if m.PerPage > 0 && m.Total > m.PerPage {
-		count = (m.Total + m.PerPage - 1) / m.PerPage
+	count, total := 1, keysTotal(m)
+	if m.PerPage > 0 && total > m.PerPage {
+		count = (total + m.PerPage - 1) / m.PerPage
 	}
 	cur := max(1, m.Page)
 	// A page past the end (a stale link after deletions) still gets a pager
@@ -65,6 +65,16 @@ func pages(m Keys) pageSet {
 		}
 	}
 	return p
+}
+
+// keysTotal is m.Total, or at least what the pages up to this one hold,
+// so a handler that leaves Total unset does not print "0 keys" over a list.
+func keysTotal(m Keys) int {
+	shown := len(m.Items)
+	if m.Page > 1 && m.PerPage > 0 {
+		shown += (m.Page - 1) * m.PerPage
+	}
+	return max(m.Total, shown)
 }
 
 // rfc3339 is the machine-readable form of t for a <time> element.
