@@ -1,0 +1,151 @@
+package views
+
+import (
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ImageURL is the path of an image's bytes: /image/{key}, the key
+// path-escaped, so that "a b", "ü", "%" and "?" stay part of the key. The
+// handler gets the key back with url.PathUnescape of the raw segment (chi
+// matches on r.URL.RawPath when it is set).
+func ImageURL(key string) string {
+	return "/image/" + url.PathEscape(key)
+}
+
+// imageVersionURL is ImageURL with the version as a query, which the
+// handler ignores: a replaced image gets a new URL, so no browser shows a
+// stale copy from its cache.
+func imageVersionURL(im Image) string {
+	return ImageURL(im.Key) + "?v=" + strconv.FormatInt(im.Version, 10)
+}
+
+// ShowURL is the show page of a key: /show?key=K.
+func ShowURL(key string) string {
+	return "/show?" + url.Values{"key": {key}}.Encode()
+}
+
+// KeysURL is a page of the key list: /keys?prefix=P&page=N, leaving out
+// an empty prefix and page 1.
+func KeysURL(prefix string, page int) string {
+	v := url.Values{}
+	if prefix != "" {
+		v.Set("prefix", prefix)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return "/keys"
+	}
+	return "/keys?" + v.Encode()
+}
+
+// formatBytes writes a byte count for people in binary units, "97.7 KiB".
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		if n == 1 {
+			return "1 byte"
+		}
+		return strconv.FormatInt(n, 10) + " bytes"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	v := strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64)
+	return strings.TrimSuffix(v, ".0") + " " + string("KMGTPE"[exp]) + "iB"
+}
+
+// fileHint is the hint under the upload's file field.
+func fileHint(maxBytes int64) string {
+	if maxBytes <= 0 {
+		return "PNG, JPEG, GIF or WebP."
+	}
+	return "PNG, JPEG, GIF or WebP, up to " + formatBytes(maxBytes) + "."
+}
+
+// formatLatency writes a duration with three significant digits in the
+// unit that suits it: "840 µs", "1.25 ms", "2.40 s".
+func formatLatency(d time.Duration) string {
+	switch {
+	case d < time.Microsecond:
+		return strconv.FormatInt(d.Nanoseconds(), 10) + " ns"
+	case d < time.Millisecond:
+		return sig3(float64(d)/float64(time.Microsecond)) + " µs"
+	case d < time.Second:
+		return sig3(float64(d)/float64(time.Millisecond)) + " ms"
+	default:
+		return sig3(d.Seconds()) + " s"
+	}
+}
+
+// sig3 formats v (>= 1) with three significant digits.
+func sig3(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+// formatTime writes a time for a page, to the second, in the time's own
+// location (the handler decides which).
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Format("2006-01-02 15:04:05 MST")
+}
+
+// formatShortTime writes a time to the minute, for tight spaces.
+func formatShortTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Format("2006-01-02 15:04")
+}
+
+// formatPercent writes a fraction 0..1 as a percentage, "12.5 %".
+func formatPercent(f float64) string {
+	return strconv.FormatFloat(f*100, 'f', 1, 64) + " %"
+}
+
+// formatCount writes an integer with thin groups, "12 345".
+func formatCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteRune('\u202f') // narrow no-break space: groups without a locale's comma or dot
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// retrySeconds is d in whole seconds, rounded up, at least 1.
+func retrySeconds(d time.Duration) int64 {
+	return max(1, int64(math.Ceil(d.Seconds())))
+}
+
+// plural writes n and the noun, with an "s" unless n is 1.
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return formatCount(n) + " " + noun + "s"
+}
