@@ -160,6 +160,9 @@ func openSQLite(rawURL, path string) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", rawURL, err)
 	}
+	// Each SQLite connection has its own page cache: bound them as for
+	// a server.
+	setPool(db)
 	return &Conn{DB: db, Kind: SQLite, Redacted: rawURL}, nil
 }
 
@@ -235,9 +238,9 @@ func openMySQL(rawURL string) (*Conn, error) {
 	return &Conn{DB: db, Kind: MySQL, Redacted: Redact(rawURL), secret: cfg.Passwd}, nil
 }
 
-// setPool sizes a server database's connection pool for one PicPool
-// process: enough for concurrent uploads and page views, few enough that
-// several processes stay under the server's connection limit.
+// setPool sizes a database's connection pool for one PicPool process:
+// enough for concurrent uploads and page views, few enough that several
+// processes stay under a server's connection limit.
 func setPool(db *sql.DB) {
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(8)
