@@ -1,0 +1,209 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// s3Blobs keeps each object in an S3 bucket, under an optional prefix.
+type s3Blobs struct {
+	client *s3.Client
+	bucket string
+	prefix string // "" or ending in "/"
+}
+
+// defaultRegion is used when the AWS chain names no region, which is
+// usual with an S3-compatible server behind AWS_ENDPOINT_URL.
+const defaultRegion = "us-east-1"
+
+func openS3Blobs(ctx context.Context, raw string) (*s3Blobs, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if u.Host == "" {
+		return nil, errors.New("no bucket named (want s3://bucket/prefix)")
+	}
+	// LoadDefaultConfig reads the standard chain, AWS_ENDPOINT_URL (and
+	// AWS_ENDPOINT_URL_S3) included.
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = defaultRegion
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		// Path-style ("endpoint/bucket/key") works with every
+		// S3-compatible server and with bucket names that contain dots.
+		o.UsePathStyle = true
+	})
+	b := NewS3Blobs(client, u.Host, u.Path).(*s3Blobs)
+	// Fail at start-up, not at the first upload, when the bucket is
+	// missing or the credentials are wrong.
+	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b.bucket)}); err != nil {
+		return nil, fmt.Errorf("bucket %q: %w", b.bucket, err)
+	}
+	return b, nil
+}
+
+// NewS3Blobs returns a blob store on bucket, with objects under prefix
+// ("" for the bucket's root), through the given client. OpenBlobs builds
+// the client from the environment; tests and callers with their own
+// configuration pass one here. Bodies are seekable, so the SDK signs the
+// payload without buffering it again.
+func NewS3Blobs(client *s3.Client, bucket, prefix string) Blobs {
+	prefix = strings.Trim(prefix, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	return &s3Blobs{client: client, bucket: bucket, prefix: prefix}
+}
+
+// Put uploads the object.
+func (b *s3Blobs) Put(ctx context.Context, name, contentType string, data []byte) error {
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(b.bucket),
+		Key:           aws.String(b.prefix + name),
+		Body:          bytes.NewReader(data),
+		ContentLength: aws.Int64(int64(len(data))),
+	}
+	if contentType != "" {
+		in.ContentType = aws.String(contentType)
+	}
+	if _, err := b.client.PutObject(ctx, in); err != nil {
+		return fmt.Errorf("store: put blob s3://%s/%s%s: %w", b.bucket, b.prefix, name, err)
+	}
+	return nil
+}
+
+// Get downloads the object.
+func (b *s3Blobs) Get(ctx context.Context, name string) ([]byte, error) {
+	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(b.bucket),
+		Key:    aws.String(b.prefix + name),
+	})
+	if err != nil {
+		if isS3NotFound(err) {
+			return nil, fmt.Errorf("store: get blob s3://%s/%s%s: %w", b.bucket, b.prefix, name, ErrNotFound)
+		}
+		return nil, fmt.Errorf("store: get blob s3://%s/%s%s: %w", b.bucket, b.prefix, name, err)
+	}
+	defer out.Body.Close()
+	data, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, fmt.Errorf("store: get blob s3://%s/%s%s: %w", b.bucket, b.prefix, name, err)
+	}
+	return data, nil
+}
+
+// isS3NotFound reports a missing key: NoSuchKey, or a bare 404 (what a
+// HEAD-style answer or some S3-compatible servers give).
+func isS3NotFound(err error) bool {
+	var nsk *types.NoSuchKey
+	if errors.As(err, &nsk) {
+		return true
+	}
+	var re *awshttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() == 404 && !isNoSuchBucket(err)
+}
+
+func isNoSuchBucket(err error) bool {
+	var nsb *types.NoSuchBucket
+	if errors.As(err, &nsb) {
+		return true
+	}
+	return strings.Contains(err.Error(), "NoSuchBucket")
+}
+
+// Delete removes the object; S3 answers success for a missing one.
+func (b *s3Blobs) Delete(ctx context.Context, name string) error {
+	_, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{
+		Bucket: aws.String(b.bucket),
+		Key:    aws.String(b.prefix + name),
+	})
+	if err != nil && !isS3NotFound(err) {
+		return fmt.Errorf("store: delete blob s3://%s/%s%s: %w", b.bucket, b.prefix, name, err)
+	}
+	return nil
+}
+
+// DeleteAll lists every object under the prefix and deletes them, up to
+// 1000 per request.
+func (b *s3Blobs) DeleteAll(ctx context.Context) error {
+	err := b.each(ctx, func(keys []string) error {
+		ids := make([]types.ObjectIdentifier, len(keys))
+		for i, k := range keys {
+			ids[i] = types.ObjectIdentifier{Key: aws.String(k)}
+		}
+		out, err := b.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: aws.String(b.bucket),
+			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+		})
+		if err != nil {
+			return err
+		}
+		if len(out.Errors) > 0 {
+			e := out.Errors[0]
+			return fmt.Errorf("%d objects not deleted, first %s: %s", len(out.Errors), aws.ToString(e.Key), aws.ToString(e.Message))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete all blobs in s3://%s/%s: %w", b.bucket, b.prefix, err)
+	}
+	return nil
+}
+
+// each calls fn with the keys of every object under the prefix, one page
+// (at most 1000) at a time.
+func (b *s3Blobs) each(ctx context.Context, fn func(keys []string) error) error {
+	pages := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{
+		Bucket: aws.String(b.bucket),
+		Prefix: aws.String(b.prefix),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		keys := make([]string, 0, len(page.Contents))
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		if err := fn(keys); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// names lists every object's name (without the prefix), for tests and
+// maintenance.
+func (b *s3Blobs) names(ctx context.Context) ([]string, error) {
+	var names []string
+	err := b.each(ctx, func(keys []string) error {
+		for _, k := range keys {
+			names = append(names, strings.TrimPrefix(k, b.prefix))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list blobs in s3://%s/%s: %w", b.bucket, b.prefix, err)
+	}
+	return names, nil
+}

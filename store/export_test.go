@@ -1,0 +1,42 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// BlobNames lists every object of a blob store opened by this package.
+func BlobNames(ctx context.Context, b Blobs) ([]string, error) {
+	switch b := b.(type) {
+	case *fileBlobs:
+		return b.names(ctx)
+	case *s3Blobs:
+		return b.names(ctx)
+	}
+	return nil, fmt.Errorf("BlobNames: unknown blob store %T", b)
+}
+
+// SetClock replaces the library's clock.
+func (l *Library) SetClock(now func() time.Time) { l.now = now }
+
+// SetClock replaces the metrics backend's clock.
+func (m *Metrics) SetClock(now func() time.Time) { m.now = now }
+
+// MigrationVersions returns the versions recorded in schema_migrations.
+func (db *DB) MigrationVersions(ctx context.Context) ([]int, error) {
+	var vs []int
+	err := db.bun.NewSelect().Table("schema_migrations").Column("version").Order("version").Scan(ctx, &vs)
+	return vs, err
+}
+
+// MigrationCount is how many migrations the database's dialect has.
+func (db *DB) MigrationCount() int {
+	ms, err := migrations(db.conn.Kind)
+	if err != nil {
+		panic(err)
+	}
+	return len(ms)
+}
+
+var SplitStatements = splitStatements
