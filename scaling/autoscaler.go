@@ -50,6 +50,13 @@ type AutoscalerConfig struct {
 	OnDecision func(Decision)
 }
 
+// StepChecker is implemented by metrics backends that cannot aggregate by
+// every step (CloudWatch): NewAutoscaler refuses a period they cannot
+// serve.
+type StepChecker interface {
+	CheckStep(step time.Duration) error
+}
+
 // Defaults of AutoscalerConfig.
 const (
 	DefaultPeriod   = 60 * time.Second
@@ -145,6 +152,11 @@ func NewAutoscaler(cfg AutoscalerConfig) (*Autoscaler, error) {
 	}
 	if a.delay < 0 || a.delay >= a.period {
 		return nil, fmt.Errorf("scaling: autoscaler: delay %v must be in [0, period %v)", a.delay, a.period)
+	}
+	if sc, ok := a.metrics.(StepChecker); ok {
+		if err := sc.CheckStep(a.period); err != nil {
+			return nil, fmt.Errorf("scaling: autoscaler: period %v: %w", a.period, err)
+		}
 	}
 	switch {
 	case a.cooldown == 0:

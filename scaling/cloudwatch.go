@@ -169,7 +169,7 @@ func checkSample(s Sample) error {
 // minute) and no finer than the storage resolution; otherwise the error
 // matches ErrStep.
 func (c *CloudWatch) Series(ctx context.Context, from, to time.Time, step time.Duration) ([]Point, error) {
-	if err := c.checkStep(step); err != nil {
+	if err := c.CheckStep(step); err != nil {
 		return nil, err
 	}
 	from, to = floorTime(from, step), floorTime(to, step)
@@ -239,8 +239,11 @@ func (c *CloudWatch) Series(ctx context.Context, from, to time.Time, step time.D
 	return points, nil
 }
 
-// checkStep refuses a step CloudWatch cannot aggregate by.
-func (c *CloudWatch) checkStep(step time.Duration) error {
+// CheckStep returns an error matching ErrStep if Series cannot take step:
+// CloudWatch aggregates by 1, 5, 10, 20 or 30 s or by whole minutes, and no
+// finer than the storage resolution. NewAutoscaler calls it, so that an
+// autoscaler period CloudWatch cannot serve fails at start, not every tick.
+func (c *CloudWatch) CheckStep(step time.Duration) error {
 	secs := int64(step / time.Second)
 	switch {
 	case step <= 0 || step%time.Second != 0:

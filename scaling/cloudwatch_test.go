@@ -198,3 +198,21 @@ func TestCloudWatchErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoscalerRefusesPeriodCloudWatchCannotServe checks that a period
+// the CloudWatch backend cannot aggregate by fails at start.
+func TestAutoscalerRefusesPeriodCloudWatchCannotServe(t *testing.T) {
+	cw, _ := newCloudWatchBackend(t, false)
+	for _, tt := range []struct {
+		period time.Duration
+		ok     bool
+	}{{2 * time.Second, false}, {5 * time.Second, true}, {90 * time.Second, false}, {2 * time.Minute, true}} {
+		_, err := NewAutoscaler(AutoscalerConfig{
+			Pool: (&pool{n: 1}).resizer(), Metrics: cw, Period: tt.period,
+			Settings: settingsOf(Settings{Mode: Manual}),
+		})
+		if (err == nil) != tt.ok || err != nil && !errors.Is(err, ErrStep) {
+			t.Errorf("NewAutoscaler(period %v) error = %v, want ok=%v (else ErrStep)", tt.period, err, tt.ok)
+		}
+	}
+}

@@ -3,9 +3,9 @@
 // the wire protocols the real aws-sdk-go-v2 clients speak, so that tests
 // drive the real SDK clients against it:
 //
-//   - CloudWatch in Smithy RPC v2 CBOR (what service/cloudwatch sends since
-//     it left the query protocol), with gzip-compressed request bodies
-//     accepted: PutMetricData, GetMetricData (MetricStat queries with Sum,
+//   - CloudWatch in Smithy RPC v2 CBOR (what service/cloudwatch sends: its
+//     client sets rpcv2.NewCBOR as the protocol, checked at v1.75.5), with
+//     gzip-compressed request bodies accepted: PutMetricData, GetMetricData (MetricStat queries with Sum,
 //     Average, Minimum, Maximum and SampleCount) and ListMetrics;
 //   - Auto Scaling in the AWS query protocol with XML responses:
 //     DescribeAutoScalingGroups, SetDesiredCapacity,
