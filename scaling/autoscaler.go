@@ -1,0 +1,378 @@
+package scaling
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// AutoscalerConfig configures NewAutoscaler. Zero values take the defaults
+// given with each field.
+type AutoscalerConfig struct {
+	// Pool is the pool to size. Required.
+	Pool Resizer
+	// Metrics is where the nodes' statistics are read from. Required.
+	Metrics Metrics
+	// Settings returns the current mode and policy. Required. It is read
+	// every period, so that the manager's changes apply on the next tick,
+	// without a restart.
+	Settings func(context.Context) (Settings, error)
+
+	// Period is how often the autoscaler decides, and the length of the
+	// metrics window each decision reads. Default 60 s; tests shorten it.
+	// Ticks fall on multiples of Period since the Unix epoch (plus Delay),
+	// so that each window is one Series step.
+	Period time.Duration
+	// Delay is how long after a period ends its window is read, so that
+	// the nodes' last samples of the period (published every 5 s) have
+	// reached the metrics backend. Default Period/6 (10 s for 60 s); it
+	// must be shorter than Period.
+	Delay time.Duration
+	// Cooldown is how many periods after a resize pass without a decision,
+	// because their miss rates reflect the resize (cold new nodes, moved
+	// partitions), not the load. Default 2; a negative value means none.
+	// A change of size the autoscaler did not make (the operator's)
+	// starts a cooldown too.
+	Cooldown int
+	// History is how many decisions History keeps. Default 1440 (a day of
+	// 1-minute periods).
+	History int
+	// Log receives one record per decision, with its inputs. Default:
+	// discarded.
+	Log *slog.Logger
+	// OnDecision, if set, is called with each decision after it is
+	// recorded, outside any lock (the load generator follows the pool's
+	// size through it). It must not block for long: the next tick waits.
+	OnDecision func(Decision)
+}
+
+// StepChecker is implemented by metrics backends that cannot aggregate by
+// every step (CloudWatch): NewAutoscaler refuses a period they cannot
+// serve.
+type StepChecker interface {
+	CheckStep(step time.Duration) error
+}
+
+// Defaults of AutoscalerConfig.
+const (
+	DefaultPeriod   = 60 * time.Second
+	DefaultCooldown = 2
+	DefaultHistory  = 1440
+)
+
+// Outcome says what came of one tick of the autoscaler.
+type Outcome string
+
+const (
+	// OutcomeSkipped: no decision was taken (manual mode, no usable
+	// metrics, too few lookups, an invalid policy, or a cooldown).
+	OutcomeSkipped Outcome = "skipped"
+	// OutcomeHeld: the policy keeps the current size.
+	OutcomeHeld Outcome = "held"
+	// OutcomeResized: the pool was resized to Target.
+	OutcomeResized Outcome = "resized"
+	// OutcomeFailed: the policy asked for Target, and the resize failed.
+	OutcomeFailed Outcome = "failed"
+)
+
+// Decision is the record of one tick: what the autoscaler read, what it
+// decided, and why. The manager page lists them; the load generator and the
+// acceptance test follow the pool's size and miss rate through them.
+type Decision struct {
+	Time        time.Time // when the tick ran
+	PeriodStart time.Time // start of the metrics window read; zero when none was read
+	Mode        Mode      // from the settings; empty when they could not be read
+	Policy      Policy    // the policy in force at the tick
+	Current     int       // the pool's size before the decision
+	Target      int       // the size decided; Current unless Outcome is resized or failed
+	Requests    int64     // every request the nodes served in the window
+	Lookups     int64     // hits + misses in the window: what the request floor counts
+	Misses      int64     // misses in the window
+	MissRate    float64   // Misses / Lookups; 0 when there was no lookup
+	Outcome     Outcome
+	Reason      string // why, in words, for the manager page and the log
+}
+
+// Autoscaler sizes the pool from its miss rate, once every period, while
+// the settings say automatic mode. Create it with NewAutoscaler, run it with
+// Run; History may be called concurrently with Run.
+type Autoscaler struct {
+	pool     Resizer
+	metrics  Metrics
+	settings func(context.Context) (Settings, error)
+	period   time.Duration
+	delay    time.Duration
+	cooldown int
+	log      *slog.Logger
+	notify   func(Decision)
+
+	// Loop state, touched by Run's goroutine only.
+	coolingLeft int // periods still to skip
+	lastSize    int // the pool's size after the previous tick; 0 before the first
+
+	mu      sync.Mutex
+	history []Decision // ring of at most histCap; once full, the oldest is at histN % histCap
+	histCap int
+	histN   int // decisions recorded so far
+}
+
+// NewAutoscaler checks cfg, fills in its defaults and returns an autoscaler
+// ready to Run.
+func NewAutoscaler(cfg AutoscalerConfig) (*Autoscaler, error) {
+	switch {
+	case cfg.Pool == nil:
+		return nil, errors.New("scaling: autoscaler: no pool")
+	case cfg.Metrics == nil:
+		return nil, errors.New("scaling: autoscaler: no metrics backend")
+	case cfg.Settings == nil:
+		return nil, errors.New("scaling: autoscaler: no settings source")
+	case cfg.Period < 0:
+		return nil, fmt.Errorf("scaling: autoscaler: negative period %v", cfg.Period)
+	}
+	a := &Autoscaler{
+		pool:     cfg.Pool,
+		metrics:  cfg.Metrics,
+		settings: cfg.Settings,
+		period:   cfg.Period,
+		delay:    cfg.Delay,
+		cooldown: cfg.Cooldown,
+		log:      cfg.Log,
+		notify:   cfg.OnDecision,
+		histCap:  cfg.History,
+	}
+	if a.period == 0 {
+		a.period = DefaultPeriod
+	}
+	if a.delay == 0 {
+		a.delay = a.period / 6
+	}
+	if a.delay < 0 || a.delay >= a.period {
+		return nil, fmt.Errorf("scaling: autoscaler: delay %v must be in [0, period %v)", a.delay, a.period)
+	}
+	if sc, ok := a.metrics.(StepChecker); ok {
+		if err := sc.CheckStep(a.period); err != nil {
+			return nil, fmt.Errorf("scaling: autoscaler: period %v: %w", a.period, err)
+		}
+	}
+	switch {
+	case a.cooldown == 0:
+		a.cooldown = DefaultCooldown
+	case a.cooldown < 0:
+		a.cooldown = 0
+	}
+	if a.histCap <= 0 {
+		a.histCap = DefaultHistory
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return a, nil
+}
+
+// Run decides once per period until ctx is done, and then returns nil.
+// Errors of one tick (settings, metrics, resize) are recorded as that
+// tick's decision and logged; they do not stop the loop.
+func (a *Autoscaler) Run(ctx context.Context) error {
+	for {
+		// The next window to read ends at the first period boundary whose
+		// read time (boundary + delay) is still ahead.
+		end := floorTime(time.Now().Add(-a.delay), a.period).Add(a.period)
+		timer := time.NewTimer(time.Until(end.Add(a.delay)))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-timer.C:
+		}
+		a.tick(ctx, end)
+	}
+}
+
+// History returns the decisions kept, oldest first.
+func (a *Autoscaler) History() []Decision {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.histN <= a.histCap {
+		return append([]Decision(nil), a.history...)
+	}
+	next := a.histN % a.histCap // the oldest entry, about to be overwritten
+	return append(append([]Decision(nil), a.history[next:]...), a.history[:next]...)
+}
+
+// tick takes the decision for the window [end-period, end).
+func (a *Autoscaler) tick(ctx context.Context, end time.Time) {
+	d := a.decide(ctx, end)
+	a.record(d)
+	a.logDecision(ctx, d)
+	if a.notify != nil {
+		a.notify(d)
+	}
+}
+
+// decide runs one tick's logic and returns its record.
+func (a *Autoscaler) decide(ctx context.Context, end time.Time) Decision {
+	d := Decision{Time: time.Now(), Current: a.pool.Nodes()}
+	d.Target = d.Current
+
+	// A size the autoscaler did not set means someone resized the pool:
+	// the next windows reflect that resize, so they get a cooldown too.
+	if a.lastSize != 0 && d.Current != a.lastSize {
+		a.coolingLeft = a.cooldown
+	}
+	a.lastSize = d.Current
+	cooling := a.coolingLeft > 0
+	if cooling {
+		a.coolingLeft-- // counts periods, whatever the mode
+	}
+
+	readCtx, cancel := context.WithTimeout(ctx, a.period)
+	defer cancel()
+	s, err := a.settings(readCtx)
+	if err != nil {
+		return skip(d, "settings unavailable: "+err.Error())
+	}
+	d.Mode, d.Policy = s.Mode, s.Policy
+	switch s.Mode {
+	case Auto:
+	case Manual:
+		return skip(d, "manual mode")
+	default:
+		return skip(d, fmt.Sprintf("unknown mode %q", s.Mode))
+	}
+	if err := s.Policy.Validate(); err != nil {
+		return skip(d, err.Error())
+	}
+
+	start := end.Add(-a.period)
+	points, err := a.metrics.Series(readCtx, start, end, a.period)
+	if err != nil {
+		return skip(d, "metrics unavailable: "+err.Error())
+	}
+	p, ok := pointAt(points, start)
+	if !ok || !p.Reported {
+		return skip(d, "no metrics for the period")
+	}
+	d.PeriodStart = p.Start
+	d.Requests, d.Lookups, d.Misses = p.Requests, p.Hits+p.Misses, p.Misses
+	rate, ok := p.MissRate()
+	if !ok {
+		return skip(d, "no lookups in the period")
+	}
+	d.MissRate = rate
+	if d.Lookups < s.Policy.MinRequests {
+		return skip(d, fmt.Sprintf("too few lookups: %d, fewer than %d", d.Lookups, s.Policy.MinRequests))
+	}
+	if cooling {
+		return skip(d, fmt.Sprintf("cooldown after a resize: %d more period(s)", a.coolingLeft))
+	}
+
+	d.Target = Decide(d.Current, rate, d.Lookups, s.Policy)
+	if d.Target == d.Current {
+		d.Outcome = OutcomeHeld
+		d.Reason = holdReason(d.Current, rate, s.Policy)
+		return d
+	}
+	verb := "grow"
+	if d.Target < d.Current {
+		verb = "shrink"
+	}
+	d.Reason = fmt.Sprintf("miss rate %.3f, %s from %d to %d nodes", rate, verb, d.Current, d.Target)
+	err = a.pool.Resize(ctx, d.Target)
+	// Whatever the outcome, the windows ahead are disturbed by what moved.
+	a.coolingLeft = a.cooldown
+	a.lastSize = a.pool.Nodes()
+	if err != nil {
+		d.Outcome = OutcomeFailed
+		d.Reason += ": " + err.Error()
+		return d
+	}
+	d.Outcome = OutcomeResized
+	return d
+}
+
+// skip marks d as a tick without a decision, for the given reason.
+func skip(d Decision, reason string) Decision {
+	d.Outcome, d.Reason = OutcomeSkipped, reason
+	return d
+}
+
+// holdReason says why Decide kept the size n.
+func holdReason(n int, rate float64, p Policy) string {
+	switch {
+	case rate > p.MaxMissRate:
+		return fmt.Sprintf("miss rate %.3f above %g, already at the maximum of %d nodes", rate, p.MaxMissRate, n)
+	case rate < p.MinMissRate:
+		return fmt.Sprintf("miss rate %.3f below %g, already at the minimum of %d node(s)", rate, p.MinMissRate, n)
+	default:
+		return fmt.Sprintf("miss rate %.3f within [%g, %g]", rate, p.MinMissRate, p.MaxMissRate)
+	}
+}
+
+// pointAt returns the point of points that starts at start.
+func pointAt(points []Point, start time.Time) (Point, bool) {
+	for _, p := range points {
+		if p.Start.Equal(start) {
+			return p, true
+		}
+	}
+	return Point{}, false
+}
+
+// record appends d to the history ring.
+func (a *Autoscaler) record(d Decision) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.history) < a.histCap {
+		a.history = append(a.history, d)
+	} else {
+		a.history[a.histN%a.histCap] = d
+	}
+	a.histN++
+}
+
+// logDecision writes d with every input it was taken from. Manual-mode
+// ticks log at debug level: they repeat every period and say nothing new.
+func (a *Autoscaler) logDecision(ctx context.Context, d Decision) {
+	level := slog.LevelInfo
+	switch {
+	case d.Outcome == OutcomeFailed:
+		level = slog.LevelError
+	case d.Outcome == OutcomeSkipped && d.Mode == Manual:
+		level = slog.LevelDebug
+	}
+	a.log.LogAttrs(ctx, level, "autoscaler decision",
+		slog.String("outcome", string(d.Outcome)),
+		slog.String("reason", d.Reason),
+		slog.String("mode", string(d.Mode)),
+		slog.Int("current", d.Current),
+		slog.Int("target", d.Target),
+		slog.Time("period_start", d.PeriodStart),
+		slog.Int64("requests", d.Requests),
+		slog.Int64("lookups", d.Lookups),
+		slog.Int64("misses", d.Misses),
+		slog.Float64("miss_rate", d.MissRate),
+		slog.Group("policy",
+			slog.Float64("max_miss", d.Policy.MaxMissRate),
+			slog.Float64("min_miss", d.Policy.MinMissRate),
+			slog.Float64("expand_ratio", d.Policy.ExpandRatio),
+			slog.Float64("shrink_ratio", d.Policy.ShrinkRatio),
+			slog.Int64("min_requests", d.Policy.MinRequests),
+		),
+	)
+}
+
+// floorTime rounds t down to a multiple of d since the Unix epoch (not
+// since Go's zero time, as time.Truncate does: the two differ for periods
+// that do not divide a day), which is how Series aligns its steps.
+func floorTime(t time.Time, d time.Duration) time.Time {
+	ns := t.UnixNano()
+	r := ns % int64(d)
+	if r < 0 {
+		r += int64(d)
+	}
+	return time.Unix(0, ns-r).In(t.Location())
+}
