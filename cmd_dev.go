@@ -2,32 +2,125 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
+	"sync"
+	"time"
+
+	"github.com/picpool/picpool/handlers"
 )
 
 // runDev runs every role in one process on embedded defaults: what
 // `go tool task dev` starts.
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	f := newFlags("dev", "Runs the gallery, the manager and a local pool of cache nodes in one process,\n"+
-		"with embedded storage (SQLite and a local folder), so that nothing needs installing.", getenv, stdout)
-	galleryAddr := f.string("gallery-addr", "PICPOOL_GALLERY_ADDR", ":5000", "address the gallery listens on")
+	f := newFlags("dev", "Runs the gallery, the manager, the autoscaler and a local pool of cache nodes in one\n"+
+		"process, on embedded storage (SQLite and a local folder): nothing needs installing.\n"+
+		"It listens on loopback only, so the test API's state-changing routes need no token.", getenv, stdout)
+	galleryAddr := f.string("gallery-addr", "PICPOOL_GALLERY_ADDR", "127.0.0.1:5000", "address the gallery listens on")
+	managerAddr := f.string("manager-addr", "PICPOOL_MANAGER_ADDR", "127.0.0.1:5001", "address the manager listens on")
+	sf := addStoreFlags(f)
+	metrics := f.string("metrics", "PICPOOL_METRICS", "db", "metrics backend: db (samples in the database) or cloudwatch:NAMESPACE")
+	pf := addPoolFlags(f, true)
+	af := addAPIFlags(f)
+	password := f.string("manager-password", "PICPOOL_MANAGER_PASSWORD", "", "the manager's password (generated and printed when empty)")
+	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted, in MB")
+	period := f.duration("autoscale-period", "PICPOOL_AUTOSCALE_PERIOD", 60*time.Second, "how often the autoscaler decides, in automatic mode")
+	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stdout, nil))
-
-	ln, err := listen(ctx, "gallery", *galleryAddr)
+	log, err := newLogger(stdout, *logLevel)
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
+	if *maxUploadMB <= 0 {
+		return fmt.Errorf("dev: --max-upload-mb must be more than 0; got %d", *maxUploadMB)
+	}
+	// Listen first: a port in use is an error before anything starts.
+	gl, err := listen(ctx, "gallery", *galleryAddr)
+	if err != nil {
+		return err
+	}
+	defer gl.Close()
+	ml, err := listen(ctx, "manager", *managerAddr)
+	if err != nil {
+		return err
+	}
+	defer ml.Close()
+
+	s := &system{log: log}
+	defer s.close()
+	if err := s.openStore(ctx, sf); err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	if err := s.openMetrics(ctx, *metrics); err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	if err := s.openPool(ctx, pf); err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	if err := s.startAutoscaler(*period); err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	s.wireHandlers(*maxUploadMB)
+	generated := *password == ""
+	if generated {
+		*password = randomSecret()[:12]
+	}
+	if *af.token == "" {
+		*af.token = randomSecret()
+	}
+	auth, err := handlers.NewAuth(*password, handlers.AuthOptions{})
+	if err != nil {
+		return err
+	}
+
+	galleryURL, managerURL := localURL(gl), localURL(ml)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	run := func(fn func() error) {
+		wg.Go(func() {
+			if err := fn(); err != nil {
+				errs <- err
+				cancel()
+			}
+		})
+	}
+	run(func() error { s.pool.Run(ctx); return nil })
+	run(func() error { return s.auto.Run(ctx) })
+	run(func() error {
+		return serve(ctx, log, "gallery", gl, s.galleryRouter(managerURL, af.guard(gl.Addr().String())))
 	})
-	log.Info("gallery listening", "url", "http://"+ln.Addr().String())
-	return serve(ctx, log, "gallery", ln, mux)
+	run(func() error {
+		return serve(ctx, log, "manager", ml, s.managerRouter(auth, af.guard(ml.Addr().String())))
+	})
+	log.Info("gallery listening", "url", galleryURL)
+	log.Info("manager listening", "url", managerURL)
+	fmt.Fprintf(stdout, "\nPicPool is running (Ctrl-C stops it):\n  gallery  %s\n  manager  %s\n", galleryURL, managerURL)
+	if generated {
+		fmt.Fprintf(stdout, "  manager password: %s (set PICPOOL_MANAGER_PASSWORD to choose one)\n", *password)
+	}
+	fmt.Fprintf(stdout, "  %d cache nodes on loopback; data in %s and %s\n\n", s.pool.Nodes(), *sf.db, *sf.blobs)
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		if !errors.Is(err, context.Canceled) {
+			all = append(all, err)
+		}
+	}
+	return errors.Join(all...)
+}
+
+// newLogger returns a text logger at the given level.
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }

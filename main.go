@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -134,4 +135,17 @@ func (f *flags) parse(args []string) error {
 		return fmt.Errorf("%s: %s", f.Name(), strings.Join(f.errs, "; "))
 	}
 	return nil
+}
+
+func (f *flags) duration(name, env string, def time.Duration, help string) *time.Duration {
+	v := def
+	if s := f.getenv(env); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Sprintf("%s=%q: want a duration such as 60s", env, s))
+		} else {
+			v = d
+		}
+	}
+	return f.Duration(name, v, help+" (env "+env+")")
 }

@@ -100,7 +100,7 @@ func startDev(t *testing.T, extra ...string) (galleryURL string, stop func() err
 	done := make(chan error, 1)
 	args := append([]string{"dev", "--gallery-addr", "127.0.0.1:0"}, extra...)
 	go func() { done <- run(ctx, args, env(), out) }()
-	re := regexp.MustCompile(`msg="gallery listening" url=(http://[0-9.:]+)`)
+	re := regexp.MustCompile(`msg="gallery listening" url=(http://[^\s]+)`)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {

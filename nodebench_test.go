@@ -282,4 +282,3 @@ func startProcess(b *testing.B, addr, name string, args ...string) {
 	}
 	b.Fatalf("%s did not listen on %s within 10 s:\n%s", filepath.Base(name), addr, strings.TrimSpace(out.String()))
 }
-

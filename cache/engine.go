@@ -100,6 +100,9 @@ type Options struct {
 	Rand *rand.Rand
 }
 
+// DefaultPolicy is the policy of a new pool.
+const DefaultPolicy = "lru"
+
 // Policies returns the canonical names of every policy New accepts.
 func Policies() []string {
 	names := make([]string, len(policies))

@@ -32,7 +32,7 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 			break
 		}
 		if err != nil {
-			return "", nil, errorf(http.StatusBadRequest, "The upload form is cut short or malformed.")
+			return "", nil, bodyError(err, maxBytes, "The upload form is cut short or malformed.")
 		}
 		switch part.FormName() {
 		case "key":
@@ -47,7 +47,7 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 				return "", nil, fieldError(http.StatusRequestEntityTooLarge, "file", "The file is larger than %s, the limit.", humanBytes(maxBytes))
 			}
 			if err != nil {
-				return "", nil, errorf(http.StatusBadRequest, "The upload was cut short.")
+				return "", nil, bodyError(err, maxBytes, "The upload was cut short.")
 			}
 			data, gotFile = b, true
 		}
@@ -63,6 +63,17 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 }
 
 var errPartTooLarge = errors.New("part too large")
+
+// bodyError turns a failure to read the body into an *Error: a body over
+// the server's limit (http.MaxBytesReader) is a 413 about the file,
+// anything else a 400 saying what.
+func bodyError(err error, maxBytes int64, otherwise string) *Error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return fieldError(http.StatusRequestEntityTooLarge, "file", "The upload is larger than %s, the limit.", humanBytes(maxBytes))
+	}
+	return errorf(http.StatusBadRequest, "%s", otherwise)
+}
 
 // readPart reads at most max bytes of a part, and errPartTooLarge if it
 // has more.

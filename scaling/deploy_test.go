@@ -448,7 +448,8 @@ var s3Actions = map[string][]string{
 }
 
 // awsCalls returns the IAM actions of every AWS operation the Go code
-// under root calls (tests and the AWS fake left out), found syntactically:
+// under root calls (tests and the test-support packages, the AWS fake and
+// storetest, left out), found syntactically:
 // every SDK call takes a &<service>.<Operation>Input, and paginators are
 // built with <service>.New<Operation>Paginator. Calls made inside other
 // libraries (an S3 upload manager, say) are not seen.
@@ -462,7 +463,7 @@ func awsCalls(root string) ([]string, error) {
 		}
 		if d.IsDir() {
 			switch d.Name() {
-			case ".git", "testdata", "vendor", "node_modules", "awsfake":
+			case ".git", "testdata", "vendor", "node_modules", "awsfake", "storetest":
 				return filepath.SkipDir
 			}
 			return nil

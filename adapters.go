@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/handlers"
+	"github.com/picpool/picpool/scaling"
+	"github.com/picpool/picpool/store"
+)
+
+// Adapters between packages that may not import each other: handlers
+// declares what it needs of storage; cache publishes node statistics that
+// the metrics backend (scaling's interface) records.
+
+// imageStore adapts store.Library to handlers.ImageStore.
+type imageStore struct{ lib *store.Library }
+
+var _ handlers.ImageStore = imageStore{}
+
+func toImage(img store.Image) handlers.Image {
+	return handlers.Image{Key: img.Key, ContentType: img.ContentType, Size: img.Size, Version: img.Version, Updated: img.Updated}
+}
+
+// storeError maps storage failures to what handlers tell users: a missing
+// key, a refused key, or storage that is unavailable right now.
+func storeError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("%w: %w", handlers.ErrNotFound, err)
+	case errors.Is(err, store.ErrInvalidKey):
+		return &handlers.Error{Code: http.StatusBadRequest, Field: "key", Message: "The storage refused this key."}
+	case errors.Is(err, context.Canceled):
+		return err
+	}
+	return fmt.Errorf("%w: %w", handlers.ErrUnavailable, err)
+}
+
+func (s imageStore) Put(ctx context.Context, key, contentType string, data []byte, invalidate func(context.Context, string, int64) error) (handlers.Image, error) {
+	img, err := s.lib.Put(ctx, key, contentType, data, invalidate)
+	return toImage(img), storeError(err)
+}
+
+func (s imageStore) Load(ctx context.Context, key string) (handlers.Image, []byte, error) {
+	img, data, err := s.lib.Load(ctx, key)
+	return toImage(img), data, storeError(err)
+}
+
+func (s imageStore) List(ctx context.Context, prefix string, limit, offset int) ([]handlers.Image, int, error) {
+	imgs, total, err := s.lib.List(ctx, store.ListOptions{Prefix: prefix, Limit: limit, Offset: offset})
+	out := make([]handlers.Image, len(imgs))
+	for i, img := range imgs {
+		out[i] = toImage(img)
+	}
+	return out, total, storeError(err)
+}
+
+func (s imageStore) Keys(ctx context.Context) ([]string, error) {
+	keys, err := s.lib.Keys(ctx)
+	return keys, storeError(err)
+}
+
+func (s imageStore) DeleteAll(ctx context.Context) error { return storeError(s.lib.DeleteAll(ctx)) }
+
+// statsPublisher adapts a metrics backend to the nodes' cache.StatsPublisher.
+type statsPublisher struct{ metrics scaling.Metrics }
+
+func (p statsPublisher) PublishStats(ctx context.Context, s cache.NodeStats) error {
+	return p.metrics.Record(ctx, []scaling.Sample{{
+		Node: s.Node, Time: s.Time, Items: s.Items, Bytes: s.Bytes,
+		Requests: s.Requests, Hits: s.Hits, Misses: s.Misses,
+	}})
+}

@@ -1,0 +1,205 @@
+package handlers
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/scaling"
+)
+
+// PoolAdmin is what the test API and the manager need of the cache pool.
+// Only the owner can resize or configure; a follower answers those with
+// cache.ErrNotOwner.
+type PoolAdmin interface {
+	Nodes() int
+	Resize(ctx context.Context, n int) error
+	Configure(ctx context.Context, cfg cache.NodeConfig) error
+	Table() cache.Table
+	Window(ctx context.Context) cache.Counts
+	Health(ctx context.Context) []cache.MemberHealth
+	Clear(ctx context.Context) error
+}
+
+// SettingsStore keeps how the pool is sized (mode and automatic policy),
+// where the autoscaler reads it.
+type SettingsStore interface {
+	LoadSettings(ctx context.Context) (scaling.Settings, bool, error)
+	SaveSettings(ctx context.Context, s scaling.Settings) error
+}
+
+// API is the JSON test API, served under /api on both the gallery and
+// the manager. Its bodies are exact: see the issue that defines them.
+type API struct {
+	gallery *Gallery
+	pool    PoolAdmin
+	control *Control
+	log     *slog.Logger
+}
+
+// NewAPI returns the test API.
+func NewAPI(g *Gallery, pool PoolAdmin, control *Control, log *slog.Logger) *API {
+	return &API{gallery: g, pool: pool, control: control, log: log}
+}
+
+// Routes mounts /api on r. guard protects the routes that change state
+// (see APIGuard); they also refuse cross-origin browser requests.
+func (a *API) Routes(r chi.Router, guard func(http.Handler) http.Handler) {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeAPIError(w, http.StatusForbidden, "Cross-origin requests cannot change state.")
+	}))
+	changes := func(h http.HandlerFunc) http.Handler { return cop.Handler(guard(h)) }
+	r.Route("/api", func(r chi.Router) {
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", http.MethodPost)
+			writeAPIError(w, http.StatusMethodNotAllowed, "Use POST for "+r.URL.Path+".")
+		})
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			writeAPIError(w, http.StatusNotFound, "No such API route: "+r.URL.Path+".")
+		})
+		r.Method(http.MethodPost, "/upload", changes(a.upload))
+		r.Post("/list_keys", a.listKeys)
+		r.Post("/key/{key}", a.key)
+		r.Post("/key/", func(w http.ResponseWriter, r *http.Request) {
+			writeAPIError(w, http.StatusBadRequest, "Give the key in the path: /api/key/<key>.")
+		})
+		r.Method(http.MethodPost, "/delete_all", changes(a.deleteAll))
+		r.Post("/getNumNodes", a.numNodes)
+		r.Post("/getRate", a.rate)
+		r.Method(http.MethodPost, "/configure_cache", changes(a.configure))
+	})
+}
+
+// fail answers with the error's status and message.
+func (a *API) fail(w http.ResponseWriter, err error) {
+	code, msg := errorStatus(a.log, err)
+	writeAPIError(w, code, msg)
+}
+
+func (a *API) upload(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, a.gallery.MaxUpload()+1<<20)
+	key, data, err := readUpload(r, a.gallery.MaxUpload())
+	if err == nil {
+		_, err = a.gallery.Upload(r.Context(), key, data)
+	}
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Success string `json:"success"`
+		Key     string `json:"key"`
+	}{"true", key})
+}
+
+func (a *API) listKeys(w http.ResponseWriter, r *http.Request) {
+	keys, err := a.gallery.Keys(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if keys == nil {
+		keys = []string{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Success string   `json:"success"`
+		Keys    []string `json:"keys"`
+	}{"true", keys})
+}
+
+func (a *API) key(w http.ResponseWriter, r *http.Request) {
+	key, err := pathKey(r)
+	if err != nil {
+		writeAPIError(w, http.StatusBadRequest, "The key in the path is not properly escaped.")
+		return
+	}
+	f, err := a.gallery.Fetch(r.Context(), key)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	w.Header().Set("X-Cache", cacheLabel(f))
+	writeJSON(w, http.StatusOK, struct {
+		Success string `json:"success"`
+		Key     string `json:"key"`
+		Content string `json:"content"`
+	}{"true", key, base64.StdEncoding.EncodeToString(f.Data)})
+}
+
+func (a *API) deleteAll(w http.ResponseWriter, r *http.Request) {
+	if err := a.gallery.DeleteAll(r.Context()); err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Success string `json:"success"`
+	}{"true"})
+}
+
+func (a *API) numNodes(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, struct {
+		Success  string `json:"success"`
+		NumNodes int    `json:"numNodes"`
+	}{"true", a.pool.Nodes()})
+}
+
+func (a *API) rate(w http.ResponseWriter, r *http.Request) {
+	which := strings.ToLower(strings.TrimSpace(r.FormValue("rate")))
+	if which != "miss" && which != "hit" {
+		msg := "Say which rate: rate=miss or rate=hit."
+		if which != "" {
+			msg = "Unknown rate \"" + r.FormValue("rate") + "\": use rate=miss or rate=hit."
+		}
+		writeAPIError(w, http.StatusBadRequest, msg)
+		return
+	}
+	c := a.pool.Window(r.Context())
+	value := 0.0
+	if lookups := c.Hits + c.Misses; lookups > 0 {
+		if which == "miss" {
+			value = float64(c.Misses) / float64(lookups)
+		} else {
+			value = float64(c.Hits) / float64(lookups)
+		}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Success string  `json:"success"`
+		Rate    string  `json:"rate"`
+		Value   float64 `json:"value"`
+	}{"true", which, value})
+}
+
+func (a *API) configure(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		writeAPIError(w, http.StatusBadRequest, "The parameters could not be read: send them as a form, multipart form or query.")
+		return
+	}
+	ch, err := ParseChange(r.Form)
+	var st PoolState
+	if err == nil {
+		st, err = a.control.Apply(r.Context(), ch)
+	}
+	if err != nil {
+		var fe FieldErrors
+		if errors.As(err, &fe) {
+			writeAPIError(w, http.StatusBadRequest, fe.Error())
+			return
+		}
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Success   string `json:"success"`
+		Mode      string `json:"mode"`
+		NumNodes  int    `json:"numNodes"`
+		CacheSize int64  `json:"cacheSize"`
+		Policy    string `json:"policy"`
+	}{"true", string(st.Settings.Mode), st.Nodes, st.Config.Capacity / mebibyte, apiPolicyName(st.Config.Policy)})
+}

@@ -1,0 +1,287 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/scaling"
+)
+
+// MaxCacheMB bounds the capacity of one node, in MB (of 2^20 bytes).
+const MaxCacheMB = 64 << 10
+
+const mebibyte = 1 << 20
+
+// Control changes how the pool is configured and sized: the logic behind
+// the manager's forms and the test API's configure_cache, so both refuse
+// the same things with the same words.
+type Control struct {
+	pool     PoolAdmin
+	settings SettingsStore
+	log      *slog.Logger
+	mu       sync.Mutex // one change at a time
+}
+
+// NewControl returns the pool's control over its pool and settings.
+func NewControl(pool PoolAdmin, settings SettingsStore, log *slog.Logger) *Control {
+	return &Control{pool: pool, settings: settings, log: log}
+}
+
+// PoolState is the pool's configuration and size.
+type PoolState struct {
+	Settings scaling.Settings
+	Nodes    int
+	Config   cache.NodeConfig
+}
+
+// State returns the pool's current state; settings never saved are the
+// defaults (manual mode, the default policy).
+func (c *Control) State(ctx context.Context) (PoolState, error) {
+	s, err := c.loadSettings(ctx)
+	if err != nil {
+		return PoolState{}, err
+	}
+	return PoolState{Settings: s, Nodes: c.pool.Nodes(), Config: c.pool.Table().Config}, nil
+}
+
+func (c *Control) loadSettings(ctx context.Context) (scaling.Settings, error) {
+	s, ok, err := c.settings.LoadSettings(ctx)
+	if err != nil {
+		return scaling.Settings{}, fmt.Errorf("load pool settings: %w", err)
+	}
+	if !ok {
+		s = scaling.Settings{Mode: scaling.Manual, Policy: scaling.DefaultPolicy()}
+	}
+	return s, nil
+}
+
+// Change is a set of changes to the pool; nil fields stay as they are.
+type Change struct {
+	Mode        *scaling.Mode
+	NumNodes    *int
+	CapacityMB  *int64
+	CachePolicy *string // a name cache.CanonicalPolicy knows
+	MaxMiss     *float64
+	MinMiss     *float64
+	ExpRatio    *float64
+	ShrinkRatio *float64
+}
+
+// FieldErrors is every refusal of a change, each about one field (named
+// as the test API's parameters). Its message joins them all.
+type FieldErrors []*Error
+
+func (e FieldErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, f := range e {
+		msgs[i] = f.Message
+	}
+	return strings.Join(msgs, " ")
+}
+
+// ParseChange reads a change from form or query values, with the test
+// API's parameter names: mode, numNodes, cacheSize (MB), policy,
+// maxMiss, minMiss, expRatio, shrinkRatio. Empty values are absent.
+func ParseChange(v url.Values) (Change, error) {
+	var ch Change
+	var errs FieldErrors
+	get := func(name string) (string, bool) {
+		s := strings.TrimSpace(v.Get(name))
+		return s, s != ""
+	}
+	if s, ok := get("mode"); ok {
+		m := scaling.Mode(strings.ToLower(s))
+		if m != scaling.Manual && m != scaling.Auto {
+			errs = append(errs, fieldError(http.StatusBadRequest, "mode", "mode must be manual or auto; got %q.", s))
+		}
+		ch.Mode = &m
+	}
+	if s, ok := get("numNodes"); ok {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "numNodes must be a whole number from %d to %d; got %q.", cache.MinPoolNodes, cache.MaxPoolNodes, s))
+		}
+		ch.NumNodes = &n
+	}
+	if s, ok := get("cacheSize"); ok {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			errs = append(errs, fieldError(http.StatusBadRequest, "cacheSize", "cacheSize is each node's capacity in MB, a whole number from 0 to %d; got %q.", MaxCacheMB, s))
+		}
+		ch.CapacityMB = &n
+	}
+	if s, ok := get("policy"); ok {
+		p, known := cache.CanonicalPolicy(s)
+		if !known {
+			errs = append(errs, fieldError(http.StatusBadRequest, "policy", "Unknown policy %q: use one of %s.", s, strings.Join(apiPolicyNames(), ", ")))
+		}
+		ch.CachePolicy = &p
+	}
+	for _, f := range []struct {
+		name, what string
+		dst        **float64
+	}{
+		{"maxMiss", "The maximum miss rate", &ch.MaxMiss},
+		{"minMiss", "The minimum miss rate", &ch.MinMiss},
+		{"expRatio", "The expand ratio", &ch.ExpRatio},
+		{"shrinkRatio", "The shrink ratio", &ch.ShrinkRatio},
+	} {
+		if s, ok := get(f.name); ok {
+			x, err := strconv.ParseFloat(s, 64)
+			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+				errs = append(errs, fieldError(http.StatusBadRequest, f.name, "%s must be a number; got %q.", f.what, s))
+			}
+			*f.dst = &x
+		}
+	}
+	errs = append(errs, ch.rangeErrors()...)
+	if len(errs) > 0 {
+		return Change{}, errs
+	}
+	return ch, nil
+}
+
+// rangeErrors checks the sizes of a change against the pool's limits.
+func (ch Change) rangeErrors() FieldErrors {
+	var errs FieldErrors
+	if ch.NumNodes != nil && (*ch.NumNodes < cache.MinPoolNodes || *ch.NumNodes > cache.MaxPoolNodes) {
+		errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "numNodes must be between %d and %d; got %d.", cache.MinPoolNodes, cache.MaxPoolNodes, *ch.NumNodes))
+	}
+	if ch.CapacityMB != nil && (*ch.CapacityMB < 0 || *ch.CapacityMB > MaxCacheMB) {
+		errs = append(errs, fieldError(http.StatusBadRequest, "cacheSize", "cacheSize is each node's capacity in MB and must be between 0 and %d; got %d.", MaxCacheMB, *ch.CapacityMB))
+	}
+	return errs
+}
+
+// Apply validates every part of a change first and then applies it:
+// settings, then capacity and policy, then size. A refusal changes nothing
+// and is a FieldErrors (400); a failure while applying says what failed.
+func (c *Control) Apply(ctx context.Context, ch Change) (PoolState, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	settings, err := c.loadSettings(ctx)
+	if err != nil {
+		return PoolState{}, err
+	}
+	var errs FieldErrors
+	next := settings
+	if ch.Mode != nil {
+		next.Mode = *ch.Mode
+	}
+	for _, f := range []struct {
+		v   *float64
+		dst *float64
+	}{{ch.MaxMiss, &next.Policy.MaxMissRate}, {ch.MinMiss, &next.Policy.MinMissRate}, {ch.ExpRatio, &next.Policy.ExpandRatio}, {ch.ShrinkRatio, &next.Policy.ShrinkRatio}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	if err := next.Policy.Validate(); err != nil {
+		var pe *scaling.PolicyError
+		if !errors.As(err, &pe) {
+			return PoolState{}, err
+		}
+		for _, f := range pe.Fields {
+			errs = append(errs, fieldError(http.StatusBadRequest, f.Field, "%s", f.Message))
+		}
+	}
+	errs = append(errs, ch.rangeErrors()...)
+	if len(errs) > 0 {
+		return PoolState{}, errs
+	}
+
+	if next != settings {
+		if err := c.settings.SaveSettings(ctx, next); err != nil {
+			return PoolState{}, fmt.Errorf("save pool settings: %w", err)
+		}
+	}
+	if ch.CapacityMB != nil || ch.CachePolicy != nil {
+		cfg := c.pool.Table().Config
+		if ch.CapacityMB != nil {
+			cfg.Capacity = *ch.CapacityMB * mebibyte
+		}
+		if ch.CachePolicy != nil {
+			cfg.Policy = *ch.CachePolicy
+		}
+		if err := c.pool.Configure(ctx, cfg); err != nil {
+			return PoolState{}, poolError("configure the nodes", err)
+		}
+	}
+	if ch.NumNodes != nil {
+		if err := c.pool.Resize(ctx, *ch.NumNodes); err != nil {
+			return PoolState{}, poolError(fmt.Sprintf("resize the pool to %d nodes", *ch.NumNodes), err)
+		}
+	}
+	return PoolState{Settings: next, Nodes: c.pool.Nodes(), Config: c.pool.Table().Config}, nil
+}
+
+// poolError says what failed when the pool refused or failed a change.
+func poolError(what string, err error) error {
+	if errors.Is(err, cache.ErrNotOwner) {
+		return errorf(http.StatusConflict, "This process follows the pool and cannot change it; use the manager (picpool manager or picpool dev).")
+	}
+	return errorf(http.StatusServiceUnavailable, "Could not %s: %v", what, err)
+}
+
+// Step grows (+1) or shrinks (-1) the pool by one node by hand, or
+// resizes it to n when step is 0. Out of range, or in automatic mode, it
+// refuses with a message for people and changes nothing.
+func (c *Control) Step(ctx context.Context, step, n int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	settings, err := c.loadSettings(ctx)
+	if err != nil {
+		return err
+	}
+	if settings.Mode == scaling.Auto {
+		return errorf(http.StatusConflict, "The pool is sized automatically; switch to Manual to resize it by hand.")
+	}
+	cur := c.pool.Nodes()
+	switch {
+	case step > 0 && cur >= cache.MaxPoolNodes:
+		return errorf(http.StatusConflict, "The pool already has %d nodes, the maximum.", cur)
+	case step < 0 && cur <= cache.MinPoolNodes:
+		return errorf(http.StatusConflict, "The pool already has %s, the minimum.", nodesWord(cur))
+	case step == 0 && (n < cache.MinPoolNodes || n > cache.MaxPoolNodes):
+		return fieldError(http.StatusBadRequest, "numNodes", "The pool takes %d to %d nodes; it has %d now, and %d is out of range.", cache.MinPoolNodes, cache.MaxPoolNodes, cur, n)
+	case step != 0:
+		n = cur + step
+	}
+	if err := c.pool.Resize(ctx, n); err != nil {
+		return poolError(fmt.Sprintf("resize the pool to %d nodes", n), err)
+	}
+	return nil
+}
+
+func nodesWord(n int) string {
+	if n == 1 {
+		return "1 node"
+	}
+	return fmt.Sprintf("%d nodes", n)
+}
+
+// apiPolicyName is a policy's name in the test API: LRU and RR, as the
+// course's API spelled them, else the upper-cased name.
+func apiPolicyName(canonical string) string {
+	if canonical == "random" {
+		return "RR"
+	}
+	return strings.ToUpper(canonical)
+}
+
+func apiPolicyNames() []string {
+	var names []string
+	for _, p := range cache.Policies() {
+		names = append(names, apiPolicyName(p))
+	}
+	return names
+}

@@ -1,0 +1,195 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/picpool/picpool/assets"
+	"github.com/picpool/picpool/views"
+)
+
+// keysPerPage is the size of a page of the key list.
+const keysPerPage = 24
+
+// GalleryPages serves the gallery's pages and images.
+type GalleryPages struct {
+	gallery    *Gallery
+	managerURL string
+	log        *slog.Logger
+}
+
+// NewGalleryPages returns the gallery's page handlers; managerURL, when
+// set, is linked from the home page.
+func NewGalleryPages(g *Gallery, managerURL string, log *slog.Logger) *GalleryPages {
+	return &GalleryPages{gallery: g, managerURL: managerURL, log: log}
+}
+
+// Routes mounts the pages on r.
+func (p *GalleryPages) Routes(r chi.Router) {
+	r.Get("/", p.home)
+	r.Get("/upload", p.uploadForm)
+	r.Post("/upload", p.upload)
+	r.Get("/show", p.show)
+	r.Get("/image/{key}", p.image)
+	r.Get("/keys", p.keys)
+}
+
+// CommonRoutes mounts what both servers serve: assets and the health check.
+func CommonRoutes(r chi.Router) {
+	r.Handle(assets.Prefix+"*", assets.Handler())
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+}
+
+// render writes a component with status 200, the full page or the htmx
+// fragment as the request asks.
+func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, page, fragment templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Vary", "HX-Request")
+	c := page
+	if fragment != nil && isHTMX(r) {
+		c = fragment
+	}
+	if err := c.Render(r.Context(), w); err != nil {
+		log.Warn("render page", "path", r.URL.Path, "err", err)
+	}
+}
+
+func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+
+func (p *GalleryPages) home(w http.ResponseWriter, r *http.Request) {
+	m := views.Home{Nodes: len(p.gallery.cache.Table().Members), ManagerURL: p.managerURL}
+	if _, total, err := p.gallery.List(r.Context(), "", 1, 0); err == nil {
+		m.Images = int64(total)
+	} else {
+		p.log.Warn("count images for the home page", "err", err)
+	}
+	render(w, r, p.log, views.HomePage(m), nil)
+}
+
+func (p *GalleryPages) uploadForm(w http.ResponseWriter, r *http.Request) {
+	render(w, r, p.log, views.UploadPage(views.Upload{MaxBytes: p.gallery.MaxUpload()}), nil)
+}
+
+func (p *GalleryPages) upload(w http.ResponseWriter, r *http.Request) {
+	m := views.Upload{MaxBytes: p.gallery.MaxUpload()}
+	r.Body = http.MaxBytesReader(w, r.Body, p.gallery.MaxUpload()+1<<20)
+	key, data, err := readUpload(r, p.gallery.MaxUpload())
+	m.Key = key
+	if err == nil {
+		var img Image
+		img, err = p.gallery.Upload(r.Context(), key, data)
+		if err == nil {
+			m.Saved, m.Image = true, viewImage(img)
+		}
+	}
+	if err != nil {
+		p.formError(&m, err)
+	}
+	// A refused form is answered with 200: htmx swaps only 2xx.
+	render(w, r, p.log, views.UploadPage(m), views.UploadResult(m))
+}
+
+// formError puts an upload's error next to its field, or in the result.
+func (p *GalleryPages) formError(m *views.Upload, err error) {
+	var e *Error
+	switch {
+	case errors.As(err, &e) && e.Field == "key":
+		m.KeyError = e.Message
+	case errors.As(err, &e) && e.Field == "file":
+		m.FileError = e.Message
+	default:
+		_, m.Error = errorStatus(p.log, err)
+	}
+}
+
+func viewImage(img Image) views.Image {
+	return views.Image{Key: img.Key, ContentType: img.ContentType, Size: img.Size, Version: img.Version, Updated: img.Updated}
+}
+
+func (p *GalleryPages) show(w http.ResponseWriter, r *http.Request) {
+	m := views.Show{Key: r.URL.Query().Get("key")}
+	if m.Key != "" {
+		f, err := p.gallery.Fetch(r.Context(), m.Key)
+		var e *Error
+		switch {
+		case err == nil:
+			m.Found, m.CacheHit, m.Latency = true, f.Hit, f.Latency
+			m.Image = views.Image{Key: f.Key, ContentType: f.ContentType, Size: int64(len(f.Data)), Version: f.Version}
+		case errors.As(err, &e) && e.Code == http.StatusNotFound:
+			// Neither found nor an error: the page says nothing is stored there.
+		case errors.As(err, &e) && e.Field == "key":
+			m.KeyError = e.Message
+		default:
+			_, m.Error = errorStatus(p.log, err)
+		}
+	}
+	render(w, r, p.log, views.ShowPage(m), nil)
+}
+
+// pathKey returns the {key} of an image route, unescaped.
+func pathKey(r *http.Request) (string, error) {
+	return url.PathUnescape(chi.URLParam(r, "key"))
+}
+
+func (p *GalleryPages) image(w http.ResponseWriter, r *http.Request) {
+	key, err := pathKey(r)
+	if err != nil {
+		http.Error(w, "The key in the address is not properly escaped.", http.StatusBadRequest)
+		return
+	}
+	f, err := p.gallery.Fetch(r.Context(), key)
+	if err != nil {
+		code, msg := errorStatus(p.log, err)
+		http.Error(w, msg, code)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", f.ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(f.Data)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-cache") // revalidate: the image under a key can be replaced
+	h.Set("ETag", fmt.Sprintf(`"v%d"`, f.Version))
+	h.Set("X-Cache", cacheLabel(f))
+	if r.Header.Get("If-None-Match") == h.Get("ETag") {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Write(f.Data)
+}
+
+func cacheLabel(f Fetched) string {
+	switch {
+	case f.CacheOff:
+		return "OFF"
+	case f.Hit:
+		return "HIT"
+	}
+	return "MISS"
+}
+
+func (p *GalleryPages) keys(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	m := views.Keys{Prefix: q.Get("prefix"), Page: 1, PerPage: keysPerPage}
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 && n < 1_000_000 {
+		m.Page = n
+	}
+	items, total, err := p.gallery.List(r.Context(), m.Prefix, keysPerPage, (m.Page-1)*keysPerPage)
+	if err != nil {
+		_, m.Error = errorStatus(p.log, err)
+	}
+	m.Total = total
+	for _, img := range items {
+		m.Items = append(m.Items, viewImage(img))
+	}
+	render(w, r, p.log, views.KeysPage(m), views.KeyList(m))
+}
