@@ -102,29 +102,33 @@ func ParseChange(v url.Values) (Change, error) {
 		m := scaling.Mode(strings.ToLower(s))
 		if m != scaling.Manual && m != scaling.Auto {
 			errs = append(errs, fieldError(http.StatusBadRequest, "mode", "mode must be manual or auto; got %q.", s))
+		} else {
+			ch.Mode = &m
 		}
-		ch.Mode = &m
 	}
 	if s, ok := get("numNodes"); ok {
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "numNodes must be a whole number from %d to %d; got %q.", cache.MinPoolNodes, cache.MaxPoolNodes, s))
+		} else {
+			ch.NumNodes = &n
 		}
-		ch.NumNodes = &n
 	}
 	if s, ok := get("cacheSize"); ok {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			errs = append(errs, fieldError(http.StatusBadRequest, "cacheSize", "cacheSize is each node's capacity in MB, a whole number from 0 to %d; got %q.", MaxCacheMB, s))
+		} else {
+			ch.CapacityMB = &n
 		}
-		ch.CapacityMB = &n
 	}
 	if s, ok := get("policy"); ok {
 		p, known := cache.CanonicalPolicy(s)
 		if !known {
 			errs = append(errs, fieldError(http.StatusBadRequest, "policy", "Unknown policy %q: use one of %s.", s, strings.Join(apiPolicyNames(), ", ")))
+		} else {
+			ch.CachePolicy = &p
 		}
-		ch.CachePolicy = &p
 	}
 	for _, f := range []struct {
 		name, what string
@@ -139,8 +143,9 @@ func ParseChange(v url.Values) (Change, error) {
 			x, err := strconv.ParseFloat(s, 64)
 			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 				errs = append(errs, fieldError(http.StatusBadRequest, f.name, "%s must be a number; got %q.", f.what, s))
+			} else {
+				*f.dst = &x
 			}
-			*f.dst = &x
 		}
 	}
 	errs = append(errs, ch.rangeErrors()...)
