@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/picpool/picpool/handlers"
@@ -78,26 +76,6 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 
 	galleryURL, managerURL := localURL(gl), localURL(ml)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errs := make(chan error, 3)
-	run := func(fn func() error) {
-		wg.Go(func() {
-			if err := fn(); err != nil {
-				errs <- err
-				cancel()
-			}
-		})
-	}
-	run(func() error { s.pool.Run(ctx); return nil })
-	run(func() error { return s.auto.Run(ctx) })
-	run(func() error {
-		return serve(ctx, log, "gallery", gl, s.galleryRouter(managerURL, af.guard(gl.Addr().String())))
-	})
-	run(func() error {
-		return serve(ctx, log, "manager", ml, s.managerRouter(auth, af.guard(ml.Addr().String())))
-	})
 	log.Info("gallery listening", "url", galleryURL)
 	log.Info("manager listening", "url", managerURL)
 	fmt.Fprintf(stdout, "\nPicPool is running (Ctrl-C stops it):\n  gallery  %s\n  manager  %s\n", galleryURL, managerURL)
@@ -105,15 +83,16 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintf(stdout, "  manager password: %s (set PICPOOL_MANAGER_PASSWORD to choose one)\n", *password)
 	}
 	fmt.Fprintf(stdout, "  %d cache nodes on loopback; data in %s and %s\n\n", s.pool.Nodes(), *sf.db, *sf.blobs)
-	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		if !errors.Is(err, context.Canceled) {
-			all = append(all, err)
-		}
-	}
-	return errors.Join(all...)
+	return runAll(ctx,
+		func(ctx context.Context) error { s.pool.Run(ctx); return nil },
+		s.auto.Run,
+		func(ctx context.Context) error {
+			return serve(ctx, log, "gallery", gl, s.galleryRouter(managerURL, af.guard(gl.Addr().String())))
+		},
+		func(ctx context.Context) error {
+			return serve(ctx, log, "manager", ml, s.managerRouter(auth, af.guard(ml.Addr().String())))
+		},
+	)
 }
 
 // newLogger returns a text logger at the given level.

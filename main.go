@@ -39,7 +39,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"dev", "run everything in one process on embedded defaults (gallery :5000, manager :5001, local nodes)", runDev},
+		{"gallery", "serve the gallery's pages and the test API (:5000), following the pool the manager owns", runGallery},
+		{"manager", "serve the operator's console and the test API (:5001); owns the pool", runManager},
 		{"node", "serve one cache node (:5100, binary data path :5101)", runNode},
+		{"autoscaler", "run the autoscaler on its own (resizes the pool from its miss rate)", runAutoscaler},
 	}
 }
 

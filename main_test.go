@@ -80,6 +80,15 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"dev", "--no-such-flag"}, env(), "flag provided but not defined: -no-such-flag"},
 		{[]string{"dev", "stray"}, env(), `dev: unexpected argument "stray"`},
 		{[]string{"dev", "--gallery-addr", "256.0.0.1:99999"}, env(), "gallery: listen on 256.0.0.1:99999"},
+		{[]string{"dev", "--nodes", "9"}, env(), "--nodes must be from 1 to 8; got 9"},
+		{[]string{"dev", "--policy", "mru"}, env(), `--policy "mru": cache: unknown replacement policy`},
+		{[]string{"dev", "--metrics", "graphite"}, env(), `unknown metrics backend "graphite"`},
+		{[]string{"dev", "--db", "oracle://x"}, env(), "oracle"},
+		{[]string{"manager"}, env(), "set a password with --password or PICPOOL_MANAGER_PASSWORD"},
+		{[]string{"gallery", "--addr", "127.0.0.1:0"}, env(), "--node-token (or PICPOOL_NODE_TOKEN) is required"},
+		{[]string{"node"}, env(), "--token (or PICPOOL_NODE_TOKEN) is required"},
+		{[]string{"dev", "--autoscale-period", "soon"}, env(), `invalid value "soon" for flag -autoscale-period`},
+		{[]string{"dev"}, env("PICPOOL_OPEN_TEST_API", "maybe"), `PICPOOL_OPEN_TEST_API="maybe": want true or false`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -91,31 +100,50 @@ func TestRunErrors(t *testing.T) {
 	}
 }
 
-// startDev runs `picpool dev` on loopback ports and returns its gallery's
-// base URL; the process stops when the test ends.
+// startDev runs `picpool dev` on loopback ports, with its data in a
+// temporary directory, and returns its gallery's base URL; extra flags
+// come last, so they override. The process stops when the test ends.
 func startDev(t *testing.T, extra ...string) (galleryURL string, stop func() error) {
+	t.Helper()
+	urls, stop := startCommand(t, "dev", []string{"gallery", "manager"}, append(devArgs(t), extra...)...)
+	return urls["gallery"], stop
+}
+
+// devArgs are flags that keep a test's `picpool dev` to itself.
+func devArgs(t *testing.T) []string {
+	dir := t.TempDir()
+	return []string{"--gallery-addr", "127.0.0.1:0", "--manager-addr", "127.0.0.1:0",
+		"--db", "sqlite:" + dir + "/picpool.db", "--blobs", "file:" + dir + "/blobs"}
+}
+
+// startCommand runs a picpool command through run() and waits until it
+// logs the URL of each named server ("gallery listening" url=…); it
+// stops when the test ends.
+func startCommand(t *testing.T, command string, servers []string, args ...string) (urls map[string]string, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
-	args := append([]string{"dev", "--gallery-addr", "127.0.0.1:0"}, extra...)
-	go func() { done <- run(ctx, args, env(), out) }()
-	re := regexp.MustCompile(`msg="gallery listening" url=(http://[^\s]+)`)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			galleryURL = m[1]
-			break
+	go func() { done <- run(ctx, append([]string{command}, args...), env(), out) }()
+	urls = map[string]string{}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(urls) < len(servers) && time.Now().Before(deadline) {
+		for _, name := range servers {
+			re := regexp.MustCompile(`msg="` + name + ` listening" url=(http://[^\s]+)`)
+			if m := re.FindStringSubmatch(out.String()); m != nil {
+				urls[name] = m[1]
+			}
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("dev exited early: %v\n%s", err, out.String())
+			cancel()
+			t.Fatalf("%s exited early: %v\n%s", command, err, out.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	if galleryURL == "" {
+	if len(urls) < len(servers) {
 		cancel()
-		t.Fatalf("dev did not print its URL in 20 s:\n%s", out.String())
+		t.Fatalf("%s did not print its URLs in 30 s:\n%s", command, out.String())
 	}
 	var once sync.Once
 	var runErr error
@@ -123,8 +151,12 @@ func startDev(t *testing.T, extra ...string) (galleryURL string, stop func() err
 		once.Do(func() { cancel(); runErr = <-done })
 		return runErr
 	}
-	t.Cleanup(func() { _ = stop() })
-	return galleryURL, stop
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("%s stopped with an error: %v\n%s", command, err, out.String())
+		}
+	})
+	return urls, stop
 }
 
 func TestDevServesHealthAndStops(t *testing.T) {

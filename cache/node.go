@@ -194,12 +194,23 @@ func (n *Node) stripe(key string) *sync.Mutex {
 // It counts a request and a hit or miss.
 func (n *Node) get(key string) ([]byte, uint64, bool) {
 	n.requests.Add(1)
+	v, version, ok := n.peek(key)
+	if ok {
+		n.hits.Add(1)
+	} else {
+		n.misses.Add(1)
+	}
+	return v, version, ok
+}
+
+// peek is get without counting: a client looking again for a key it has
+// just missed (see Pool.GetOrLoad) asks this way, so that one lookup is
+// one miss in the statistics the autoscaler reads.
+func (n *Node) peek(key string) ([]byte, uint64, bool) {
 	v, ok := n.engine.Load().Get(key)
 	if !ok || len(v) < versionBytes {
-		n.misses.Add(1)
 		return nil, 0, false
 	}
-	n.hits.Add(1)
 	return v[versionBytes:], binaryVersion(v), true
 }
 

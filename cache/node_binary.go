@@ -17,10 +17,12 @@ import (
 // the value in user space. The HTTP API stays for tools, tests, control
 // and migration.
 //
-// Request:  u8 op | u8 0 | u16 key length | u32 value length | u64 version | key | value
+// Request:  u8 op | u8 flags | u16 key length | u32 value length | u64 version | key | value
 // Response: u8 status | u8 0 | u16 0 | u32 value length | u64 version | value
 //
-// All integers are big-endian. A connection's first request must be
+// The one flag, binPeek on a get, asks for the value without counting the
+// lookup in the node's statistics. All integers are big-endian. A
+// connection's first request must be
 // binAuth with the token as its value; requests on a connection are
 // answered in order, so a client may pipeline them.
 
@@ -32,6 +34,8 @@ const (
 	binSet    byte = 2
 	binDelete byte = 3
 	binAuth   byte = 4
+
+	binPeek byte = 1 // flag of a get: do not count it (see Node.peek)
 )
 
 // Binary statuses.
@@ -146,7 +150,11 @@ func (n *Node) serveBinaryConn(c net.Conn) {
 		var ok bool
 		switch op {
 		case binGet:
-			if value, v, hit := n.get(key); hit {
+			lookup := n.get
+			if s.hdr[1]&binPeek != 0 {
+				lookup = n.peek
+			}
+			if value, v, hit := lookup(key); hit {
 				ok = s.reply(binOK, v, value)
 			} else {
 				ok = s.reply(binMiss, 0, nil)

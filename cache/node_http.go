@@ -19,6 +19,7 @@ const VersionHeader = "X-Picpool-Version"
 //
 //	GET    /healthz              liveness, without a token
 //	GET    /v1/items/{key}       the raw value, its version in X-Picpool-Version; 404 on a miss
+//	                             (?peek=1: not counted in the statistics)
 //	PUT    /v1/items/{key}       raw body, X-Picpool-Version; 204 stored, 409 an equal or newer version is resident
 //	DELETE /v1/items/{key}       remove; with X-Picpool-Version, also keep older versions out for a while
 //	DELETE /v1/items             clear
@@ -115,7 +116,11 @@ func (n *Node) httpGet(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	value, version, hit := n.get(key)
+	lookup := n.get
+	if r.URL.Query().Get("peek") == "1" {
+		lookup = n.peek
+	}
+	value, version, hit := lookup(key)
 	if !hit {
 		httpError(w, http.StatusNotFound, "miss")
 		return

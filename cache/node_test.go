@@ -125,7 +125,7 @@ func TestNodeAuth(t *testing.T) {
 	bl := tn.binAddr
 	for _, token := range []string{"", "wrong"} {
 		p := &binPool{addr: bl, token: token, idle: make(chan *binConn, 1)}
-		if _, _, _, err := p.roundTrip(t.Context(), binGet, "k", 0, nil); err == nil {
+		if _, _, _, err := p.roundTrip(t.Context(), binGet, 0, "k", 0, nil); err == nil {
 			t.Fatalf("binary get with token %q succeeded", token)
 		}
 	}
@@ -135,7 +135,7 @@ func TestNodeAuth(t *testing.T) {
 	}
 	defer c.Close()
 	bc := &binConn{c: c, br: bufio.NewReader(c)}
-	status, _, _, err := bc.roundTrip(binGet, "k", 0, nil, nil)
+	status, _, _, err := bc.roundTrip(binGet, 0, "k", 0, nil, nil)
 	if err != nil || status != binUnauthorized {
 		t.Fatalf("binary get before auth: status %d, err %v; want unauthorized", status, err)
 	}

@@ -96,10 +96,24 @@ func (c *NodeClient) Close() {
 
 // Get returns key's value and version; a miss is (nil, 0, false, nil).
 func (c *NodeClient) Get(ctx context.Context, key string) ([]byte, uint64, bool, error) {
+	return c.get(ctx, key, false)
+}
+
+// Peek is Get without counting the lookup in the node's statistics.
+func (c *NodeClient) Peek(ctx context.Context, key string) ([]byte, uint64, bool, error) {
+	return c.get(ctx, key, true)
+}
+
+func (c *NodeClient) get(ctx context.Context, key string, peek bool) ([]byte, uint64, bool, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
+	op, path := binGet, "/v1/items/"+url.PathEscape(key)
+	flags := byte(0)
+	if peek {
+		flags, path = binPeek, path+"?peek=1"
+	}
 	if b := c.binary(ctx); b != nil {
-		status, version, value, err := b.roundTrip(ctx, binGet, key, 0, nil)
+		status, version, value, err := b.roundTrip(ctx, op, flags, key, 0, nil)
 		if err != nil {
 			return nil, 0, false, c.unavailable("get", err)
 		}
@@ -111,7 +125,7 @@ func (c *NodeClient) Get(ctx context.Context, key string) ([]byte, uint64, bool,
 		}
 		return value, version, true, nil
 	}
-	resp, err := c.do(ctx, http.MethodGet, "/v1/items/"+url.PathEscape(key), nil, nil)
+	resp, err := c.do(ctx, http.MethodGet, path, nil, nil)
 	if err != nil {
 		return nil, 0, false, c.unavailable("get", err)
 	}
@@ -136,7 +150,7 @@ func (c *NodeClient) Set(ctx context.Context, key string, version uint64, value 
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	if b := c.binary(ctx); b != nil {
-		status, _, msg, err := b.roundTrip(ctx, binSet, key, version, value)
+		status, _, msg, err := b.roundTrip(ctx, binSet, 0, key, version, value)
 		switch {
 		case err != nil:
 			return false, c.unavailable("set", err)
@@ -172,7 +186,7 @@ func (c *NodeClient) Delete(ctx context.Context, key string, version uint64) err
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	if b := c.binary(ctx); b != nil {
-		status, _, msg, err := b.roundTrip(ctx, binDelete, key, version, nil)
+		status, _, msg, err := b.roundTrip(ctx, binDelete, 0, key, version, nil)
 		if err != nil || status != binOK {
 			return c.unavailable("delete", errors.Join(err, statusErr(status, msg)))
 		}
@@ -339,7 +353,7 @@ func (p *binPool) get(ctx context.Context) (*binConn, error) {
 	if d, ok := ctx.Deadline(); ok {
 		c.SetDeadline(d)
 	}
-	status, _, msg, err := bc.roundTrip(binAuth, "", 0, []byte(p.token), nil)
+	status, _, msg, err := bc.roundTrip(binAuth, 0, "", 0, []byte(p.token), nil)
 	if err == nil && status != binOK {
 		err = fmt.Errorf("authentication refused: %s", msg)
 	}
@@ -371,7 +385,7 @@ func (p *binPool) close() {
 
 // roundTrip runs one request on a pooled connection; the value of a reply
 // is freshly allocated and belongs to the caller.
-func (p *binPool) roundTrip(ctx context.Context, op byte, key string, version uint64, value []byte) (status byte, v uint64, reply []byte, err error) {
+func (p *binPool) roundTrip(ctx context.Context, op, flags byte, key string, version uint64, value []byte) (status byte, v uint64, reply []byte, err error) {
 	bc, err := p.get(ctx)
 	if err != nil {
 		return 0, 0, nil, err
@@ -381,7 +395,7 @@ func (p *binPool) roundTrip(ctx context.Context, op byte, key string, version ui
 	} else {
 		bc.c.SetDeadline(time.Time{})
 	}
-	status, v, reply, err = bc.roundTrip(op, key, version, value, nil)
+	status, v, reply, err = bc.roundTrip(op, flags, key, version, value, nil)
 	if err != nil || status == binTooLarge || status == binBadRequest || status == binUnauthorized {
 		bc.c.Close() // the server closes these too
 	} else {
@@ -393,13 +407,13 @@ func (p *binPool) roundTrip(ctx context.Context, op byte, key string, version ui
 // roundTrip writes a request and reads its reply. With into, the reply's
 // value is read into into(n) instead of a new slice (lean clients reuse
 // one buffer).
-func (bc *binConn) roundTrip(op byte, key string, version uint64, value []byte, into func(n int) []byte) (byte, uint64, []byte, error) {
+func (bc *binConn) roundTrip(op, flags byte, key string, version uint64, value []byte, into func(n int) []byte) (byte, uint64, []byte, error) {
 	if len(key) > 0xFFFF || int64(len(value)) > 0xFFFFFFFF {
 		return 0, 0, nil, errors.New("key or value too large for the binary protocol")
 	}
 	h := bc.hdr[:]
 	clear(h)
-	h[0] = op
+	h[0], h[1] = op, flags
 	binary.BigEndian.PutUint16(h[2:], uint16(len(key)))
 	binary.BigEndian.PutUint32(h[4:], uint32(len(value)))
 	binary.BigEndian.PutUint64(h[8:], version)
@@ -445,7 +459,7 @@ func DialBinary(ctx context.Context, addr, token string) (*BinaryConn, error) {
 // GetInto reads key's value into buf when it fits (else into a new
 // slice) and returns it; a miss is (nil, 0, false, nil).
 func (c *BinaryConn) GetInto(key string, buf []byte) ([]byte, uint64, bool, error) {
-	status, version, value, err := c.bc.roundTrip(binGet, key, 0, nil, func(n int) []byte {
+	status, version, value, err := c.bc.roundTrip(binGet, 0, key, 0, nil, func(n int) []byte {
 		if n <= cap(buf) {
 			return buf[:n]
 		}
@@ -463,7 +477,7 @@ func (c *BinaryConn) GetInto(key string, buf []byte) ([]byte, uint64, bool, erro
 // Set stores value under key at version; false means a newer version is
 // resident.
 func (c *BinaryConn) Set(key string, version uint64, value []byte) (bool, error) {
-	status, _, msg, err := c.bc.roundTrip(binSet, key, version, value, nil)
+	status, _, msg, err := c.bc.roundTrip(binSet, 0, key, version, value, nil)
 	switch {
 	case err != nil:
 		return false, err

@@ -15,26 +15,39 @@ import (
 // pool and an unreachable node are all (nil, 0, false). While a resize
 // moves key's partition, a miss on the new owner falls back to the old.
 func (p *Pool) Get(ctx context.Context, key string) ([]byte, uint64, bool) {
+	return p.find(ctx, key, (*NodeClient).Get)
+}
+
+// peek is Get without counting in the nodes' statistics: a second look
+// after a miss that was counted already.
+func (p *Pool) peek(ctx context.Context, key string) ([]byte, uint64, bool) {
+	return p.find(ctx, key, (*NodeClient).Peek)
+}
+
+// nodeGet is NodeClient.Get or NodeClient.Peek.
+type nodeGet func(c *NodeClient, ctx context.Context, key string) ([]byte, uint64, bool, error)
+
+func (p *Pool) find(ctx context.Context, key string, get nodeGet) ([]byte, uint64, bool) {
 	nk := NodeKey(key)
 	r := p.route.Load()
 	if r.owner == nil {
 		return nil, 0, false
 	}
 	part := r.pt.Partition(nk)
-	if v, ver, ok := p.getFrom(ctx, r.owner[part], nk); ok {
+	if v, ver, ok := p.lookup(ctx, r.owner[part], nk, get); ok {
 		return v, ver, true
 	}
 	if r.prev != nil && r.prev[part] != nil {
-		return p.getFrom(ctx, r.prev[part], nk)
+		return p.lookup(ctx, r.prev[part], nk, get)
 	}
 	return nil, 0, false
 }
 
-func (p *Pool) getFrom(ctx context.Context, c *NodeClient, nk string) ([]byte, uint64, bool) {
+func (p *Pool) lookup(ctx context.Context, c *NodeClient, nk string, get nodeGet) ([]byte, uint64, bool) {
 	if !p.available(c) {
 		return nil, 0, false
 	}
-	v, ver, hit, err := c.Get(ctx, nk)
+	v, ver, hit, err := get(c, ctx, nk)
 	if err != nil {
 		p.failed(c, err)
 		return nil, 0, false
@@ -75,7 +88,7 @@ func (p *Pool) GetOrLoad(ctx context.Context, key string, load LoadFunc) (value 
 		// A caller that missed just before the previous load of this key
 		// put its value in starts a flight of its own: look once more, so
 		// that it costs a node round trip rather than an origin read.
-		if v, ver, ok := p.Get(lctx, key); ok {
+		if v, ver, ok := p.peek(lctx, key); ok {
 			return loaded{v, ver}, nil
 		}
 		v, ver, err := load(lctx)

@@ -386,3 +386,15 @@ func TestConfigureReachesEveryNodeAndJoiners(t *testing.T) {
 		t.Fatalf("unknown policy: %v", err)
 	}
 }
+
+// TestOneMissCountsOnce: a miss that loads from the origin counts as one
+// lookup on its node, although the load looks once more before loading.
+func TestOneMissCountsOnce(t *testing.T) {
+	tp := newTestPool(t, 1, "", 1<<20)
+	load := func(context.Context) ([]byte, uint64, error) { return []byte("v"), 1, nil }
+	tp.GetOrLoad(t.Context(), "k", load) // miss, load
+	tp.GetOrLoad(t.Context(), "k", load) // hit
+	if c := tp.Window(t.Context()); c.Hits != 1 || c.Misses != 1 {
+		t.Fatalf("node counts %+v, want 1 hit and 1 miss", c)
+	}
+}
