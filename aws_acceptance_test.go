@@ -234,7 +234,9 @@ func TestAWSAcceptance(t *testing.T) {
 // statsPublisherFunc adapts a function to cache.StatsPublisher.
 type statsPublisherFunc func(context.Context, cache.NodeStats) error
 
-func (f statsPublisherFunc) PublishStats(ctx context.Context, s cache.NodeStats) error { return f(ctx, s) }
+func (f statsPublisherFunc) PublishStats(ctx context.Context, s cache.NodeStats) error {
+	return f(ctx, s)
+}
 
 // startAWSNode serves a cache node as an EC2 instance would: HTTP on
 // ip:port, the binary data path on ip and a free port, statistics every
