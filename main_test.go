@@ -103,14 +103,14 @@ func TestRunErrors(t *testing.T) {
 // startDev runs `picpool dev` on loopback ports, with its data in a
 // temporary directory, and returns its gallery's base URL; extra flags
 // come last, so they override. The process stops when the test ends.
-func startDev(t *testing.T, extra ...string) (galleryURL string, stop func() error) {
+func startDev(t testing.TB, extra ...string) (galleryURL string, stop func() error) {
 	t.Helper()
 	urls, stop := startCommand(t, "dev", []string{"gallery", "manager"}, append(devArgs(t), extra...)...)
 	return urls["gallery"], stop
 }
 
 // devArgs are flags that keep a test's `picpool dev` to itself.
-func devArgs(t *testing.T) []string {
+func devArgs(t testing.TB) []string {
 	dir := t.TempDir()
 	return []string{"--gallery-addr", "127.0.0.1:0", "--manager-addr", "127.0.0.1:0",
 		"--db", "sqlite:" + dir + "/picpool.db", "--blobs", "file:" + dir + "/blobs"}
@@ -119,7 +119,7 @@ func devArgs(t *testing.T) []string {
 // startCommand runs a picpool command through run() and waits until it
 // logs the URL of each named server ("gallery listening" url=…); it
 // stops when the test ends.
-func startCommand(t *testing.T, command string, servers []string, args ...string) (urls map[string]string, stop func() error) {
+func startCommand(t testing.TB, command string, servers []string, args ...string) (urls map[string]string, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	out := &syncBuffer{}
