@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -27,6 +28,8 @@ func runNode(ctx context.Context, args []string, getenv func(string) string, std
 	policy := f.string("policy", "PICPOOL_NODE_POLICY", "lru", fmt.Sprintf("replacement policy, one of %v (the manager can change it)", cache.Policies()))
 	maxItemMB := f.int("max-item-mb", "PICPOOL_NODE_MAX_ITEM_MB", 64, "largest single value accepted, in MB")
 	name := f.string("name", "PICPOOL_NODE_NAME", "", "name in published statistics (default: the HTTP address)")
+	metrics := f.string("metrics", "PICPOOL_METRICS", "none", "where the node publishes its statistics every 5 s: none, db (with --db) or cloudwatch:NAMESPACE")
+	db := f.string("db", "PICPOOL_DB", "", "database of the db metrics backend (see picpool manager --help)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -42,13 +45,34 @@ func runNode(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	if *name == "" {
-		*name = hl.Addr().String()
+		*name = nodeName(hl.Addr().String())
+	}
+	s := &system{log: log}
+	defer s.close()
+	var publisher cache.StatsPublisher
+	if *metrics != "none" {
+		if *metrics == "db" {
+			if *db == "" {
+				hl.Close()
+				return errors.New("node: --metrics db needs --db")
+			}
+			if err := s.openDB(ctx, *db); err != nil {
+				hl.Close()
+				return fmt.Errorf("node: %w", err)
+			}
+		}
+		if err := s.openMetrics(ctx, *metrics); err != nil {
+			hl.Close()
+			return fmt.Errorf("node: %w", err)
+		}
+		publisher = statsPublisher{s.metrics}
 	}
 	node, err := cache.NewNode(cache.NodeOptions{
 		Token:        *token,
 		Config:       cache.NodeConfig{Capacity: int64(*capacityMB) * mebibyte, Policy: *policy},
 		MaxItemBytes: int64(*maxItemMB) * mebibyte,
 		Name:         *name,
+		Publisher:    publisher,
 		Log:          log,
 		OnConfig:     gcForCapacity(getenv, log),
 	})
@@ -81,6 +105,23 @@ func runNode(ctx context.Context, args []string, getenv func(string) string, std
 	wg.Wait()
 	close(errs)
 	return errors.Join(err, <-errs)
+}
+
+// nodeName is the name a node publishes its statistics under: its
+// address as the pool lists it. Listening on all interfaces, it takes the
+// host's first non-loopback IPv4 address (an EC2 instance's private IP).
+func nodeName(listenAddr string) string {
+	host, port, err := net.SplitHostPort(listenAddr)
+	if err != nil || (host != "" && host != "::" && host != "0.0.0.0") {
+		return listenAddr
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ip, ok := a.(*net.IPNet); ok && !ip.IP.IsLoopback() && ip.IP.To4() != nil {
+			return net.JoinHostPort(ip.IP.String(), port)
+		}
+	}
+	return listenAddr
 }
 
 func (f *flags) int(name, env string, def int, help string) *int {

@@ -87,19 +87,27 @@ func randomSecret() string {
 	return hex.EncodeToString(b)
 }
 
-// openStore opens the database and the blob store.
-func (s *system) openStore(ctx context.Context, sf storeFlags) error {
-	db, err := store.Open(ctx, *sf.db, s.log)
+// openDB opens the database, migrations applied.
+func (s *system) openDB(ctx context.Context, url string) error {
+	db, err := store.Open(ctx, url, s.log)
 	if err != nil {
 		return err
 	}
 	s.db = db
 	s.closers = append(s.closers, func() { db.Close() })
+	return nil
+}
+
+// openStore opens the database and the blob store.
+func (s *system) openStore(ctx context.Context, sf storeFlags) error {
+	if err := s.openDB(ctx, *sf.db); err != nil {
+		return err
+	}
 	blobs, err := store.OpenBlobs(ctx, *sf.blobs)
 	if err != nil {
 		return err
 	}
-	s.lib = store.NewLibrary(db, blobs, s.log)
+	s.lib = store.NewLibrary(s.db, blobs, s.log)
 	return nil
 }
 
