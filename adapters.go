@@ -76,3 +76,14 @@ func (p statsPublisher) PublishStats(ctx context.Context, s cache.NodeStats) err
 		Requests: s.Requests, Hits: s.Hits, Misses: s.Misses,
 	}})
 }
+
+// The pool is what the autoscaler resizes, and the Auto Scaling group is a
+// provider of the pool's nodes: checked here, where both packages meet.
+var (
+	_ scaling.Resizer      = (*cache.Pool)(nil)
+	_ cache.Provider       = (*scaling.ASG)(nil)
+	_ cache.TableStore     = (*store.DB)(nil)
+	_ handlers.PoolAdmin   = (*cache.Pool)(nil)
+	_ handlers.Cache       = (*cache.Pool)(nil)
+	_ handlers.StatsSource = scaling.Metrics(nil)
+)
