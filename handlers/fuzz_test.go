@@ -1,0 +1,78 @@
+package handlers
+
+import (
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/picpool/picpool/cache"
+)
+
+// FuzzParseChange: whatever the parameters, ParseChange either returns a
+// change whose every field is in range, or refusals that are each a 400
+// about a named parameter with a message.
+func FuzzParseChange(f *testing.F) {
+	f.Add("auto", "3", "64", "RR", "0.5", "0.2", "2", "0.5")
+	f.Add("", "", "", "", "", "", "", "")
+	f.Add("x", "0", "-1", "FIFO", "NaN", "Inf", "1e400", "-0")
+	f.Add("MANUAL", " 8 ", "65536", "lru", "1", "0", "1.0000001", "0.999")
+	f.Fuzz(func(t *testing.T, mode, numNodes, cacheSize, policy, maxMiss, minMiss, expRatio, shrinkRatio string) {
+		v := url.Values{"mode": {mode}, "numNodes": {numNodes}, "cacheSize": {cacheSize}, "policy": {policy},
+			"maxMiss": {maxMiss}, "minMiss": {minMiss}, "expRatio": {expRatio}, "shrinkRatio": {shrinkRatio}}
+		ch, err := ParseChange(v)
+		if err != nil {
+			fe, ok := err.(FieldErrors)
+			if !ok || len(fe) == 0 {
+				t.Fatalf("error %T %v, want FieldErrors", err, err)
+			}
+			for _, e := range fe {
+				if e.Code != http.StatusBadRequest || e.Message == "" || !slices.Contains([]string{"mode", "numNodes", "cacheSize", "policy", "maxMiss", "minMiss", "expRatio", "shrinkRatio"}, e.Field) {
+					t.Fatalf("refusal %+v", e)
+				}
+			}
+			return
+		}
+		if ch.NumNodes != nil && (*ch.NumNodes < cache.MinPoolNodes || *ch.NumNodes > cache.MaxPoolNodes) {
+			t.Fatalf("numNodes %d accepted", *ch.NumNodes)
+		}
+		if ch.CapacityMB != nil && (*ch.CapacityMB < 0 || *ch.CapacityMB > MaxCacheMB) {
+			t.Fatalf("cacheSize %d accepted", *ch.CapacityMB)
+		}
+		if ch.CachePolicy != nil && !slices.Contains(cache.Policies(), *ch.CachePolicy) {
+			t.Fatalf("policy %q accepted", *ch.CachePolicy)
+		}
+		if ch.Mode != nil && *ch.Mode != "manual" && *ch.Mode != "auto" {
+			t.Fatalf("mode %q accepted", *ch.Mode)
+		}
+		for _, x := range []*float64{ch.MaxMiss, ch.MinMiss, ch.ExpRatio, ch.ShrinkRatio} {
+			if x != nil && (math.IsNaN(*x) || math.IsInf(*x, 0)) {
+				t.Fatalf("%v accepted", *x)
+			}
+		}
+	})
+}
+
+// FuzzSniffImage: SniffImage never accepts what is not one of the four
+// formats, and every refusal is about the file with a 4xx status.
+func FuzzSniffImage(f *testing.F) {
+	f.Add(pngImage(f, 2, 2))
+	f.Add(gifImage(f))
+	f.Add(jpegImage(f))
+	f.Add(webpImage())
+	f.Add([]byte("hello"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ct, err := SniffImage(data, 1<<20)
+		if err != nil {
+			if err.Field != "file" || err.Code < 400 || err.Code > 499 || ct != "" {
+				t.Fatalf("refusal %+v, %q", err, ct)
+			}
+			return
+		}
+		if !slices.Contains([]string{"image/png", "image/jpeg", "image/gif", "image/webp"}, ct) || ct != http.DetectContentType(data) {
+			t.Fatalf("accepted as %q (sniffed %q)", ct, http.DetectContentType(data))
+		}
+	})
+}
