@@ -185,6 +185,8 @@ func (a *API) configure(w http.ResponseWriter, r *http.Request) {
 	var st PoolState
 	if err == nil {
 		st, err = a.control.Apply(r.Context(), ch)
+	} else if more, cerr := a.control.Check(r.Context(), ch); cerr == nil {
+		err = append(err.(FieldErrors), more...) // name every bad parameter at once
 	}
 	if err != nil {
 		var fe FieldErrors

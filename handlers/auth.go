@@ -118,16 +118,17 @@ func (a *Auth) Require(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			if r.Header.Get("HX-Request") == "true" {
-				w.Header().Set("HX-Redirect", "/login")
-				w.WriteHeader(http.StatusUnauthorized)
-				return
-			}
+		switch {
+		case r.Header.Get("HX-Request") == "true":
+			// htmx would swap a followed redirect into the page: it follows
+			// this header instead, whatever the method and status.
+			w.Header().Set("HX-Redirect", "/login")
+			w.WriteHeader(http.StatusUnauthorized)
+		case r.Method == http.MethodGet || r.Method == http.MethodHead:
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
-			return
+		default:
+			http.Error(w, "Log in first.", http.StatusUnauthorized)
 		}
-		http.Error(w, "Log in first.", http.StatusUnauthorized)
 	})
 }
 

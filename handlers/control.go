@@ -90,7 +90,9 @@ func (e FieldErrors) Error() string {
 
 // ParseChange reads a change from form or query values, with the test
 // API's parameter names: mode, numNodes, cacheSize (MB), policy,
-// maxMiss, minMiss, expRatio, shrinkRatio. Empty values are absent.
+// maxMiss, minMiss, expRatio, shrinkRatio. Empty values are absent. On a
+// refusal it returns FieldErrors and the change without the refused
+// fields, so that Check can name what else is wrong.
 func ParseChange(v url.Values) (Change, error) {
 	var ch Change
 	var errs FieldErrors
@@ -101,7 +103,7 @@ func ParseChange(v url.Values) (Change, error) {
 	if s, ok := get("mode"); ok {
 		m := scaling.Mode(strings.ToLower(s))
 		if m != scaling.Manual && m != scaling.Auto {
-			errs = append(errs, fieldError(http.StatusBadRequest, "mode", "mode must be manual or auto; got %q.", s))
+			errs = append(errs, fieldError(http.StatusBadRequest, "mode", "The mode must be manual or auto; got %q.", s))
 		} else {
 			ch.Mode = &m
 		}
@@ -109,7 +111,7 @@ func ParseChange(v url.Values) (Change, error) {
 	if s, ok := get("numNodes"); ok {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "numNodes must be a whole number from %d to %d; got %q.", cache.MinPoolNodes, cache.MaxPoolNodes, s))
+			errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "The number of nodes (numNodes) must be a whole number from %d to %d; got %q.", cache.MinPoolNodes, cache.MaxPoolNodes, s))
 		} else {
 			ch.NumNodes = &n
 		}
@@ -117,7 +119,7 @@ func ParseChange(v url.Values) (Change, error) {
 	if s, ok := get("cacheSize"); ok {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			errs = append(errs, fieldError(http.StatusBadRequest, "cacheSize", "cacheSize is each node's capacity in MB, a whole number from 0 to %d; got %q.", MaxCacheMB, s))
+			errs = append(errs, fieldError(http.StatusBadRequest, "cacheSize", "The capacity of each node (cacheSize) must be a whole number of MB from 0 to %d; got %q.", MaxCacheMB, s))
 		} else {
 			ch.CapacityMB = &n
 		}
@@ -150,7 +152,7 @@ func ParseChange(v url.Values) (Change, error) {
 	}
 	errs = append(errs, ch.rangeErrors()...)
 	if len(errs) > 0 {
-		return Change{}, errs
+		return ch, errs
 	}
 	return ch, nil
 }
@@ -159,24 +161,28 @@ func ParseChange(v url.Values) (Change, error) {
 func (ch Change) rangeErrors() FieldErrors {
 	var errs FieldErrors
 	if ch.NumNodes != nil && (*ch.NumNodes < cache.MinPoolNodes || *ch.NumNodes > cache.MaxPoolNodes) {
-		errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "numNodes must be between %d and %d; got %d.", cache.MinPoolNodes, cache.MaxPoolNodes, *ch.NumNodes))
+		errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "The number of nodes (numNodes) must be between %d and %d; got %d.", cache.MinPoolNodes, cache.MaxPoolNodes, *ch.NumNodes))
 	}
 	if ch.CapacityMB != nil && (*ch.CapacityMB < 0 || *ch.CapacityMB > MaxCacheMB) {
-		errs = append(errs, fieldError(http.StatusBadRequest, "cacheSize", "cacheSize is each node's capacity in MB and must be between 0 and %d; got %d.", MaxCacheMB, *ch.CapacityMB))
+		errs = append(errs, fieldError(http.StatusBadRequest, "cacheSize", "The capacity of each node (cacheSize) must be between 0 and %d MB; got %d.", MaxCacheMB, *ch.CapacityMB))
 	}
 	return errs
 }
 
-// Apply validates every part of a change first and then applies it:
-// settings, then capacity and policy, then size. A refusal changes nothing
-// and is a FieldErrors (400); a failure while applying says what failed.
-func (c *Control) Apply(ctx context.Context, ch Change) (PoolState, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// Check returns what is wrong with the automatic policy a change would
+// leave, given the current settings: every threshold and ratio, each
+// against the others. (ParseChange checks the rest.)
+func (c *Control) Check(ctx context.Context, ch Change) (FieldErrors, error) {
 	settings, err := c.loadSettings(ctx)
 	if err != nil {
-		return PoolState{}, err
+		return nil, err
 	}
+	_, errs := ch.applyTo(settings)
+	return errs, nil
+}
+
+// applyTo returns the settings the change leaves, and its refusals.
+func (ch Change) applyTo(settings scaling.Settings) (scaling.Settings, FieldErrors) {
 	var errs FieldErrors
 	next := settings
 	if ch.Mode != nil {
@@ -190,17 +196,27 @@ func (c *Control) Apply(ctx context.Context, ch Change) (PoolState, error) {
 			*f.dst = *f.v
 		}
 	}
-	if err := next.Policy.Validate(); err != nil {
-		var pe *scaling.PolicyError
-		if !errors.As(err, &pe) {
-			return PoolState{}, err
-		}
+	var pe *scaling.PolicyError
+	if err := next.Policy.Validate(); errors.As(err, &pe) {
 		for _, f := range pe.Fields {
 			errs = append(errs, fieldError(http.StatusBadRequest, f.Field, "%s", f.Message))
 		}
 	}
-	errs = append(errs, ch.rangeErrors()...)
-	if len(errs) > 0 {
+	return next, errs
+}
+
+// Apply validates every part of a change first and then applies it:
+// settings, then capacity and policy, then size. A refusal changes nothing
+// and is a FieldErrors (400); a failure while applying says what failed.
+func (c *Control) Apply(ctx context.Context, ch Change) (PoolState, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	settings, err := c.loadSettings(ctx)
+	if err != nil {
+		return PoolState{}, err
+	}
+	next, errs := ch.applyTo(settings)
+	if errs = append(errs, ch.rangeErrors()...); len(errs) > 0 {
 		return PoolState{}, errs
 	}
 

@@ -136,7 +136,8 @@ func (g *Gallery) DeleteAll(ctx context.Context) error {
 		return fmt.Errorf("delete all images: %w", err)
 	}
 	if err := g.cache.Clear(ctx); err != nil {
-		return fmt.Errorf("clear the cache after deleting every image: %w", err)
+		g.log.Warn("delete all: some cache nodes were not cleared", "err", err)
+		return errorf(http.StatusServiceUnavailable, "Every image was deleted, but some cache nodes could not be cleared; try again to clear them.")
 	}
 	return nil
 }

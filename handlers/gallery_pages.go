@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
@@ -136,9 +137,17 @@ func (p *GalleryPages) show(w http.ResponseWriter, r *http.Request) {
 	render(w, r, p.log, views.ShowPage(m), nil)
 }
 
-// pathKey returns the {key} of an image route, unescaped.
+// pathKey returns the {key} of an image route, unescaped. chi matches on
+// r.URL.RawPath when the request's path needs it (an escaped "/" or "%"),
+// and on the already unescaped r.URL.Path otherwise: only the first needs
+// unescaping, and unescaping the second again would turn a key "a%20b"
+// into "a b".
 func pathKey(r *http.Request) (string, error) {
-	return url.PathUnescape(chi.URLParam(r, "key"))
+	key := chi.URLParam(r, "key")
+	if r.URL.RawPath == "" {
+		return key, nil
+	}
+	return url.PathUnescape(key)
 }
 
 func (p *GalleryPages) image(w http.ResponseWriter, r *http.Request) {
@@ -160,11 +169,24 @@ func (p *GalleryPages) image(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache") // revalidate: the image under a key can be replaced
 	h.Set("ETag", fmt.Sprintf(`"v%d"`, f.Version))
 	h.Set("X-Cache", cacheLabel(f))
-	if r.Header.Get("If-None-Match") == h.Get("ETag") {
+	if etagMatches(r.Header.Get("If-None-Match"), h.Get("ETag")) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	w.Write(f.Data)
+}
+
+// etagMatches reports whether an If-None-Match header matches etag: "*",
+// or a comma-separated list of tags, weak ones ("W/") compared weakly as
+// RFC 9110 asks for GET.
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
 }
 
 func cacheLabel(f Fetched) string {
@@ -184,6 +206,11 @@ func (p *GalleryPages) keys(w http.ResponseWriter, r *http.Request) {
 		m.Page = n
 	}
 	items, total, err := p.gallery.List(r.Context(), m.Prefix, keysPerPage, (m.Page-1)*keysPerPage)
+	if last := (total + keysPerPage - 1) / keysPerPage; err == nil && len(items) == 0 && m.Page > 1 && total > 0 {
+		// A page past the end (a stale link, images deleted since): show the last one.
+		m.Page = last
+		items, total, err = p.gallery.List(r.Context(), m.Prefix, keysPerPage, (m.Page-1)*keysPerPage)
+	}
 	if err != nil {
 		_, m.Error = errorStatus(p.log, err)
 	}

@@ -180,7 +180,14 @@ func (m *ManagerPages) setCache(w http.ResponseWriter, r *http.Request) {
 	capacity, policy := r.PostFormValue("capacityMB"), r.PostFormValue("policy")
 	ch, err := ParseChange(url.Values{"cacheSize": {capacity}, "policy": {policy}})
 	if err == nil && (ch.CapacityMB == nil || ch.CachePolicy == nil) {
-		err = FieldErrors{fieldError(http.StatusBadRequest, "cacheSize", "Give the capacity in MB and choose a policy.")}
+		var missing FieldErrors
+		if ch.CapacityMB == nil {
+			missing = append(missing, fieldError(http.StatusBadRequest, "cacheSize", "Give each node's capacity in MB."))
+		}
+		if ch.CachePolicy == nil {
+			missing = append(missing, fieldError(http.StatusBadRequest, "policy", "Choose a replacement policy."))
+		}
+		err = missing
 	}
 	var st PoolState
 	if err == nil {

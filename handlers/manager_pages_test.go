@@ -431,19 +431,19 @@ func TestManagerCacheForm(t *testing.T) {
 			stateWant{"2", "manual", "0 MB", "Least recently used"}, lruConfig(0)},
 		{"capacity with spaces", " 8 ", "lru", "Every node now has 8 MB with Least recently used.", nil,
 			stateWant{"2", "manual", "8 MB", "Least recently used"}, lruConfig(8)},
-		{"not a number", "lots", "lru", "", map[string]string{"cache-capacity-error": `cacheSize is each node's capacity in MB, a whole number from 0 to 65536; got "lots".`},
+		{"not a number", "lots", "lru", "", map[string]string{"cache-capacity-error": `The capacity of each node (cacheSize) must be a whole number of MB from 0 to 65536; got "lots".`},
 			initialState, lruConfig(16)},
-		{"a fraction", "1.5", "lru", "", map[string]string{"cache-capacity-error": `cacheSize is each node's capacity in MB, a whole number from 0 to 65536; got "1.5".`},
+		{"a fraction", "1.5", "lru", "", map[string]string{"cache-capacity-error": `The capacity of each node (cacheSize) must be a whole number of MB from 0 to 65536; got "1.5".`},
 			initialState, lruConfig(16)},
-		{"negative", "-5", "lru", "", map[string]string{"cache-capacity-error": "cacheSize is each node's capacity in MB and must be between 0 and 65536; got -5."},
+		{"negative", "-5", "lru", "", map[string]string{"cache-capacity-error": "The capacity of each node (cacheSize) must be between 0 and 65536 MB; got -5."},
 			initialState, lruConfig(16)},
-		{"too large", "70000", "random", "", map[string]string{"cache-capacity-error": "cacheSize is each node's capacity in MB and must be between 0 and 65536; got 70000."},
+		{"too large", "70000", "random", "", map[string]string{"cache-capacity-error": "The capacity of each node (cacheSize) must be between 0 and 65536 MB; got 70000."},
 			initialState, lruConfig(16)},
 		{"unknown policy", "32", "fifo", "", map[string]string{"cache-policy-error": `Unknown policy "fifo": use one of LRU, RR.`},
 			initialState, lruConfig(16)},
-		{"both wrong", "x", "fifo", "", map[string]string{"cache-capacity-error": `cacheSize is each node's capacity in MB, a whole number from 0 to 65536; got "x".`,
+		{"both wrong", "x", "fifo", "", map[string]string{"cache-capacity-error": `The capacity of each node (cacheSize) must be a whole number of MB from 0 to 65536; got "x".`,
 			"cache-policy-error": `Unknown policy "fifo": use one of LRU, RR.`}, initialState, lruConfig(16)},
-		{"no capacity", "", "random", "", map[string]string{"cache-capacity-error": "Give the capacity in MB and choose a policy."},
+		{"no capacity", "", "random", "", map[string]string{"cache-capacity-error": "Give each node's capacity in MB."},
 			initialState, lruConfig(16)},
 	}
 	for _, tt := range tests {
@@ -482,9 +482,12 @@ func TestManagerCacheForm(t *testing.T) {
 	t.Run("no policy", func(t *testing.T) {
 		m := newManager(t, setup{nodes: 2})
 		doc := m.post(t, "/config/cache", url.Values{"capacityMB": {"32"}}, true)
-		msg := textOf(byTestID(doc, "cache-capacity-error")) + textOf(byTestID(doc, "cache-policy-error"))
-		if msg != "Give the capacity in MB and choose a policy." {
-			t.Errorf("errors: %q", msg)
+		// The message goes next to the field that is missing.
+		if got := textOf(byTestID(doc, "cache-policy-error")); got != "Choose a replacement policy." {
+			t.Errorf("cache-policy-error: %q", got)
+		}
+		if got := textOf(byTestID(doc, "cache-capacity-error")); got != "" {
+			t.Errorf("cache-capacity-error: %q, want none", got)
 		}
 		m.checkPool(t, poolWant{2, lruConfig(16), nil})
 	})
@@ -516,7 +519,7 @@ func TestManagerModeForm(t *testing.T) {
 				p.MaxMissRate, p.MinMissRate, p.ExpandRatio, p.ShrinkRatio = 1, 0, 1.0001, 0.9999
 			})},
 		{"no mode", fields{"", "0.5", "0.2", "2", "0.5"}, "", map[string]string{"mode-error": "Choose Manual or Automatic."}, nil},
-		{"unknown mode", fields{"sideways", "0.5", "0.2", "2", "0.5"}, "", map[string]string{"mode-error": `mode must be manual or auto; got "sideways".`}, nil},
+		{"unknown mode", fields{"sideways", "0.5", "0.2", "2", "0.5"}, "", map[string]string{"mode-error": `The mode must be manual or auto; got "sideways".`}, nil},
 		{"max above 1", fields{"auto", "1.5", "0.2", "2", "0.5"}, "", map[string]string{"mode-max-miss-error": "The maximum miss rate must be between 0 and 1; got 1.5."}, nil},
 		{"max not a number", fields{"auto", "half", "0.2", "2", "0.5"}, "", map[string]string{"mode-max-miss-error": `The maximum miss rate must be a number; got "half".`}, nil},
 		{"min negative", fields{"auto", "0.5", "-1", "2", "0.5"}, "", map[string]string{"mode-min-miss-error": "The minimum miss rate must be between 0 and 1; got -1."}, nil},

@@ -32,7 +32,7 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 			break
 		}
 		if err != nil {
-			return "", nil, bodyError(err, maxBytes, "The upload form is cut short or malformed.")
+			return key, nil, bodyError(err, maxBytes, "The upload form is cut short or malformed.")
 		}
 		switch part.FormName() {
 		case "key":
@@ -44,10 +44,10 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 		case "file":
 			b, err := readPart(part, maxBytes)
 			if errors.Is(err, errPartTooLarge) {
-				return "", nil, fieldError(http.StatusRequestEntityTooLarge, "file", "The file is larger than %s, the limit.", humanBytes(maxBytes))
+				return key, nil, fieldError(http.StatusRequestEntityTooLarge, "file", "The file is larger than %s, the limit.", humanBytes(maxBytes))
 			}
 			if err != nil {
-				return "", nil, bodyError(err, maxBytes, "The upload was cut short.")
+				return key, nil, bodyError(err, maxBytes, "The upload was cut short.")
 			}
 			data, gotFile = b, true
 		}

@@ -35,6 +35,11 @@ func ValidateKey(key string) *Error {
 		return fieldError(http.StatusBadRequest, "key", "The key cannot start or end with a space.")
 	}
 	for _, r := range key {
+		// The zero-width joiners are format characters that emoji sequences
+		// (👩‍💻) and scripts such as Persian need; other invisible ones stay out.
+		if r == '\u200c' || r == '\u200d' {
+			continue
+		}
 		if r != ' ' && (unicode.IsControl(r) || !unicode.IsPrint(r)) {
 			return fieldError(http.StatusBadRequest, "key", "The key contains a character that cannot be printed (%U).", r)
 		}

@@ -546,7 +546,7 @@ func cacheForm(f CacheForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "\" min=\"1\" step=\"1\" required inputmode=\"numeric\" aria-describedby=\"cache-capacity-error\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "\" min=\"0\" step=\"1\" required inputmode=\"numeric\" aria-describedby=\"cache-capacity-error\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
