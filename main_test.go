@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -91,40 +92,64 @@ func TestRunErrors(t *testing.T) {
 	}
 }
 
-// startDev runs `picpool dev` on loopback ports and returns its gallery's
-// base URL; the process stops when the test ends.
-func startDev(t *testing.T, extra ...string) (galleryURL string, stop func() error) {
+// devServers is a `picpool dev` that a test runs on loopback.
+type devServers struct {
+	gallery, manager string      // base URLs, "http://localhost:PORT"
+	log              *syncBuffer // what dev printed
+	stop             func() error
+}
+
+// startDevServers runs `picpool dev` with both servers on loopback ports
+// chosen by the system and its database and blobs in a temporary
+// directory (never the working directory's data/), and waits until both
+// servers listen. It stops when the test ends. The extra flags come last,
+// so they win.
+func startDevServers(t *testing.T, extra ...string) devServers {
 	t.Helper()
+	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(t.Context())
-	out := &syncBuffer{}
+	d := devServers{log: &syncBuffer{}}
 	done := make(chan error, 1)
-	args := append([]string{"dev", "--gallery-addr", "127.0.0.1:0"}, extra...)
-	go func() { done <- run(ctx, args, env(), out) }()
-	re := regexp.MustCompile(`msg="gallery listening" url=(http://[^\s]+)`)
+	args := append([]string{"dev", "--gallery-addr", "127.0.0.1:0", "--manager-addr", "127.0.0.1:0",
+		"--db", "sqlite:" + filepath.Join(dir, "picpool.db"), "--blobs", "file:" + filepath.Join(dir, "blobs")}, extra...)
+	go func() { done <- run(ctx, args, env(), d.log) }()
+	re := regexp.MustCompile(`msg="(gallery|manager) listening" url=(http://[^\s]+)`)
 	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			galleryURL = m[1]
-			break
+	for time.Now().Before(deadline) && (d.gallery == "" || d.manager == "") {
+		for _, m := range re.FindAllStringSubmatch(d.log.String(), -1) {
+			if m[1] == "gallery" {
+				d.gallery = m[2]
+			} else {
+				d.manager = m[2]
+			}
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("dev exited early: %v\n%s", err, out.String())
+			cancel()
+			t.Fatalf("dev exited early: %v\n%s", err, d.log.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	if galleryURL == "" {
+	if d.gallery == "" || d.manager == "" {
 		cancel()
-		t.Fatalf("dev did not print its URL in 20 s:\n%s", out.String())
+		t.Fatalf("dev did not print both URLs in 20 s:\n%s", d.log.String())
 	}
 	var once sync.Once
 	var runErr error
-	stop = func() error {
+	d.stop = func() error {
 		once.Do(func() { cancel(); runErr = <-done })
 		return runErr
 	}
-	t.Cleanup(func() { _ = stop() })
-	return galleryURL, stop
+	t.Cleanup(func() { _ = d.stop() })
+	return d
+}
+
+// startDev runs `picpool dev` (see startDevServers) and returns its
+// gallery's base URL.
+func startDev(t *testing.T, extra ...string) (galleryURL string, stop func() error) {
+	t.Helper()
+	d := startDevServers(t, extra...)
+	return d.gallery, d.stop
 }
 
 func TestDevServesHealthAndStops(t *testing.T) {
