@@ -116,16 +116,44 @@ func devArgs(t testing.TB) []string {
 		"--db", "sqlite:" + dir + "/picpool.db", "--blobs", "file:" + dir + "/blobs"}
 }
 
+// devServers is a `picpool dev` that a test runs on loopback.
+type devServers struct {
+	gallery, manager string      // base URLs, "http://localhost:PORT"
+	log              *syncBuffer // what dev printed
+	stop             func() error
+}
+
+// startDevServers runs `picpool dev` (see startDev) and returns both URLs
+// and its log.
+func startDevServers(t testing.TB, extra ...string) devServers {
+	t.Helper()
+	s := launch(t, "dev", []string{"gallery", "manager"}, append(devArgs(t), extra...)...)
+	return devServers{gallery: s.urls["gallery"], manager: s.urls["manager"], log: s.log, stop: s.stop}
+}
+
 // startCommand runs a picpool command through run() and waits until it
 // logs the URL of each named server ("gallery listening" url=…); it
 // stops when the test ends.
 func startCommand(t testing.TB, command string, servers []string, args ...string) (urls map[string]string, stop func() error) {
 	t.Helper()
+	s := launch(t, command, servers, args...)
+	return s.urls, s.stop
+}
+
+// launched is a command started by launch.
+type launched struct {
+	urls map[string]string
+	log  *syncBuffer
+	stop func() error
+}
+
+func launch(t testing.TB, command string, servers []string, args ...string) launched {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{command}, args...), env(), out) }()
-	urls = map[string]string{}
+	urls := map[string]string{}
 	deadline := time.Now().Add(30 * time.Second)
 	for len(urls) < len(servers) && time.Now().Before(deadline) {
 		for _, name := range servers {
@@ -147,7 +175,7 @@ func startCommand(t testing.TB, command string, servers []string, args ...string
 	}
 	var once sync.Once
 	var runErr error
-	stop = func() error {
+	stop := func() error {
 		once.Do(func() { cancel(); runErr = <-done })
 		return runErr
 	}
@@ -156,7 +184,7 @@ func startCommand(t testing.TB, command string, servers []string, args ...string
 			t.Errorf("%s stopped with an error: %v\n%s", command, err, out.String())
 		}
 	})
-	return urls, stop
+	return launched{urls: urls, log: out, stop: stop}
 }
 
 func TestDevServesHealthAndStops(t *testing.T) {
