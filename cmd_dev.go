@@ -20,7 +20,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	managerAddr := f.string("manager-addr", "PICPOOL_MANAGER_ADDR", "127.0.0.1:5001", "address the manager listens on")
 	sf := addStoreFlags(f)
 	metrics := f.string("metrics", "PICPOOL_METRICS", "db", "metrics backend: db (samples in the database) or cloudwatch:NAMESPACE")
-	pf := addPoolFlags(f, true)
+	pf := addPoolFlags(f, true, 100*time.Millisecond) // no other process routes by dev's table
 	af := addAPIFlags(f)
 	password := f.string("manager-password", "PICPOOL_MANAGER_PASSWORD", "", "the manager's password (generated and printed when empty)")
 	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted, in MB")

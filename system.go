@@ -43,9 +43,12 @@ func addStoreFlags(f *flags) storeFlags {
 type poolFlags struct {
 	token, provider, partitioner, policy *string
 	nodes, capacityMB, nodePort          *int
+	settle                               *time.Duration
 }
 
-func addPoolFlags(f *flags, owner bool) poolFlags {
+// addPoolFlags adds the pool's flags; an owner's settle default is how
+// long a new table takes to reach every process that follows it.
+func addPoolFlags(f *flags, owner bool, settle time.Duration) poolFlags {
 	p := poolFlags{
 		token: f.string("node-token", "PICPOOL_NODE_TOKEN", "", "shared secret of the cache nodes (generated when empty and the nodes are local)"),
 	}
@@ -56,6 +59,7 @@ func addPoolFlags(f *flags, owner bool) poolFlags {
 		p.policy = f.string("policy", "PICPOOL_POLICY", cache.DefaultPolicy, fmt.Sprintf("replacement policy of a new pool, one of %v (the manager changes it)", cache.Policies()))
 		p.partitioner = f.string("partitioner", "PICPOOL_PARTITIONER", cache.DefaultPartitioner, "how keys map to nodes in a new pool: rendezvous (moves ~1/N on a resize) or ece1779 (p mod N)")
 		p.nodePort = f.int("node-port", "PICPOOL_NODE_PORT", scaling.DefaultNodePort, "port of every node in an Auto Scaling group")
+		p.settle = f.duration("resize-settle", "PICPOOL_RESIZE_SETTLE", settle, "how long a resize waits, twice, for galleries in other processes to route by the new table (they reload it every second)")
 	}
 	return p
 }
@@ -157,7 +161,7 @@ func (s *system) openPool(ctx context.Context, pf poolFlags) error {
 		if err != nil {
 			return err
 		}
-		opts.Provider, opts.InitialNodes, opts.Partitioner = provider, *pf.nodes, *pf.partitioner
+		opts.Provider, opts.InitialNodes, opts.Partitioner, opts.Settle = provider, *pf.nodes, *pf.partitioner, *pf.settle
 		opts.Config = cache.NodeConfig{Capacity: int64(*pf.capacityMB) * mebibyte, Policy: *pf.policy}
 		if _, ok := cache.CanonicalPolicy(*pf.policy); !ok {
 			return fmt.Errorf("--policy %q: %w", *pf.policy, cache.ErrUnknownPolicy)
