@@ -32,6 +32,7 @@ const (
 	SiteJS   = "site.js"        // on every page: shows failed htmx requests in the flash area
 	UploadJS = "upload.js"      // upload page: progress bar, drag and drop, client-side hints
 	StatsJS  = "stats.js"       // statistics page: draws the charts and applies live updates
+	Favicon  = "favicon.svg"    // the tab icon: PicPool's mark
 )
 
 // Prefix is the URL path Handler is mounted at.
@@ -56,6 +57,7 @@ var contentTypes = map[string]string{
 	".css": "text/css; charset=utf-8",
 	".txt": "text/plain; charset=utf-8",
 	".md":  "text/markdown; charset=utf-8",
+	".svg": "image/svg+xml",
 }
 
 // files is every embedded file by name, loaded once.
