@@ -106,6 +106,17 @@ func URL(name string) string {
 	return Prefix + name
 }
 
+// Content returns the bytes of the named file, for a program that inlines
+// it rather than serving it (loadgen's self-contained report). The slice
+// is shared: do not modify it.
+func Content(name string) ([]byte, bool) {
+	f, ok := files()[name]
+	if !ok {
+		return nil, false
+	}
+	return f.body, true
+}
+
 // Names returns the names of every embedded file.
 func Names() []string {
 	var names []string

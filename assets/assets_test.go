@@ -210,3 +210,17 @@ func TestLicences(t *testing.T) {
 		}
 	}
 }
+
+func TestContent(t *testing.T) {
+	disk, err := os.ReadFile("static/" + ECharts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := Content(ECharts)
+	if !ok || !bytes.Equal(got, disk) {
+		t.Fatalf("Content(%q) = %d bytes, %v; want static/%s (%d bytes)", ECharts, len(got), ok, ECharts, len(disk))
+	}
+	if got, ok := Content("nope.js"); ok || got != nil {
+		t.Fatalf("Content of an unknown name = %d bytes, %v; want nil, false", len(got), ok)
+	}
+}
