@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // WriteTables prints the Locust-style table of the seed and of every
@@ -59,6 +60,14 @@ func hitText(r Summary) string {
 	return ""
 }
 
+// rowMS is d in ms, or "-" when r has no requests to time.
+func rowMS(r Summary, d time.Duration) string {
+	if r.Requests == 0 {
+		return "-"
+	}
+	return ms(d)
+}
+
 // writeComparison sets the phases' reads+writes per second side by side,
 // each against the cache-off phase of its group where there is one.
 func writeComparison(w io.Writer, phases []PhaseResult) {
@@ -78,7 +87,7 @@ func writeComparison(w io.Writer, phases []PhaseResult) {
 		}
 		read, write := p.Row(TypeRead), p.Row(TypeWrite)
 		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%d\t\n", strings.TrimSpace(p.Name), p.LoadRPS(), vs,
-			ms(read.Median), ms(read.P99), ms(write.Median), hitText(read), p.Row("Total").Failures)
+			rowMS(read, read.Median), rowMS(read, read.P99), rowMS(write, write.Median), hitText(read), p.Row("Total").Failures)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
