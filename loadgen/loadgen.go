@@ -105,6 +105,11 @@ func measure(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	fmt.Fprintf(cfg.Out, "scenario %s against %s: %d keys, %d workers\n", cfg.Scenario, target, cfg.Keys, cfg.Concurrency)
 	res.Seed = rn.seed(ctx)
+	if seeded := res.Seed.Row(TypeSeed); seeded.Requests > 0 && seeded.Failures == seeded.Requests {
+		// Nothing to read: the run would only repeat this failure.
+		k := seeded.FailureKinds[0]
+		return res, fmt.Errorf("loadgen: all %d uploads failed, most often with status %d: %s", seeded.Requests, k.Status, k.Message)
+	}
 	for i, ph := range sc.build(env) {
 		if ctx.Err() != nil {
 			break
