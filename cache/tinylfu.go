@@ -1,0 +1,254 @@
+package cache
+
+// TinyLFU is W-TinyLFU (Einziger, Friedman and Manes; Caffeine, otter),
+// byte-bounded: a new item enters a small LRU window (1 % of the bytes);
+// what the window pushes out is a candidate for the main region, a
+// segmented LRU (probation, then protected once hit again, 80 % of the
+// main bytes), and gets in only if a count-min sketch of recent accesses,
+// which also remembers keys no longer cached, says it is more popular than
+// the item it would replace. Scans and one-hit wonders pass through the
+// window without flushing the popular items.
+//
+// Hits are not applied at once: Get records the key's hash in its reader
+// stripe's buffer, and whoever next holds the whole lock (a Set, or a Get
+// that filled a buffer and finds the lock free) replays them into the
+// sketch and the queues. So Get takes one stripe, not the whole lock.
+//
+// With sizeAware set (policy "sizelfu"), a candidate must beat the
+// combined frequency of every victim its bytes would displace (see
+// admitSized), not just one of them.
+type TinyLFU struct {
+	lk stripedLock
+	t  itemTable
+	sk sketch
+	// seg holds, per entry index, the queue the item is in and whether it
+	// is a candidate just pushed out of the window.
+	seg                          []uint8
+	window, probation, protected queue
+	capacity                     int64
+	windowMax, protectedMax      int64
+	sizeAware                    bool
+	// pin is the item the current Set stored: eviction never picks it, so
+	// a Get right after a successful Set hits.
+	pin uint32
+}
+
+const (
+	segWindow uint8 = 1 + iota
+	segProbation
+	segProtected
+	segCandidate uint8 = 0x80 // with segProbation: not yet admitted or refused
+)
+
+var (
+	_ Engine = (*TinyLFU)(nil)
+	_ Ranger = (*TinyLFU)(nil)
+)
+
+func newTinyLFU(capacity int64, sizeAware bool) *TinyLFU {
+	c := &TinyLFU{lk: newStripedLock(), t: newItemTable(), sk: newSketch(), sizeAware: sizeAware}
+	c.seg = make([]uint8, chunkSize)
+	c.setCapacity(capacity)
+	return c
+}
+
+func (c *TinyLFU) setCapacity(bytes int64) {
+	c.capacity = max(bytes, 0)
+	c.windowMax = c.capacity / 100
+	c.protectedMax = (c.capacity - c.windowMax) * 8 / 10
+}
+
+func (c *TinyLFU) queueOf(i uint32) *queue {
+	switch c.seg[i] &^ segCandidate {
+	case segWindow:
+		return &c.window
+	case segProbation:
+		return &c.probation
+	}
+	return &c.protected
+}
+
+// Get returns key's value and records the hit for the next drain.
+func (c *TinyLFU) Get(key string) ([]byte, bool) {
+	h := c.t.hash(key)
+	s := c.lk.rlock()
+	i := c.t.lookup(h, key)
+	if i == 0 {
+		s.mu.Unlock()
+		return nil, false
+	}
+	v := c.t.at(i).bytesOf()
+	full := s.record(h)
+	s.mu.Unlock()
+	if full && c.lk.tryLock() {
+		c.drain()
+		c.lk.unlock()
+	}
+	return v, true
+}
+
+// drain applies the hits buffered in every stripe. The whole lock is held.
+func (c *TinyLFU) drain() {
+	for si := range c.lk.stripes {
+		s := &c.lk.stripes[si]
+		for _, h := range s.reads[:s.n] {
+			c.sk.increment(h)
+			if i := c.t.lookupFingerprint(h); i != 0 {
+				c.onHit(i)
+			}
+		}
+		s.n = 0
+	}
+}
+
+// onHit refreshes an item's recency; a hit in probation earns protection.
+func (c *TinyLFU) onHit(i uint32) {
+	switch c.seg[i] &^ segCandidate {
+	case segWindow:
+		c.window.moveToFront(&c.t, i)
+	case segProbation:
+		c.probation.remove(&c.t, i)
+		c.seg[i] = segProtected
+		c.protected.pushFront(&c.t, i)
+		// Overflow of protected goes back to probation, newest end.
+		for c.protected.bytes > c.protectedMax && c.protected.tail != i {
+			d := c.protected.tail
+			c.protected.remove(&c.t, d)
+			c.seg[d] = segProbation
+			c.probation.pushFront(&c.t, d)
+		}
+	case segProtected:
+		c.protected.moveToFront(&c.t, i)
+	}
+}
+
+// Set stores the item in the window (or in place if key is held), counts
+// the access, and evicts until it fits. It never evicts the item it stored.
+func (c *TinyLFU) Set(key string, value []byte) error {
+	h := c.t.hash(key)
+	cost := Cost(key, value)
+	c.lk.lock()
+	defer c.lk.unlock()
+	c.drain()
+	c.sk.increment(h)
+	if i := c.t.lookup(h, key); i != 0 {
+		if cost > c.capacity {
+			c.removeItem(i)
+			return ErrTooLarge
+		}
+		c.queueOf(i).bytes += c.t.replace(i, value)
+		c.onHit(i)
+		c.pin = i
+		c.evict()
+		c.pin = 0
+		return nil
+	}
+	if cost > c.capacity {
+		return ErrTooLarge
+	}
+	c.sk.ensure(c.t.count + 1)
+	pos, _ := c.t.find(h, key)
+	i := c.t.insert(h, pos, key, value)
+	if need := len(c.t.chunks) * chunkSize; len(c.seg) < need {
+		c.seg = append(c.seg, make([]uint8, need-len(c.seg))...)
+	}
+	c.seg[i] = segWindow
+	c.window.pushFront(&c.t, i)
+	c.pin = i
+	c.evict()
+	c.pin = 0
+	return nil
+}
+
+// removeItem drops the item at entry i from its queue and the table.
+func (c *TinyLFU) removeItem(i uint32) {
+	c.queueOf(i).remove(&c.t, i)
+	moved := c.t.remove(i)
+	if moved == 0 {
+		c.seg[i] = 0
+		return
+	}
+	// The arena's last entry now lives at i: its links and tag follow it.
+	c.seg[i], c.seg[moved] = c.seg[moved], 0
+	c.queueOf(i).moved(&c.t, i)
+	if c.pin == moved {
+		c.pin = i
+	}
+}
+
+// Delete removes key and reports whether it was present.
+func (c *TinyLFU) Delete(key string) bool {
+	h := c.t.hash(key)
+	c.lk.lock()
+	defer c.lk.unlock()
+	c.drain() // a buffered hit must not land on the entry that takes key's place
+	i := c.t.lookup(h, key)
+	if i == 0 {
+		return false
+	}
+	c.removeItem(i)
+	return true
+}
+
+// Clear removes every item and forgets every count.
+func (c *TinyLFU) Clear() {
+	c.lk.lock()
+	defer c.lk.unlock()
+	for si := range c.lk.stripes {
+		c.lk.stripes[si].n = 0
+	}
+	c.t.reset()
+	c.sk.reset()
+	c.window, c.probation, c.protected = queue{}, queue{}, queue{}
+	c.seg = make([]uint8, chunkSize)
+}
+
+// Len returns the number of items.
+func (c *TinyLFU) Len() int {
+	s := c.lk.rlock()
+	defer s.mu.Unlock()
+	return c.t.count
+}
+
+// Size returns the bytes charged for the items held.
+func (c *TinyLFU) Size() int64 {
+	s := c.lk.rlock()
+	defer s.mu.Unlock()
+	return c.t.used
+}
+
+// Capacity returns the bound on Size.
+func (c *TinyLFU) Capacity() int64 {
+	s := c.lk.rlock()
+	defer s.mu.Unlock()
+	return c.capacity
+}
+
+// SetCapacity changes the bound and the regions' shares of it, evicting at
+// once until Size fits.
+func (c *TinyLFU) SetCapacity(bytes int64) {
+	c.lk.lock()
+	defer c.lk.unlock()
+	c.drain()
+	c.setCapacity(bytes)
+	c.evict()
+}
+
+// Range calls fn for a snapshot of the items: protected, then window, then
+// probation, each from most to least recently used.
+func (c *TinyLFU) Range(fn func(key string, value []byte) bool) {
+	c.lk.lock()
+	items := c.t.snapshot(c.valueOrder)
+	c.lk.unlock()
+	rangeItems(items, fn)
+}
+
+func (c *TinyLFU) valueOrder(yield func(uint32) bool) {
+	for _, q := range []*queue{&c.protected, &c.window, &c.probation} {
+		for i := q.head; i != 0; i = c.t.at(i).next {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+}
