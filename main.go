@@ -43,6 +43,7 @@ func commands() []command {
 		{"manager", "serve the operator's console and the test API (:5001); owns the pool", runManager},
 		{"node", "serve one cache node (:5100, binary data path :5101)", runNode},
 		{"autoscaler", "run the autoscaler on its own (resizes the pool from its miss rate)", runAutoscaler},
+		{"simulate", "replay a trace (or a generated Zipf workload) through the cache engines: hit and byte hit ratios", runSimulate},
 	}
 }
 

@@ -9,15 +9,13 @@ import "sync/atomic"
 // Popular items survive without ever moving, so a hit writes one bit and
 // lookups run in parallel under a striped lock.
 type SIEVE struct {
-	lk stripedLock
-	t  itemTable
-	q  queue
+	striped
+	q queue
 	// hand is the next item the sweep looks at (0: start at the tail).
 	hand uint32
 	// visited holds one bit per entry index. Get sets bits under a reader
 	// stripe, concurrently with other readers, so every access is atomic.
-	visited  []uint64
-	capacity int64
+	visited []uint64
 }
 
 var (
@@ -26,7 +24,7 @@ var (
 )
 
 func newSIEVE(capacity int64) *SIEVE {
-	return &SIEVE{lk: newStripedLock(), t: newItemTable(), capacity: capacity, visited: make([]uint64, chunkSize/64)}
+	return &SIEVE{striped: newStriped(capacity), visited: make([]uint64, chunkSize/64)}
 }
 
 func (c *SIEVE) isVisited(i uint32) bool {
@@ -144,27 +142,6 @@ func (c *SIEVE) Clear() {
 	c.visited = make([]uint64, chunkSize/64)
 }
 
-// Len returns the number of items.
-func (c *SIEVE) Len() int {
-	s := c.lk.rlock()
-	defer s.mu.Unlock()
-	return c.t.count
-}
-
-// Size returns the bytes charged for the items held.
-func (c *SIEVE) Size() int64 {
-	s := c.lk.rlock()
-	defer s.mu.Unlock()
-	return c.t.used
-}
-
-// Capacity returns the bound on Size.
-func (c *SIEVE) Capacity() int64 {
-	s := c.lk.rlock()
-	defer s.mu.Unlock()
-	return c.capacity
-}
-
 // SetCapacity changes the bound, evicting with the hand at once until Size
 // fits it.
 func (c *SIEVE) SetCapacity(bytes int64) {
@@ -178,12 +155,7 @@ func (c *SIEVE) SetCapacity(bytes int64) {
 
 // Range calls fn for a snapshot of the items: visited ones first (those
 // the hand will keep), each group from newest to oldest.
-func (c *SIEVE) Range(fn func(key string, value []byte) bool) {
-	c.lk.lock()
-	items := c.t.snapshot(c.valueOrder)
-	c.lk.unlock()
-	rangeItems(items, fn)
-}
+func (c *SIEVE) Range(fn func(key string, value []byte) bool) { c.rangeIn(c.valueOrder, fn) }
 
 func (c *SIEVE) valueOrder(yield func(uint32) bool) {
 	for _, visited := range []bool{true, false} {

@@ -1,7 +1,5 @@
 package cache
 
-import "math/bits"
-
 // sketch is a count-min sketch of 4-bit counters, the frequency estimate
 // behind TinyLFU admission (Einziger et al., as in Caffeine and otter):
 // four counters per key, the estimate is their minimum, and every
@@ -31,10 +29,15 @@ func newSketch() sketch {
 }
 
 // ensure sizes the table for items cached items (one word, 16 counters,
-// per item as in Caffeine). Growing forgets what was counted.
+// per item as in Caffeine). It grows by doubling, which keeps every count:
+// a row's word index is the hash masked to the table, so the word a key
+// uses in the doubled table is the old one or its copy one half up.
 func (s *sketch) ensure(items int) {
-	if items > len(s.table) {
-		s.resize(1 << bits.Len(uint(items-1)))
+	for items > len(s.table) {
+		old := s.table
+		s.table = append(old, old...)
+		s.mask = uint64(len(s.table) - 1)
+		s.sampleSize = 10 * len(s.table)
 	}
 }
 

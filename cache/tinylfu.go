@@ -14,23 +14,22 @@ package cache
 // that filled a buffer and finds the lock free) replays them into the
 // sketch and the queues. So Get takes one stripe, not the whole lock.
 //
-// With sizeAware set (policy "sizelfu"), a candidate must beat the
-// combined frequency of every victim its bytes would displace (see
-// admitSized), not just one of them.
+// With sizeAware set (policy "sizelfu"), eviction and admission weigh
+// accesses per byte instead of accesses (see admit and sampledVictim):
+// under a byte bound, that keeps the most hits per megabyte.
 type TinyLFU struct {
-	lk stripedLock
-	t  itemTable
+	striped
 	sk sketch
 	// seg holds, per entry index, the queue the item is in and whether it
 	// is a candidate just pushed out of the window.
 	seg                          []uint8
 	window, probation, protected queue
-	capacity                     int64
 	windowMax, protectedMax      int64
 	sizeAware                    bool
 	// pin is the item the current Set stored: eviction never picks it, so
 	// a Get right after a successful Set hits.
 	pin uint32
+	rng uint64 // sizelfu's victim sampling (xorshift64; never 0)
 }
 
 const (
@@ -46,7 +45,7 @@ var (
 )
 
 func newTinyLFU(capacity int64, sizeAware bool) *TinyLFU {
-	c := &TinyLFU{lk: newStripedLock(), t: newItemTable(), sk: newSketch(), sizeAware: sizeAware}
+	c := &TinyLFU{striped: newStriped(capacity), sk: newSketch(), sizeAware: sizeAware, rng: 0x9e3779b97f4a7c15}
 	c.seg = make([]uint8, chunkSize)
 	c.setCapacity(capacity)
 	return c
@@ -203,27 +202,6 @@ func (c *TinyLFU) Clear() {
 	c.seg = make([]uint8, chunkSize)
 }
 
-// Len returns the number of items.
-func (c *TinyLFU) Len() int {
-	s := c.lk.rlock()
-	defer s.mu.Unlock()
-	return c.t.count
-}
-
-// Size returns the bytes charged for the items held.
-func (c *TinyLFU) Size() int64 {
-	s := c.lk.rlock()
-	defer s.mu.Unlock()
-	return c.t.used
-}
-
-// Capacity returns the bound on Size.
-func (c *TinyLFU) Capacity() int64 {
-	s := c.lk.rlock()
-	defer s.mu.Unlock()
-	return c.capacity
-}
-
 // SetCapacity changes the bound and the regions' shares of it, evicting at
 // once until Size fits.
 func (c *TinyLFU) SetCapacity(bytes int64) {
@@ -236,12 +214,7 @@ func (c *TinyLFU) SetCapacity(bytes int64) {
 
 // Range calls fn for a snapshot of the items: protected, then window, then
 // probation, each from most to least recently used.
-func (c *TinyLFU) Range(fn func(key string, value []byte) bool) {
-	c.lk.lock()
-	items := c.t.snapshot(c.valueOrder)
-	c.lk.unlock()
-	rangeItems(items, fn)
-}
+func (c *TinyLFU) Range(fn func(key string, value []byte) bool) { c.rangeIn(c.valueOrder, fn) }
 
 func (c *TinyLFU) valueOrder(yield func(uint32) bool) {
 	for _, q := range []*queue{&c.protected, &c.window, &c.probation} {

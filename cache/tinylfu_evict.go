@@ -2,9 +2,9 @@ package cache
 
 // evict restores the byte bound after a Set or a shrink. The window's
 // overflow moves to the newest end of probation, tagged as candidates;
-// then, while over capacity, the newest candidate duels the oldest
-// non-candidate (the victim) and the less popular one goes. Once the
-// candidates are settled the oldest items go unopposed, probation first.
+// then, while over capacity, the newest candidate duels a victim (the
+// oldest non-candidate for tinylfu, a sampled one for sizelfu) and the
+// loser goes. Once the candidates are settled, victims go unopposed.
 func (c *TinyLFU) evict() {
 	for c.window.bytes > c.windowMax {
 		v := c.window.tail
@@ -20,7 +20,13 @@ func (c *TinyLFU) evict() {
 		if cand != 0 && c.seg[cand]&segCandidate == 0 {
 			cand = 0
 		}
-		victim := c.victim()
+		victim := uint32(0)
+		if c.sizeAware {
+			victim = c.sampledVictim()
+		}
+		if victim == 0 {
+			victim = c.victim()
+		}
 		if cand == 0 && victim == 0 {
 			break // only the pinned item is left, and Set checked that it fits
 		}
@@ -60,41 +66,45 @@ func (c *TinyLFU) victim() uint32 {
 	return 0
 }
 
-// admit reports whether candidate should stay at victim's expense.
+// admit reports whether candidate should stay at victim's expense: by
+// frequency for tinylfu; for sizelfu by frequency per byte, so that a
+// small image replaces a big one of similar popularity, and a big cold
+// image loses to each of the small popular ones it would push out in turn
+// (the loop in evict duels it against one victim after another until it
+// has room or loses).
 func (c *TinyLFU) admit(candidate, victim uint32) bool {
+	fc, fv := int64(c.frequency(candidate)), int64(c.frequency(victim))
 	if c.sizeAware {
-		return c.admitSized(candidate, victim)
+		return fc*c.t.at(victim).cost() > fv*c.t.at(candidate).cost()
 	}
-	return c.frequency(candidate) > c.frequency(victim)
+	return fc > fv
 }
 
-// admitSized weighs the candidate against every item its bytes would
-// displace, oldest first from victim: it stays only if it was accessed
-// more often than all of them together, the last one counted in
-// proportion to the share of its bytes the candidate needs. So a big cold
-// image cannot flush many small popular ones, and a small image can
-// replace a big one of similar popularity: it frees room for others too.
-func (c *TinyLFU) admitSized(candidate, victim uint32) bool {
-	need := c.t.at(candidate).cost()
-	fc := float64(c.frequency(candidate))
-	var displaced float64
-	for v := victim; v != 0 && need > 0; v = c.t.at(v).prev {
-		if v == c.pin || c.seg[v]&segCandidate != 0 {
-			break
+// victimSamples is how many items sizelfu compares to pick a victim.
+const victimSamples = 16
+
+// sampledVictim returns, among a random sample of main-region items, the
+// one with the fewest accesses per byte (sizelfu's victim), or 0 if the
+// sample found none. Recency order says nothing of size, so sizelfu
+// samples the dense arena, like Random, and judges what it drew.
+func (c *TinyLFU) sampledVictim() uint32 {
+	var best uint32
+	var bestFreq, bestCost int64
+	for tries, n := 0, 0; tries < 4*victimSamples && n < victimSamples; tries++ {
+		c.rng ^= c.rng << 13 // xorshift64: the lock is held, a plain state will do
+		c.rng ^= c.rng >> 7
+		c.rng ^= c.rng << 17
+		i := uint32(1 + c.rng%uint64(c.t.count))
+		if s := c.seg[i]; i == c.pin || (s != segProbation && s != segProtected) {
+			continue // the window and the candidates are not victims
 		}
-		cost := c.t.at(v).cost()
-		f := float64(c.frequency(v))
-		if cost >= need {
-			displaced += f * float64(need) / float64(cost)
-			break
-		}
-		displaced += f
-		need -= cost
-		if displaced >= fc {
-			return false
+		n++
+		f, cost := int64(c.frequency(i)), c.t.at(i).cost()
+		if best == 0 || f*bestCost < bestFreq*cost {
+			best, bestFreq, bestCost = i, f, cost
 		}
 	}
-	return fc > displaced
+	return best
 }
 
 func (c *TinyLFU) frequency(i uint32) int { return c.sk.frequency(c.t.hash(c.t.at(i).key)) }
