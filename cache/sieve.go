@@ -7,15 +7,18 @@ import "sync/atomic"
 // from the oldest item towards the newest, clearing visited bits and
 // evicting the first item it finds unvisited, and stays where it stopped.
 // Popular items survive without ever moving, so a hit writes one bit and
-// lookups run in parallel under a striped lock.
+// lookups run in parallel under the read lock.
 type SIEVE struct {
-	striped
+	lockedTable
 	q queue
 	// hand is the next item the sweep looks at (0: start at the tail).
 	hand uint32
-	// visited holds one bit per entry index. Get sets bits under a reader
-	// stripe, concurrently with other readers, so every access is atomic.
+	// visited holds one bit per entry index. Get sets bits under the read
+	// lock, concurrently with other readers, so every access is atomic.
 	visited []uint64
+	// pin is the item the current Set replaced in place: the hand passes
+	// over it, so a Get right after a successful Set hits.
+	pin uint32
 }
 
 var (
@@ -24,7 +27,7 @@ var (
 )
 
 func newSIEVE(capacity int64) *SIEVE {
-	return &SIEVE{striped: newStriped(capacity), visited: make([]uint64, chunkSize/64)}
+	return &SIEVE{lockedTable: newLockedTable(capacity), visited: make([]uint64, chunkSize/64)}
 }
 
 func (c *SIEVE) isVisited(i uint32) bool {
@@ -43,29 +46,42 @@ func (c *SIEVE) setVisited(i uint32, on bool) {
 // Get returns key's value and marks it visited.
 func (c *SIEVE) Get(key string) ([]byte, bool) {
 	h := c.t.hash(key)
-	s := c.lk.rlock()
+	c.mu.RLock()
 	i := c.t.lookup(h, key)
 	if i == 0 {
-		s.mu.Unlock()
+		c.mu.RUnlock()
 		return nil, false
 	}
 	if !c.isVisited(i) { // a load first: hot items are already marked, keep their line shared
 		c.setVisited(i, true)
 	}
 	v := c.t.at(i).bytesOf()
-	s.mu.Unlock()
+	c.mu.RUnlock()
 	return v, true
 }
 
-// Set stores the item as the newest, unvisited, evicting with the hand
-// until it fits. A replaced item starts over as new, as in the paper.
+// Set stores a new item as the newest, unvisited, evicting with the hand
+// until it fits. A held key gets its new value in place and counts as
+// visited: an update is a sign of interest, and it costs no reordering.
 func (c *SIEVE) Set(key string, value []byte) error {
 	h := c.t.hash(key)
 	cost := Cost(key, value)
-	c.lk.lock()
-	defer c.lk.unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if i := c.t.lookup(h, key); i != 0 {
-		c.removeItem(i)
+		if cost > c.capacity {
+			c.removeItem(i)
+			return ErrTooLarge
+		}
+		c.q.bytes += c.t.replace(i, value)
+		c.setVisited(i, true)
+		c.pin = i
+		for c.t.used > c.capacity {
+			c.evict()
+		}
+		c.setVisited(c.pin, true) // whether or not the hand passed it
+		c.pin = 0
+		return nil
 	}
 	if cost > c.capacity {
 		return ErrTooLarge
@@ -90,7 +106,7 @@ func (c *SIEVE) evict() {
 	if o == 0 {
 		o = c.q.tail
 	}
-	for c.isVisited(o) {
+	for o == c.pin || c.isVisited(o) {
 		c.setVisited(o, false)
 		if o = c.t.at(o).prev; o == 0 {
 			o = c.q.tail
@@ -118,13 +134,16 @@ func (c *SIEVE) removeItem(i uint32) {
 	if c.hand == moved {
 		c.hand = i
 	}
+	if c.pin == moved {
+		c.pin = i
+	}
 }
 
 // Delete removes key and reports whether it was present.
 func (c *SIEVE) Delete(key string) bool {
 	h := c.t.hash(key)
-	c.lk.lock()
-	defer c.lk.unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	i := c.t.lookup(h, key)
 	if i == 0 {
 		return false
@@ -135,8 +154,8 @@ func (c *SIEVE) Delete(key string) bool {
 
 // Clear removes every item and releases the memory that held them.
 func (c *SIEVE) Clear() {
-	c.lk.lock()
-	defer c.lk.unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.t.reset()
 	c.q, c.hand = queue{}, 0
 	c.visited = make([]uint64, chunkSize/64)
@@ -145,8 +164,8 @@ func (c *SIEVE) Clear() {
 // SetCapacity changes the bound, evicting with the hand at once until Size
 // fits it.
 func (c *SIEVE) SetCapacity(bytes int64) {
-	c.lk.lock()
-	defer c.lk.unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.capacity = max(bytes, 0)
 	for c.t.used > c.capacity {
 		c.evict()

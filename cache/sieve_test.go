@@ -43,12 +43,14 @@ func (m *sieveModel) remove(k string) {
 	delete(m.visited, k)
 }
 
-func (m *sieveModel) evict() {
+// evict sweeps from the hand and removes the first unvisited item other
+// than pin.
+func (m *sieveModel) evict(pin string) {
 	i := len(m.keys) - 1
 	if m.hand != "" {
 		i = slices.Index(m.keys, m.hand)
 	}
-	for m.visited[m.keys[i]] {
+	for m.visited[m.keys[i]] || m.keys[i] == pin {
 		m.visited[m.keys[i]] = false
 		if i--; i < 0 {
 			i = len(m.keys) - 1
@@ -59,6 +61,16 @@ func (m *sieveModel) evict() {
 }
 
 func (m *sieveModel) set(k string, cost int64) {
+	if old, ok := m.costs[k]; ok && cost <= m.capacity {
+		// An update: in place, visited, never its own victim.
+		m.costs[k] = cost
+		m.used += cost - old
+		for m.used > m.capacity {
+			m.evict(k)
+		}
+		m.visited[k] = true
+		return
+	}
 	if _, ok := m.costs[k]; ok {
 		m.remove(k)
 	}
@@ -66,7 +78,7 @@ func (m *sieveModel) set(k string, cost int64) {
 		return
 	}
 	for m.used+cost > m.capacity {
-		m.evict()
+		m.evict("")
 	}
 	m.keys = slices.Insert(m.keys, 0, k)
 	m.costs[k] = cost

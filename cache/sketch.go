@@ -19,8 +19,8 @@ const (
 	resetMask      = 0x7777777777777777 // each counter halved: drop its low bit
 )
 
-// sketchSeeds pick each row's counter independently of the others.
-var sketchSeeds = [4]uint64{0x97cb3127af6a15c5, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9, 0x9e3779b97f4a7c15}
+// sketchRows is the number of counters per key.
+const sketchRows = 4
 
 func newSketch() sketch {
 	var s sketch
@@ -51,17 +51,21 @@ func (s *sketch) resize(words int) {
 // reset forgets every count and returns the table to its smallest size.
 func (s *sketch) reset() { s.resize(minSketchWords) }
 
-// slot returns the word and the bit offset of row i's counter for h.
+// slot returns the word and the bit offset of row i's counter for h. A
+// key's four counters share one 64-byte block of 8 words, one counter in
+// each pair of words, as in Caffeine's sketch: one cache miss per access,
+// not four.
 func (s *sketch) slot(h uint64, i int) (word uint64, shift uint) {
-	x := (h ^ sketchSeeds[i]) * 0x9e3779b97f4a7c15
-	x ^= x >> 29
-	return (x >> 32) & s.mask, uint(x&15) << 2
+	x := h * 0x9e3779b97f4a7c15
+	block := (x >> 32) & s.mask &^ 7
+	y := x >> (8 * i)
+	return block + uint64(2*i) + y&1, uint(y>>1&15) << 2
 }
 
 // frequency is the estimated number of recent accesses of h's key, 0-15.
 func (s *sketch) frequency(h uint64) int {
 	f := maxCount
-	for i := range sketchSeeds {
+	for i := range sketchRows {
 		w, sh := s.slot(h, i)
 		f = min(f, int(s.table[w]>>sh&maxCount))
 	}
@@ -71,10 +75,10 @@ func (s *sketch) frequency(h uint64) int {
 // increment counts one access of h's key. Only the counters at the
 // minimum go up (conservative update): the others already over-count.
 func (s *sketch) increment(h uint64) {
-	var words [4]uint64
-	var shifts [4]uint
+	var words [sketchRows]uint64
+	var shifts [sketchRows]uint
 	least := maxCount
-	for i := range sketchSeeds {
+	for i := range sketchRows {
 		words[i], shifts[i] = s.slot(h, i)
 		least = min(least, int(s.table[words[i]]>>shifts[i]&maxCount))
 	}

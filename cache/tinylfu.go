@@ -1,5 +1,7 @@
 package cache
 
+import "sync"
+
 // TinyLFU is W-TinyLFU (Einziger, Friedman and Manes; Caffeine, otter),
 // byte-bounded: a new item enters a small LRU window (1 % of the bytes);
 // what the window pushes out is a candidate for the main region, a
@@ -9,17 +11,22 @@ package cache
 // the item it would replace. Scans and one-hit wonders pass through the
 // window without flushing the popular items.
 //
-// Hits are not applied at once: Get records the key's hash in its reader
-// stripe's buffer, and whoever next holds the whole lock (a Set, or a Get
-// that filled a buffer and finds the lock free) replays them into the
-// sketch and the queues. So Get takes one stripe, not the whole lock.
+// Hits are not applied at once: Get records the key's hash in a read
+// buffer; the Get that fills a buffer replays it into the sketch and the
+// queues, under the read lock and policyMu, while other lookups go on; a
+// Set replays every buffer first. So Get takes only the read lock.
 //
 // With sizeAware set (policy "sizelfu"), eviction and admission weigh
 // accesses per byte instead of accesses (see admit and sampledVictim):
 // under a byte bound, that keeps the most hits per megabyte.
 type TinyLFU struct {
-	striped
-	sk sketch
+	lockedTable
+	// policyMu guards the sketch, the queues' links and seg during a drain
+	// by a Get, which holds only the read lock. Holders of the write lock
+	// need not take it: a drain holds the read lock too.
+	policyMu sync.Mutex
+	reads    readBuffers
+	sk       sketch
 	// seg holds, per entry index, the queue the item is in and whether it
 	// is a candidate just pushed out of the window.
 	seg                          []uint8
@@ -45,7 +52,7 @@ var (
 )
 
 func newTinyLFU(capacity int64, sizeAware bool) *TinyLFU {
-	c := &TinyLFU{striped: newStriped(capacity), sk: newSketch(), sizeAware: sizeAware, rng: 0x9e3779b97f4a7c15}
+	c := &TinyLFU{lockedTable: newLockedTable(capacity), reads: newReadBuffers(), sk: newSketch(), sizeAware: sizeAware, rng: 0x9e3779b97f4a7c15}
 	c.seg = make([]uint8, chunkSize)
 	c.setCapacity(capacity)
 	return c
@@ -70,33 +77,32 @@ func (c *TinyLFU) queueOf(i uint32) *queue {
 // Get returns key's value and records the hit for the next drain.
 func (c *TinyLFU) Get(key string) ([]byte, bool) {
 	h := c.t.hash(key)
-	s := c.lk.rlock()
+	c.mu.RLock()
 	i := c.t.lookup(h, key)
 	if i == 0 {
-		s.mu.Unlock()
+		c.mu.RUnlock()
 		return nil, false
 	}
 	v := c.t.at(i).bytesOf()
-	full := s.record(h)
-	s.mu.Unlock()
-	if full && c.lk.tryLock() {
-		c.drain()
-		c.lk.unlock()
+	if s, full := c.reads.record(h); full && c.policyMu.TryLock() {
+		// Under the read lock the table cannot change, and policyMu keeps
+		// other drains out: lookups go on meanwhile (they read no links).
+		s.drain(c.onAccess)
+		c.policyMu.Unlock()
 	}
+	c.mu.RUnlock()
 	return v, true
 }
 
-// drain applies the hits buffered in every stripe. The whole lock is held.
-func (c *TinyLFU) drain() {
-	for si := range c.lk.stripes {
-		s := &c.lk.stripes[si]
-		for _, h := range s.reads[:s.n] {
-			c.sk.increment(h)
-			if i := c.t.lookupFingerprint(h); i != 0 {
-				c.onHit(i)
-			}
-		}
-		s.n = 0
+// drain applies the recorded hits. The write lock is held.
+func (c *TinyLFU) drain() { c.reads.drainAll(c.onAccess) }
+
+// onAccess counts an access to h's key and, if the key is held, refreshes
+// its place.
+func (c *TinyLFU) onAccess(h uint64) {
+	c.sk.increment(h)
+	if i := c.t.lookupFingerprint(h); i != 0 {
+		c.onHit(i)
 	}
 }
 
@@ -126,8 +132,8 @@ func (c *TinyLFU) onHit(i uint32) {
 func (c *TinyLFU) Set(key string, value []byte) error {
 	h := c.t.hash(key)
 	cost := Cost(key, value)
-	c.lk.lock()
-	defer c.lk.unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.drain()
 	c.sk.increment(h)
 	if i := c.t.lookup(h, key); i != 0 {
@@ -178,8 +184,8 @@ func (c *TinyLFU) removeItem(i uint32) {
 // Delete removes key and reports whether it was present.
 func (c *TinyLFU) Delete(key string) bool {
 	h := c.t.hash(key)
-	c.lk.lock()
-	defer c.lk.unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.drain() // a buffered hit must not land on the entry that takes key's place
 	i := c.t.lookup(h, key)
 	if i == 0 {
@@ -191,11 +197,9 @@ func (c *TinyLFU) Delete(key string) bool {
 
 // Clear removes every item and forgets every count.
 func (c *TinyLFU) Clear() {
-	c.lk.lock()
-	defer c.lk.unlock()
-	for si := range c.lk.stripes {
-		c.lk.stripes[si].n = 0
-	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reads.drainAll(func(uint64) {})
 	c.t.reset()
 	c.sk.reset()
 	c.window, c.probation, c.protected = queue{}, queue{}, queue{}
@@ -205,8 +209,8 @@ func (c *TinyLFU) Clear() {
 // SetCapacity changes the bound and the regions' shares of it, evicting at
 // once until Size fits.
 func (c *TinyLFU) SetCapacity(bytes int64) {
-	c.lk.lock()
-	defer c.lk.unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.drain()
 	c.setCapacity(bytes)
 	c.evict()
