@@ -134,23 +134,29 @@ func (c *TinyLFU) Set(key string, value []byte) error {
 	cost := Cost(key, value)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.drain()
-	c.sk.increment(h)
 	if i := c.t.lookup(h, key); i != 0 {
 		if cost > c.capacity {
 			c.removeItem(i)
 			return ErrTooLarge
 		}
-		c.queueOf(i).bytes += c.t.replace(i, value)
+		c.sk.increment(h)
+		delta := c.t.replace(i, value)
+		c.queueOf(i).bytes += delta
 		c.onHit(i)
-		c.pin = i
-		c.evict()
-		c.pin = 0
+		if delta > 0 { // only growth can break a bound
+			c.pin = i
+			c.evict()
+			c.pin = 0
+		}
 		return nil
 	}
 	if cost > c.capacity {
 		return ErrTooLarge
 	}
+	// Admission below weighs frequencies: apply the hits recorded so far.
+	// (An update above decides nothing, so it leaves them to a later drain.)
+	c.drain()
+	c.sk.increment(h)
 	c.sk.ensure(c.t.count + 1)
 	pos, _ := c.t.find(h, key)
 	i := c.t.insert(h, pos, key, value)
