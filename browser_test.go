@@ -672,7 +672,7 @@ func TestBrowserManager(t *testing.T) {
 		if loc := b.location(); loc != dev.manager+"/" {
 			t.Errorf("after logging in the browser is at %s, want %s/", loc, dev.manager)
 		}
-		want := configPanel{Size: "2", Capacity: "64 MB", Policy: cache.PolicyLabel("lru"), Nodes: nodeRows(2, "true|0|64 MiB")}
+		want := configPanel{Size: "2", Capacity: "64 MB", Policy: cache.PolicyLabel(cache.DefaultPolicy), Nodes: nodeRows(2, "true|0|64 MiB")}
 		if diff := cmp.Diff(want, b.readPanel()); diff != "" {
 			t.Fatalf("configuration page (-want +got):\n%s", diff)
 		}

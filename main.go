@@ -44,6 +44,7 @@ func commands() []command {
 		{"node", "serve one cache node (:5100, binary data path :5101)", runNode},
 		{"autoscaler", "run the autoscaler on its own (resizes the pool from its miss rate)", runAutoscaler},
 		{"loadgen", "load a server through its test API; latency and throughput tables and an HTML report", runLoadgen},
+		{"simulate", "replay a trace (or a generated Zipf workload) through the cache engines: hit and byte hit ratios", runSimulate},
 	}
 }
 

@@ -254,6 +254,10 @@ func TestPolicyNames(t *testing.T) {
 		{"random", "random", "Random replacement", true},
 		{"RR", "random", "Random replacement", true},
 		{" rr ", "random", "Random replacement", true},
+		{"SIEVE", "sieve", "SIEVE (FIFO with lazy promotion)", true},
+		{"tinylfu", "tinylfu", "W-TinyLFU (frequency admission)", true},
+		{"W-TinyLFU", "tinylfu", "W-TinyLFU (frequency admission)", true},
+		{"sizelfu", "sizelfu", "Size-aware TinyLFU (frequency per byte)", true},
 		{"lfu?", "", "", false},
 	}
 	for _, tt := range tests {

@@ -235,3 +235,32 @@ func (t *itemTable) reset() {
 		chunks: [][]entry{make([]entry, chunkSize)}, // holds entry 0, the LRU's sentinel
 	}
 }
+
+// lookupFingerprint returns the index of the first item whose hash has h's
+// fingerprint, or 0. Policies that buffer hits as hashes use it to find the
+// entry again: a rare false match only misplaces one recency update.
+func (t *itemTable) lookupFingerprint(h uint64) uint32 {
+	fp := fingerprint(h)
+	for pos := fp & t.mask; ; pos = (pos + 1) & t.mask {
+		s := t.slots[pos]
+		if s == 0 {
+			return 0
+		}
+		if uint32(s>>32) == fp {
+			return uint32(s)
+		}
+	}
+}
+
+// replace swaps the value of the item at entry i in place and returns the
+// change in its cost.
+func (t *itemTable) replace(i uint32, value []byte) (delta int64) {
+	e := t.at(i)
+	delta = int64(len(value)) - int64(len(e.value))
+	e.value = stringOf(value)
+	t.used += delta
+	return delta
+}
+
+// cost is what the item at this entry is charged (see Cost).
+func (e *entry) cost() int64 { return int64(len(e.key)+len(e.value)) + ItemOverhead }

@@ -1,18 +1,13 @@
 package cache
 
-import (
-	"math/rand/v2"
-	"sync"
-)
+import "math/rand/v2"
 
 // Random evicts a uniformly random resident item, found by sampling the
 // item table's index slots. A hit changes nothing, so Get takes only a read
 // lock.
 type Random struct {
-	mu       sync.RWMutex
-	t        itemTable
-	rnd      *rand.Rand
-	capacity int64
+	lockedTable
+	rnd *rand.Rand
 }
 
 var (
@@ -26,7 +21,7 @@ func newRandom(capacity int64, rnd *rand.Rand) *Random {
 	if rnd == nil {
 		rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
-	return &Random{t: newItemTable(), rnd: rnd, capacity: capacity}
+	return &Random{lockedTable: newLockedTable(capacity), rnd: rnd}
 }
 
 // Get returns key's value.
@@ -80,27 +75,6 @@ func (c *Random) Clear() {
 	c.t.reset()
 }
 
-// Len returns the number of items.
-func (c *Random) Len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.t.count
-}
-
-// Size returns the bytes charged for the items held.
-func (c *Random) Size() int64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.t.used
-}
-
-// Capacity returns the bound on Size.
-func (c *Random) Capacity() int64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.capacity
-}
-
 // SetCapacity changes the bound, evicting random items at once until Size
 // fits it.
 func (c *Random) SetCapacity(bytes int64) {
@@ -113,9 +87,4 @@ func (c *Random) SetCapacity(bytes int64) {
 }
 
 // Range calls fn for a snapshot of the items, in no particular order.
-func (c *Random) Range(fn func(key string, value []byte) bool) {
-	c.mu.RLock()
-	items := c.t.snapshot(c.t.arenaOrder)
-	c.mu.RUnlock()
-	rangeItems(items, fn)
-}
+func (c *Random) Range(fn func(key string, value []byte) bool) { c.rangeIn(c.t.arenaOrder, fn) }

@@ -383,6 +383,12 @@ func TestAPIConfigureCache(t *testing.T) {
 			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "random"}, nil}},
 		{"policy random", url.Values{"policy": {"Random"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"RR"}`,
 			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "random"}, nil}},
+		{"policy SIEVE", url.Values{"policy": {"SIEVE"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"SIEVE"}`,
+			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "sieve"}, nil}},
+		{"policy w-tinylfu", url.Values{"policy": {"w-tinylfu"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"TINYLFU"}`,
+			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "tinylfu"}, nil}},
+		{"policy sizelfu", url.Values{"policy": {"sizelfu"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"SIZELFU"}`,
+			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "sizelfu"}, nil}},
 		{"policy LRU", url.Values{"policy": {"LRU"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`,
 			poolWant{2, lru16, nil}},
 		{"numNodes grows", url.Values{"numNodes": {"3"}}, "", `{"success":"true","mode":"manual","numNodes":3,"cacheSize":16,"policy":"LRU"}`,
@@ -477,7 +483,7 @@ func TestAPIConfigureCacheRefusals(t *testing.T) {
 		{"cacheSize too big", url.Values{"cacheSize": {"65537"}}, "The capacity of each node (cacheSize) must be between 0 and 65536 MB; got 65537."},
 		{"cacheSize words", url.Values{"cacheSize": {"lots"}}, `The capacity of each node (cacheSize) must be a whole number of MB from 0 to 65536; got "lots".`},
 		{"cacheSize fraction", url.Values{"cacheSize": {"1.5"}}, `The capacity of each node (cacheSize) must be a whole number of MB from 0 to 65536; got "1.5".`},
-		{"unknown policy", url.Values{"policy": {"FIFO"}}, `Unknown policy "FIFO": use one of LRU, RR.`},
+		{"unknown policy", url.Values{"policy": {"FIFO"}}, `Unknown policy "FIFO": use one of LRU, RR, SIEVE, TINYLFU, SIZELFU.`},
 		{"unknown mode", url.Values{"mode": {"sometimes"}}, `The mode must be manual or auto; got "sometimes".`},
 		{"maxMiss above 1", url.Values{"maxMiss": {"1.5"}}, "The maximum miss rate must be between 0 and 1; got 1.5."},
 		{"maxMiss negative", url.Values{"maxMiss": {"-0.1"}}, "The maximum miss rate must be between 0 and 1; got -0.1."},
@@ -499,13 +505,13 @@ func TestAPIConfigureCacheRefusals(t *testing.T) {
 		{"shrinkRatio above 1", url.Values{"shrinkRatio": {"1.5"}}, "The shrink ratio must be greater than 0 and less than 1; got 1.5."},
 		{"shrinkRatio NaN", url.Values{"shrinkRatio": {"NaN"}}, `The shrink ratio must be a number; got "NaN".`},
 		{"two parse errors", url.Values{"policy": {"FIFO"}, "numNodes": {"0"}},
-			`Unknown policy "FIFO": use one of LRU, RR. The number of nodes (numNodes) must be between 1 and 8; got 0.`},
+			`Unknown policy "FIFO": use one of LRU, RR, SIEVE, TINYLFU, SIZELFU. The number of nodes (numNodes) must be between 1 and 8; got 0.`},
 		{"two ratios", url.Values{"expRatio": {"1"}, "shrinkRatio": {"1"}},
 			"The expand ratio must be greater than 1; got 1. The shrink ratio must be greater than 0 and less than 1; got 1."},
 		// A change is all or nothing: the valid parts are not applied.
 		{"valid size, bad ratio", url.Values{"numNodes": {"3"}, "cacheSize": {"32"}, "policy": {"RR"}, "mode": {"auto"}, "expRatio": {"0.5"}},
 			"The expand ratio must be greater than 1; got 0.5."},
-		{"valid capacity, bad policy", url.Values{"cacheSize": {"32"}, "policy": {"FIFO"}}, `Unknown policy "FIFO": use one of LRU, RR.`},
+		{"valid capacity, bad policy", url.Values{"cacheSize": {"32"}, "policy": {"FIFO"}}, `Unknown policy "FIFO": use one of LRU, RR, SIEVE, TINYLFU, SIZELFU.`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -351,7 +351,9 @@ func TestManagerConfigPage(t *testing.T) {
 		_, sel := s.Attr("selected")
 		options = append(options, fmt.Sprintf("%s=%s selected=%v", s.AttrOr("value", ""), textOf(s), sel))
 	})
-	if want := []string{"lru=Least recently used selected=true", "random=Random replacement selected=false"}; !slices.Equal(options, want) {
+	if want := []string{"lru=Least recently used selected=true", "random=Random replacement selected=false",
+		"sieve=SIEVE (FIFO with lazy promotion) selected=false", "tinylfu=W-TinyLFU (frequency admission) selected=false",
+		"sizelfu=Size-aware TinyLFU (frequency per byte) selected=false"}; !slices.Equal(options, want) {
 		t.Errorf("policy options: got %q, want %q", options, want)
 	}
 	if _, checked := byTestID(doc, "mode-manual").Attr("checked"); !checked {
@@ -426,6 +428,12 @@ func TestManagerCacheForm(t *testing.T) {
 			stateWant{"2", "manual", "32 MB", "Random replacement"}, cache.NodeConfig{Capacity: 32 << 20, Policy: "random"}},
 		{"policy alias", "16", "RR", "Every node now has 16 MB with Random replacement.", nil,
 			stateWant{"2", "manual", "16 MB", "Random replacement"}, cache.NodeConfig{Capacity: 16 << 20, Policy: "random"}},
+		{"sieve", "16", "sieve", "Every node now has 16 MB with SIEVE (FIFO with lazy promotion).", nil,
+			stateWant{"2", "manual", "16 MB", "SIEVE (FIFO with lazy promotion)"}, cache.NodeConfig{Capacity: 16 << 20, Policy: "sieve"}},
+		{"tinylfu by its alias", "16", "W-TinyLFU", "Every node now has 16 MB with W-TinyLFU (frequency admission).", nil,
+			stateWant{"2", "manual", "16 MB", "W-TinyLFU (frequency admission)"}, cache.NodeConfig{Capacity: 16 << 20, Policy: "tinylfu"}},
+		{"sizelfu", "64", "sizelfu", "Every node now has 64 MB with Size-aware TinyLFU (frequency per byte).", nil,
+			stateWant{"2", "manual", "64 MB", "Size-aware TinyLFU (frequency per byte)"}, cache.NodeConfig{Capacity: 64 << 20, Policy: "sizelfu"}},
 		{"same as now", "16", "lru", "Every node now has 16 MB with Least recently used.", nil, initialState, lruConfig(16)},
 		{"capacity 0", "0", "lru", "Every node now has 0 MB with Least recently used.", nil,
 			stateWant{"2", "manual", "0 MB", "Least recently used"}, lruConfig(0)},
@@ -439,10 +447,10 @@ func TestManagerCacheForm(t *testing.T) {
 			initialState, lruConfig(16)},
 		{"too large", "70000", "random", "", map[string]string{"cache-capacity-error": "The capacity of each node (cacheSize) must be between 0 and 65536 MB; got 70000."},
 			initialState, lruConfig(16)},
-		{"unknown policy", "32", "fifo", "", map[string]string{"cache-policy-error": `Unknown policy "fifo": use one of LRU, RR.`},
+		{"unknown policy", "32", "fifo", "", map[string]string{"cache-policy-error": `Unknown policy "fifo": use one of LRU, RR, SIEVE, TINYLFU, SIZELFU.`},
 			initialState, lruConfig(16)},
 		{"both wrong", "x", "fifo", "", map[string]string{"cache-capacity-error": `The capacity of each node (cacheSize) must be a whole number of MB from 0 to 65536; got "x".`,
-			"cache-policy-error": `Unknown policy "fifo": use one of LRU, RR.`}, initialState, lruConfig(16)},
+			"cache-policy-error": `Unknown policy "fifo": use one of LRU, RR, SIEVE, TINYLFU, SIZELFU.`}, initialState, lruConfig(16)},
 		{"no capacity", "", "random", "", map[string]string{"cache-capacity-error": "Give each node's capacity in MB."},
 			initialState, lruConfig(16)},
 	}
