@@ -25,7 +25,7 @@ func runNode(ctx context.Context, args []string, getenv func(string) string, std
 	binAddr := f.string("binary-addr", "PICPOOL_NODE_BINARY_ADDR", ":5101", `address of the binary data path ("" to serve items over HTTP only)`)
 	token := f.string("token", "PICPOOL_NODE_TOKEN", "", "shared secret clients present as a bearer token (required)")
 	capacityMB := f.int("capacity-mb", "PICPOOL_NODE_CAPACITY_MB", 64, "memory for cached values, in MB of 1,048,576 bytes (the manager can change it)")
-	policy := f.string("policy", "PICPOOL_NODE_POLICY", "lru", fmt.Sprintf("replacement policy, one of %v (the manager can change it)", cache.Policies()))
+	policy := f.string("policy", "PICPOOL_NODE_POLICY", cache.DefaultPolicy, fmt.Sprintf("replacement policy, one of %v (the manager can change it)", cache.Policies()))
 	maxItemMB := f.int("max-item-mb", "PICPOOL_NODE_MAX_ITEM_MB", 64, "largest single value accepted, in MB")
 	name := f.string("name", "PICPOOL_NODE_NAME", "", "name in published statistics (default: the HTTP address)")
 	metrics := f.string("metrics", "PICPOOL_METRICS", "none", "where the node publishes its statistics every 5 s: none, db (with --db) or cloudwatch:NAMESPACE")
