@@ -107,8 +107,16 @@ func (c *TinyLFU) onAccess(h uint64) {
 }
 
 // onHit refreshes an item's recency; a hit in probation earns protection.
+// sizelfu picks its victims by sampling the main region, not from the
+// queues' ends, so there a hit in the main region changes nothing: the
+// sketch has counted it, and the queue moves (a few cache misses each)
+// are saved.
 func (c *TinyLFU) onHit(i uint32) {
-	switch c.seg[i] &^ segCandidate {
+	seg := c.seg[i] &^ segCandidate
+	if c.sizeAware && seg != segWindow {
+		return
+	}
+	switch seg {
 	case segWindow:
 		c.window.moveToFront(&c.t, i)
 	case segProbation:
