@@ -77,6 +77,9 @@ func runSimulate(_ context.Context, args []string, getenv func(string) string, s
 		if trace, err = readTraceFile(*tracePath); err != nil {
 			return fmt.Errorf("simulate: %s: %w", *tracePath, err)
 		}
+		if len(trace) == 0 {
+			return fmt.Errorf("simulate: %s holds no requests (one \"key size\" a line)", *tracePath)
+		}
 	}
 	skip, err := parseWarmup(*warmup, len(trace))
 	if err != nil {

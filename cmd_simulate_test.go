@@ -74,12 +74,17 @@ func TestSimulateRefusals(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("a 1\n\nb two\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	empty := filepath.Join(t.TempDir(), "empty.trace")
+	if err := os.WriteFile(empty, []byte("# nothing yet\n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		msg  string
 	}{
 		{nil, "simulate: give either --trace FILE or --generate zipf"},
 		{[]string{"--trace", bad}, `simulate: ` + bad + `: cache: trace line 3: size "two" is not a whole number of bytes`},
+		{[]string{"--trace", empty}, `simulate: ` + empty + ` holds no requests (one "key size" a line)`},
 		{[]string{"--generate", "zipf", "--capacity", "lots"}, `simulate: --capacity: "lots": want a size such as 256MB, 1GB or 65536`},
 		{[]string{"--generate", "zipf", "--policies", "lru,mru"}, `simulate: --policies: unknown policy "mru" (known: lru, random, sieve, tinylfu, sizelfu)`},
 		{[]string{"--generate", "uniform"}, `simulate: --generate "uniform": the only generator is zipf`},
