@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -231,18 +232,32 @@ func TestTemplateResources(t *testing.T) {
 		t.Errorf("NodeGroup's launch template = %v, want a Ref to NodeLaunchTemplate", g["LaunchTemplate"])
 	}
 
-	// The nodes' user data starts `picpool node` on the node port, with
-	// the token from SSM and CloudWatch metrics.
+	// The nodes' user data starts `picpool node` on both node ports, with
+	// the token from SSM in its environment (never on its command line,
+	// which every user of the instance can read) and CloudWatch metrics;
+	// the downloads at boot are retried.
 	data := tpl.Resources["NodeLaunchTemplate"].Properties["LaunchTemplateData"].(map[string]any)
 	userData := flatten(data["UserData"])
 	for _, s := range []string{
-		"picpool node --addr :${NodePort} --token ${!PICPOOL_TOKEN} --metrics cloudwatch:${MetricsNamespace}",
-		"aws ssm get-parameter --with-decryption --name '${NodeTokenParameter}'",
+		"ExecStart=/usr/local/bin/picpool node --addr :${NodePort} --binary-addr :${NodeDataPort} --metrics cloudwatch:${MetricsNamespace}\n",
+		"token=$(retry aws ssm get-parameter --with-decryption --name '${NodeTokenParameter}'",
+		"retry aws s3 cp 's3://${ArtifactBucket}/${ArtifactKey}' /usr/local/bin/picpool",
+		"printf 'PICPOOL_NODE_TOKEN=%s",
+		"EnvironmentFile=/etc/picpool/node.env",
 		"systemctl enable --now picpool-node.service",
 	} {
 		if !strings.Contains(userData, s) {
 			t.Errorf("user data lacks %q:\n%s", s, userData)
 		}
+	}
+	if strings.Contains(userData, "--token") {
+		t.Errorf("user data passes the token on the command line:\n%s", userData)
+	}
+	// New nodes are protected from scale in: the group may not pick a
+	// serving node when its capacity goes down; the pool drains a node and
+	// terminates that very one.
+	if g["NewInstancesProtectedFromScaleIn"] != true {
+		t.Errorf("NodeGroup's NewInstancesProtectedFromScaleIn = %v, want true", g["NewInstancesProtectedFromScaleIn"])
 	}
 	if !isGetAtt(data["IamInstanceProfile"].(map[string]any)["Arn"], "NodeInstanceProfile") {
 		t.Errorf("launch template's instance profile = %v, want NodeInstanceProfile", data["IamInstanceProfile"])
@@ -272,6 +287,20 @@ func TestTemplateResources(t *testing.T) {
 	slices.Sort(ingress)
 	if want := []string{"NodeDataIngressFromApp", "NodeIngressFromApp"}; !slices.Equal(ingress, want) {
 		t.Errorf("ingress rules of NodeSecurityGroup = %v, want %v", ingress, want)
+	}
+}
+
+// TestTemplateLint runs cfn-lint, which knows every resource type's
+// properties and the values AWS accepts (it caught a security group
+// description EC2 refuses, which made the stack roll back).
+func TestTemplateLint(t *testing.T) {
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint is not installed, so the template is not linted: install it with `pip install cfn-lint`")
+	}
+	out, err := exec.CommandContext(t.Context(), lint, "--format", "parseable", templatePath).CombinedOutput()
+	if err != nil {
+		t.Errorf("cfn-lint %s: %v\n%s", templatePath, err, out)
 	}
 }
 
