@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -125,9 +126,9 @@ func (s *system) openMetrics(ctx context.Context, spec string) error {
 		}
 		s.metrics = store.NewMetrics(s.db, s.log)
 	case strings.HasPrefix(spec, "cloudwatch:"):
-		cfg, err := config.LoadDefaultConfig(ctx)
+		cfg, err := awsConfig(ctx, "metrics "+spec)
 		if err != nil {
-			return fmt.Errorf("metrics: AWS configuration: %w", err)
+			return err
 		}
 		cw, err := scaling.NewCloudWatch(scaling.CloudWatchConfig{Client: cloudwatch.NewFromConfig(cfg), Namespace: strings.TrimPrefix(spec, "cloudwatch:")})
 		if err != nil {
@@ -192,9 +193,9 @@ func (s *system) provider(ctx context.Context, spec, token string, nodePort int)
 		s.closers = append(s.closers, func() { local.Close() })
 		return local, nil
 	case strings.HasPrefix(spec, "asg:"):
-		cfg, err := config.LoadDefaultConfig(ctx)
+		cfg, err := awsConfig(ctx, "provider "+spec)
 		if err != nil {
-			return nil, fmt.Errorf("provider: AWS configuration: %w", err)
+			return nil, err
 		}
 		return scaling.NewASG(scaling.ASGConfig{
 			AutoScaling: autoscaling.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg),
@@ -202,6 +203,21 @@ func (s *system) provider(ctx context.Context, spec, token string, nodePort int)
 		})
 	}
 	return nil, fmt.Errorf("unknown provider %q: use local or asg:GROUP", spec)
+}
+
+// awsConfig loads the standard AWS configuration (environment, ~/.aws,
+// instance role) for what (a flag's value, named in errors), and refuses
+// one without a region rather than guess one: CloudWatch and Auto Scaling
+// are regional, and a guess would find no group and no metrics.
+func awsConfig(ctx context.Context, what string) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("%s: AWS configuration: %w", what, err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, fmt.Errorf("%s: no AWS region is set: set AWS_REGION (for example AWS_REGION=eu-west-1) or region in ~/.aws/config", what)
+	}
+	return cfg, nil
 }
 
 // settings returns the pool's sizing settings, the defaults until the

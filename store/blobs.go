@@ -29,8 +29,9 @@ type Blobs interface {
 //
 // S3 takes its region, credentials and endpoint from the standard AWS
 // chain (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, ~/.aws, an
-// instance role, …), addresses buckets path-style so that S3-compatible
-// servers work, and checks at open that the bucket answers.
+// instance role, …), addresses buckets path-style only with a custom
+// endpoint (an S3-compatible server), needs a region on AWS itself, and
+// checks at open that the bucket answers.
 func OpenBlobs(ctx context.Context, url string) (Blobs, error) {
 	scheme, rest, ok := strings.Cut(url, ":")
 	if !ok {

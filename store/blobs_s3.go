@@ -23,9 +23,14 @@ type s3Blobs struct {
 	prefix string // "" or ending in "/"
 }
 
-// defaultRegion is used when the AWS chain names no region, which is
-// usual with an S3-compatible server behind AWS_ENDPOINT_URL.
+// defaultRegion is the region of a client with a custom endpoint
+// (AWS_ENDPOINT_URL, an S3-compatible server) when none is set: such
+// servers take any region, and usually none is configured for them.
 const defaultRegion = "us-east-1"
+
+// errNoRegion: on AWS itself, a client without a region would sign for
+// one the bucket may not be in, so it is asked for rather than guessed.
+var errNoRegion = errors.New("no AWS region is set: set AWS_REGION to the bucket's region (or region in ~/.aws/config)")
 
 func openS3Blobs(ctx context.Context, raw string) (*s3Blobs, error) {
 	u, err := url.Parse(raw)
@@ -41,14 +46,10 @@ func openS3Blobs(ctx context.Context, raw string) (*s3Blobs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	if cfg.Region == "" {
-		cfg.Region = defaultRegion
+	client, err := newS3Client(cfg)
+	if err != nil {
+		return nil, err
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		// Path-style ("endpoint/bucket/key") works with every
-		// S3-compatible server and with bucket names that contain dots.
-		o.UsePathStyle = true
-	})
 	b := NewS3Blobs(client, u.Host, u.Path).(*s3Blobs)
 	// Fail at start-up, not at the first upload, when the bucket is
 	// missing or the credentials are wrong.
@@ -56,6 +57,29 @@ func openS3Blobs(ctx context.Context, raw string) (*s3Blobs, error) {
 		return nil, fmt.Errorf("bucket %q: %w", b.bucket, err)
 	}
 	return b, nil
+}
+
+// newS3Client returns an S3 client for cfg. With a custom endpoint it
+// addresses buckets path-style ("endpoint/bucket/key"), which every
+// S3-compatible server understands, and takes us-east-1 when no region is
+// set; on AWS itself it keeps virtual-hosted style (AWS's default: it
+// has deprecated path-style requests) and needs a region.
+func newS3Client(cfg aws.Config) (*s3.Client, error) {
+	var err error
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		// NewFromConfig has resolved the endpoint by now: the general
+		// AWS_ENDPOINT_URL, or the service's own AWS_ENDPOINT_URL_S3.
+		custom := o.BaseEndpoint != nil
+		o.UsePathStyle = custom
+		switch {
+		case o.Region != "":
+		case custom:
+			o.Region = defaultRegion
+		default:
+			err = errNoRegion
+		}
+	})
+	return client, err
 }
 
 // NewS3Blobs returns a blob store on bucket, with objects under prefix
