@@ -26,6 +26,7 @@ func runNode(ctx context.Context, args []string, getenv func(string) string, std
 	token := f.string("token", "PICPOOL_NODE_TOKEN", "", "shared secret clients present as a bearer token (required)")
 	capacityMB := f.int("capacity-mb", "PICPOOL_NODE_CAPACITY_MB", 64, "memory for cached values, in MB of 1,048,576 bytes (the manager can change it)")
 	policy := f.string("policy", "PICPOOL_NODE_POLICY", cache.DefaultPolicy, fmt.Sprintf("replacement policy, one of %v (the manager can change it)", cache.Policies()))
+	maxCapacityMB := f.int("max-capacity-mb", "PICPOOL_NODE_MAX_CAPACITY_MB", 0, "most capacity the node accepts, in MB (0: what fits in the machine's or the cgroup's memory, with room for the process); more is refused with a message")
 	maxItemMB := f.int("max-item-mb", "PICPOOL_NODE_MAX_ITEM_MB", 64, "largest single value accepted, in MB")
 	name := f.string("name", "PICPOOL_NODE_NAME", "", "name in published statistics (default: the HTTP address)")
 	metrics := f.string("metrics", "PICPOOL_METRICS", "none", "where the node publishes its statistics every 5 s: none, db (with --db) or cloudwatch:NAMESPACE")
@@ -36,8 +37,20 @@ func runNode(ctx context.Context, args []string, getenv func(string) string, std
 	if *token == "" {
 		return errors.New("node: --token (or PICPOOL_NODE_TOKEN) is required: clients must present it")
 	}
-	if *capacityMB < 0 || *maxItemMB <= 0 {
-		return errors.New("node: --capacity-mb must be 0 or more and --max-item-mb more than 0")
+	if *capacityMB < 0 || *maxItemMB <= 0 || *maxCapacityMB < 0 {
+		return errors.New("node: --capacity-mb and --max-capacity-mb must be 0 or more and --max-item-mb more than 0")
+	}
+	maxCapacity := int64(*maxCapacityMB) * mebibyte
+	if maxCapacity == 0 {
+		mem, err := hostMemory()
+		if err != nil {
+			return fmt.Errorf("node: find the memory a node may fill (or set --max-capacity-mb): %w", err)
+		}
+		maxCapacity = maxCapacityFor(mem)
+	}
+	if int64(*capacityMB)*mebibyte > maxCapacity {
+		return fmt.Errorf("node: --capacity-mb %d is more than this node can hold: at most %d MB fits in its memory; choose a smaller capacity or a machine with more memory",
+			*capacityMB, maxCapacity/mebibyte)
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
 	hl, err := listen(ctx, "node", *addr)
@@ -71,6 +84,7 @@ func runNode(ctx context.Context, args []string, getenv func(string) string, std
 		Token:        *token,
 		Config:       cache.NodeConfig{Capacity: int64(*capacityMB) * mebibyte, Policy: *policy},
 		MaxItemBytes: int64(*maxItemMB) * mebibyte,
+		MaxCapacity:  maxCapacity,
 		Name:         *name,
 		Publisher:    publisher,
 		Log:          log,
@@ -99,7 +113,7 @@ func runNode(ctx context.Context, args []string, getenv func(string) string, std
 		})
 	}
 	wg.Go(func() { node.Run(ctx) })
-	log.Info("node listening", "url", "http://"+hl.Addr().String(), "capacity_mb", *capacityMB, "policy", *policy)
+	log.Info("node listening", "url", "http://"+hl.Addr().String(), "capacity_mb", *capacityMB, "max_capacity_mb", maxCapacity/mebibyte, "policy", *policy)
 	err = serve(ctx, log, "node", hl, node.Handler())
 	cancel()
 	wg.Wait()
@@ -150,7 +164,7 @@ func gcForCapacity(getenv func(string) string, log *slog.Logger) func(cache.Node
 		return nil
 	}
 	return func(cfg cache.NodeConfig) {
-		limit := cfg.Capacity + max(cfg.Capacity/4, 64*mebibyte) + 64*mebibyte
+		limit := nodeMemoryLimit(cfg.Capacity)
 		debug.SetMemoryLimit(limit)
 		log.Info("node memory limit set from its capacity", "capacity_mb", cfg.Capacity/mebibyte, "limit_mb", limit/mebibyte)
 	}

@@ -87,6 +87,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"manager"}, env(), "set a password with --password or PICPOOL_MANAGER_PASSWORD"},
 		{[]string{"gallery", "--addr", "127.0.0.1:0"}, env(), "--node-token (or PICPOOL_NODE_TOKEN) is required"},
 		{[]string{"node"}, env(), "--token (or PICPOOL_NODE_TOKEN) is required"},
+		{[]string{"node", "--token", "t", "--capacity-mb", "100", "--max-capacity-mb", "50"}, env(), "--capacity-mb 100 is more than this node can hold: at most 50 MB fits in its memory"},
 		{[]string{"dev", "--autoscale-period", "soon"}, env(), `invalid value "soon" for flag -autoscale-period`},
 		{[]string{"dev"}, env("PICPOOL_OPEN_TEST_API", "maybe"), `PICPOOL_OPEN_TEST_API="maybe": want true or false`},
 	}

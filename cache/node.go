@@ -60,6 +60,12 @@ type NodeOptions struct {
 	// TombstoneTTL is how long a versioned delete keeps older versions out.
 	// It must outlast the slowest load a reader can do. Default: 2 min.
 	TombstoneTTL time.Duration
+	// MaxCapacity is the most capacity the node takes, in bytes: what its
+	// host's memory holds. A configuration above it is refused with a
+	// message that says the limit, rather than taken and ended by the
+	// kernel's OOM killer (the node would restart empty and still look
+	// healthy). Default: no limit.
+	MaxCapacity int64
 	// Log receives the node's warnings. Default: discard.
 	Log *slog.Logger
 	// OnConfig, if set, is called with every configuration the node takes,
@@ -96,6 +102,9 @@ func NewNode(opts NodeOptions) (*Node, error) {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	n := &Node{opts: opts, log: opts.Log, seed: maphash.MakeSeed(), tombs: tombstones{m: map[string]tombstone{}}}
+	if err := n.checkCapacity(opts.Config.Capacity); err != nil {
+		return nil, err
+	}
 	e, cfg, err := buildEngine(opts.Config)
 	if err != nil {
 		return nil, err
@@ -135,6 +144,9 @@ func (n *Node) Config() NodeConfig { return n.engine.Load().config }
 // once; a new policy moves every item that fits into an engine of that
 // policy, most valuable first. Writes wait while the items move.
 func (n *Node) Configure(cfg NodeConfig) error {
+	if err := n.checkCapacity(cfg.Capacity); err != nil {
+		return err
+	}
 	cur := n.engine.Load()
 	if p, ok := CanonicalPolicy(cfg.Policy); ok && p == cur.config.Policy {
 		if cfg.Capacity < 0 {
@@ -177,6 +189,15 @@ func (n *Node) Configure(cfg NodeConfig) error {
 	}
 	n.engine.Store(&nodeEngine{e, cfg})
 	n.configured(cfg)
+	return nil
+}
+
+// checkCapacity refuses a capacity above MaxCapacity.
+func (n *Node) checkCapacity(capacity int64) error {
+	if limit := n.opts.MaxCapacity; limit > 0 && capacity > limit {
+		return fmt.Errorf("%w: a capacity of %d MB is more than this node can hold (at most %d MB, from its memory); choose a smaller capacity, or nodes with more memory",
+			ErrBadConfig, capacity>>20, limit>>20)
+	}
 	return nil
 }
 

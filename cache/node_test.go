@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -429,5 +430,27 @@ func TestNodeTombstonesAreBounded(t *testing.T) {
 	ts.add("x", 5, now, time.Minute)
 	if ts.covers("x", 4, now.Add(2*time.Minute)) {
 		t.Fatal("expired tombstone still covers")
+	}
+}
+
+// TestNodeRefusesMoreThanItHolds checks MaxCapacity: a node refuses, at
+// start and through its API, a capacity above what its memory holds, and
+// says what the limit is; the capacity it had stays.
+func TestNodeRefusesMoreThanItHolds(t *testing.T) {
+	const limit = 100 << 20
+	if _, err := NewNode(NodeOptions{Token: testToken, MaxCapacity: limit, Config: NodeConfig{Capacity: limit + 1<<20, Policy: "lru"}}); !errors.Is(err, ErrBadConfig) {
+		t.Errorf("NewNode above MaxCapacity: err = %v, want ErrBadConfig", err)
+	}
+	tn := startNode(t, NodeOptions{MaxCapacity: limit, Config: NodeConfig{Capacity: 64 << 20, Policy: "lru"}})
+	code, body, _ := tn.request(t, http.MethodPut, "/v1/config", testToken, nil, strings.NewReader(`{"capacity": 209715200, "policy": "lru"}`))
+	want := "a capacity of 200 MB is more than this node can hold (at most 100 MB, from its memory); choose a smaller capacity, or nodes with more memory"
+	if code != http.StatusBadRequest || !strings.Contains(body, want) {
+		t.Errorf("PUT /v1/config 200 MB = %d %q, want 400 saying %q", code, body, want)
+	}
+	if got := tn.Config().Capacity; got != 64<<20 {
+		t.Errorf("capacity after the refusal = %d, want the 64 MB it had", got)
+	}
+	if err := tn.client.Configure(t.Context(), NodeConfig{Capacity: limit, Policy: "sieve"}); err != nil {
+		t.Errorf("Configure at the limit: %v", err)
 	}
 }
