@@ -207,6 +207,11 @@ func TestASGMembersSkipUnready(t *testing.T) {
 	}
 	f := newASGFixture(t, awsfake.Group{Name: "nodes", MinSize: 1, MaxSize: 8, DesiredCapacity: 5}, hold)
 	defer once.Do(func() { close(release) })
+	// The group would replace the unhealthy instances; here they stay.
+	if _, err := f.as.SuspendProcesses(t.Context(), &autoscaling.SuspendProcessesInput{
+		AutoScalingGroupName: aws.String("nodes"), ScalingProcesses: []string{"ReplaceUnhealthy"}}); err != nil {
+		t.Fatal(err)
+	}
 
 	if _, err := f.as.SetInstanceHealth(t.Context(), &autoscaling.SetInstanceHealthInput{
 		InstanceId: aws.String(instanceID(1)), HealthStatus: aws.String("Unhealthy")}); err != nil {
@@ -218,10 +223,12 @@ func TestASGMembersSkipUnready(t *testing.T) {
 	if err := f.asg.Remove(t.Context(), f.addr(4)); err != nil { // terminating, maybe not yet terminated
 		t.Fatal(err)
 	}
-	if err := f.asg.SetSize(t.Context(), 5); err != nil { // one more, held pending at 127.0.0.7
+	if err := f.asg.SetSize(t.Context(), 5); err != nil { // one more, its process held at 127.0.0.7
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{f.addr(5), f.addr(6)}, f.members(t)); diff != "" {
+	waitInService(t, f.fake, instanceID(6))
+	// Wrong: 127.0.0.7 is in service, but does not answer yet.
+	if diff := cmp.Diff([]string{f.addr(5), f.addr(6), f.addr(7)}, f.members(t)); diff != "" {
 		t.Errorf("Members mismatch (-want +got):\n%s", diff)
 	}
 	once.Do(func() { close(release) })
@@ -324,4 +331,17 @@ func TestNewASGChecksConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitInService waits until the fake has the instance in service.
+func waitInService(t *testing.T, fake *awsfake.Server, id string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, in := range fake.Instances() {
+			if in.ID == id && in.LifecycleState == "InService" {
+				return
+			}
+		}
+	}
+	t.Fatalf("instance %s not in service after 10 s", id)
 }

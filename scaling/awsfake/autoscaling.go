@@ -18,9 +18,15 @@ func (s *Server) autoScalingOps() map[string]queryOp {
 		"TerminateInstanceInAutoScalingGroup": {
 			[]string{"InstanceId", "ShouldDecrementDesiredCapacity"}, s.terminateInstanceInAutoScalingGroup},
 		"UpdateAutoScalingGroup": {
-			[]string{"AutoScalingGroupName", "MinSize", "MaxSize", "DesiredCapacity"}, s.updateAutoScalingGroup},
+			[]string{"AutoScalingGroupName", "MinSize", "MaxSize", "DesiredCapacity", "NewInstancesProtectedFromScaleIn"}, s.updateAutoScalingGroup},
 		"SetInstanceHealth": {
 			[]string{"InstanceId", "HealthStatus", "ShouldRespectGracePeriod"}, s.setInstanceHealth},
+		"SetInstanceProtection": {
+			[]string{"AutoScalingGroupName", "InstanceIds.member.", "ProtectedFromScaleIn"}, s.setInstanceProtection},
+		"SuspendProcesses": {
+			[]string{"AutoScalingGroupName", "ScalingProcesses.member."}, s.suspendProcesses},
+		"ResumeProcesses": {
+			[]string{"AutoScalingGroupName", "ScalingProcesses.member."}, s.resumeProcesses},
 	}
 }
 
@@ -43,6 +49,11 @@ type xmlASGInstance struct {
 	ProtectedFromScaleIn bool
 }
 
+type xmlSuspendedProcess struct {
+	ProcessName      string
+	SuspensionReason string
+}
+
 type xmlAutoScalingGroup struct {
 	AutoScalingGroupName   string
 	AutoScalingGroupARN    string
@@ -57,7 +68,10 @@ type xmlAutoScalingGroup struct {
 	Instances              struct {
 		Member []xmlASGInstance `xml:"member"`
 	}
-	CreatedTime                      string
+	CreatedTime        string
+	SuspendedProcesses struct {
+		Member []xmlSuspendedProcess `xml:"member"`
+	}
 	TerminationPolicies              xmlMembers
 	NewInstancesProtectedFromScaleIn bool
 }
@@ -114,24 +128,31 @@ func (s *Server) describeAutoScalingGroups(q *queryRequest, _ string) (any, *api
 func (g *group) toXML() xmlAutoScalingGroup {
 	lt := xmlLaunchTemplate{LaunchTemplateName: g.launchTemplateName, Version: "$Latest"}
 	x := xmlAutoScalingGroup{
-		AutoScalingGroupName:   g.name,
-		AutoScalingGroupARN:    g.arn,
-		LaunchTemplate:         lt,
-		MinSize:                g.min,
-		MaxSize:                g.max,
-		DesiredCapacity:        g.desired,
-		DefaultCooldown:        300,
-		AvailabilityZones:      xmlMembers{Member: []string{g.defaultAZ}},
-		HealthCheckType:        "EC2",
-		HealthCheckGracePeriod: 300,
-		CreatedTime:            isoTime(g.created),
-		TerminationPolicies:    xmlMembers{Member: []string{"Default"}},
+		AutoScalingGroupName:             g.name,
+		AutoScalingGroupARN:              g.arn,
+		LaunchTemplate:                   lt,
+		MinSize:                          g.min,
+		MaxSize:                          g.max,
+		DesiredCapacity:                  g.desired,
+		DefaultCooldown:                  300,
+		AvailabilityZones:                xmlMembers{Member: g.zones},
+		HealthCheckType:                  "EC2",
+		HealthCheckGracePeriod:           300,
+		CreatedTime:                      isoTime(g.created),
+		TerminationPolicies:              xmlMembers{Member: []string{"Default"}},
+		NewInstancesProtectedFromScaleIn: g.newProtected,
 	}
 	for _, in := range g.instances {
 		x.Instances.Member = append(x.Instances.Member, xmlASGInstance{
 			InstanceID: in.id, InstanceType: instanceType, AvailabilityZone: in.az,
-			LifecycleState: in.lifecycle, HealthStatus: in.health, LaunchTemplate: lt,
+			LifecycleState: in.lifecycle, HealthStatus: in.health, LaunchTemplate: lt, ProtectedFromScaleIn: in.protected,
 		})
+	}
+	for _, p := range processNames {
+		if g.suspended[p] {
+			x.SuspendedProcesses.Member = append(x.SuspendedProcesses.Member,
+				xmlSuspendedProcess{ProcessName: p, SuspensionReason: "User suspended"})
+		}
 	}
 	return x
 }
@@ -147,8 +168,8 @@ func (s *Server) groupLocked(name string) (*group, *apiError) {
 }
 
 // setDesiredCapacity changes the capacity within [min, max]; the fake
-// launches or terminates at once (HonorCooldown is accepted and has no
-// effect: the fake has no cooldowns).
+// starts launching or terminating at once (HonorCooldown is accepted and
+// has no effect: the fake has no cooldowns).
 func (s *Server) setDesiredCapacity(q *queryRequest, _ string) (any, *apiError) {
 	name, err := q.required("AutoScalingGroupName")
 	if err != nil {
@@ -248,9 +269,10 @@ func (s *Server) terminateInstanceInAutoScalingGroup(q *queryRequest, _ string) 
 	}}, nil
 }
 
-// updateAutoScalingGroup changes the sizes of a group (nothing else is
-// modelled). Without a new desired capacity, the current one is brought
-// within the new bounds, as AWS does.
+// updateAutoScalingGroup changes the sizes of a group and whether new
+// instances are protected from scale in (nothing else is modelled).
+// Without a new desired capacity, the current one is brought within the
+// new bounds, as AWS does.
 func (s *Server) updateAutoScalingGroup(q *queryRequest, _ string) (any, *apiError) {
 	name, err := q.required("AutoScalingGroupName")
 	if err != nil {
@@ -265,6 +287,10 @@ func (s *Server) updateAutoScalingGroup(q *queryRequest, _ string) (any, *apiErr
 		return nil, err
 	}
 	desired, desiredOK, err := q.integer("DesiredCapacity")
+	if err != nil {
+		return nil, err
+	}
+	protect, protectOK, err := q.boolean("NewInstancesProtectedFromScaleIn")
 	if err != nil {
 		return nil, err
 	}
@@ -290,13 +316,16 @@ func (s *Server) updateAutoScalingGroup(q *queryRequest, _ string) (any, *apiErr
 		return nil, errorf("ValidationError", "Desired capacity:%d must be between the specified min size:%d and max size:%d", desired, minSize, maxSize)
 	}
 	g.min, g.max, g.desired = minSize, maxSize, desired
+	if protectOK {
+		g.newProtected = protect
+	}
 	s.reconcileLocked(g)
 	return nil, nil
 }
 
-// setInstanceHealth marks an instance healthy or unhealthy. AWS would
-// replace an unhealthy instance; the fake leaves it in the group, so that
-// tests can see clients skip it.
+// setInstanceHealth marks an instance healthy or unhealthy; the group
+// replaces an unhealthy one (see markUnhealthyLocked). The grace period is
+// not modelled: ShouldRespectGracePeriod is accepted and has no effect.
 func (s *Server) setInstanceHealth(q *queryRequest, _ string) (any, *apiError) {
 	id, err := q.required("InstanceId")
 	if err != nil {
@@ -315,8 +344,15 @@ func (s *Server) setInstanceHealth(q *queryRequest, _ string) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	in, ok := s.instances[id]
-	if !ok || in.lifecycle == lifecycleTerminated {
+	var g *group
+	if ok {
+		g = s.groups[in.group]
+	}
+	if !ok || in.lifecycle == lifecycleTerminated || g == nil {
 		return nil, errorf("ValidationError", "Instance Id not found - No managed instance found for instance ID: %s", id)
+	}
+	if status == unhealthy && in.health == healthy {
+		s.markUnhealthyLocked(g, in)
 	}
 	in.health = status
 	return nil, nil

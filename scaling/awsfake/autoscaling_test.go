@@ -1,7 +1,6 @@
 package awsfake_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +33,12 @@ type fleet struct {
 
 func newFleet(t *testing.T, launch func(awsfake.Launcher) awsfake.Launcher) *fleet {
 	t.Helper()
+	return newFaultyFleet(t, awsfake.Config{}, launch)
+}
+
+// newFaultyFleet is newFleet with a configuration, whose Launch it sets.
+func newFaultyFleet(t *testing.T, cfg awsfake.Config, launch func(awsfake.Launcher) awsfake.Launcher) *fleet {
+	t.Helper()
 	port, err := awsfake.FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -45,10 +49,11 @@ func newFleet(t *testing.T, launch func(awsfake.Launcher) awsfake.Launcher) *fle
 	if launch != nil {
 		l = launch(l)
 	}
-	fake := awsfake.NewServer(awsfake.Config{Launch: l})
+	cfg.Launch = l
+	fake := awsfake.NewServer(cfg)
 	t.Cleanup(fake.Close)
-	cfg := fake.AWSConfig()
-	return &fleet{fake: fake, port: port, as: autoscaling.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg)}
+	ac := fake.AWSConfig()
+	return &fleet{fake: fake, port: port, as: autoscaling.NewFromConfig(ac), ec2: ec2.NewFromConfig(ac)}
 }
 
 // get fetches an instance's page, or returns the error of trying.
@@ -184,71 +189,15 @@ func TestGroupLaunchesRealServers(t *testing.T) {
 	}
 }
 
-// TestLaunchIsAsynchronous holds a launch in its launcher and checks the
-// instance is pending (and not in service) until the launcher returns.
-func TestLaunchIsAsynchronous(t *testing.T) {
-	release := make(chan struct{})
-	var once sync.Once
-	f := newFleet(t, func(next awsfake.Launcher) awsfake.Launcher {
-		return func(ctx context.Context, id, ip string) (func(), error) {
-			if ip == "127.0.0.3" {
-				<-release
-			}
-			return next(ctx, id, ip)
-		}
-	})
-	defer once.Do(func() { close(release) })
-	if err := f.fake.AddGroup(awsfake.Group{Name: "nodes", MinSize: 0, MaxSize: 3, DesiredCapacity: 1}); err != nil {
-		t.Fatal(err)
-	}
-	f.fake.Wait()
-	if _, err := f.as.SetDesiredCapacity(t.Context(), &autoscaling.SetDesiredCapacityInput{
-		AutoScalingGroupName: aws.String("nodes"), DesiredCapacity: aws.Int32(2)}); err != nil {
-		t.Fatal(err)
-	}
-	_, got := f.members(t, "nodes")
-	if diff := cmp.Diff([]string{id(1) + " InService Healthy", id(2) + " Pending Healthy"}, got); diff != "" {
-		t.Errorf("members mismatch (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{id(2) + " pending 127.0.0.3"}, f.instances(t, &ec2.DescribeInstancesInput{InstanceIds: []string{id(2)}})); diff != "" {
-		t.Errorf("pending instance mismatch (-want +got):\n%s", diff)
-	}
-	once.Do(func() { close(release) })
-	f.fake.Wait()
-	_, got = f.members(t, "nodes")
-	if diff := cmp.Diff([]string{id(1) + " InService Healthy", id(2) + " InService Healthy"}, got); diff != "" {
-		t.Errorf("members after the launch mismatch (-want +got):\n%s", diff)
-	}
-}
-
-func TestFailedLaunchTerminates(t *testing.T) {
-	f := newFleet(t, func(next awsfake.Launcher) awsfake.Launcher {
-		return func(ctx context.Context, id, ip string) (func(), error) {
-			if ip == "127.0.0.3" {
-				return nil, errors.New("no such AMI")
-			}
-			return next(ctx, id, ip)
-		}
-	})
-	if err := f.fake.AddGroup(awsfake.Group{Name: "nodes", MinSize: 0, MaxSize: 3, DesiredCapacity: 2}); err != nil {
-		t.Fatal(err)
-	}
-	f.fake.Wait()
-	_, got := f.members(t, "nodes")
-	if diff := cmp.Diff([]string{id(1) + " InService Healthy"}, got); diff != "" {
-		t.Errorf("members mismatch (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{id(1) + " running 127.0.0.2", id(2) + " terminated "}, f.instances(t, &ec2.DescribeInstancesInput{})); diff != "" {
-		t.Errorf("instances mismatch (-want +got):\n%s", diff)
-	}
-}
-
+// TestHealthAndStoppedInstances checks health without replacement
+// (ReplaceUnhealthy suspended): the group keeps its unhealthy instances.
 func TestHealthAndStoppedInstances(t *testing.T) {
 	f := newFleet(t, nil)
 	if err := f.fake.AddGroup(awsfake.Group{Name: "nodes", MinSize: 1, MaxSize: 4, DesiredCapacity: 3}); err != nil {
 		t.Fatal(err)
 	}
 	f.fake.Wait()
+	f.suspend(t, "nodes", "ReplaceUnhealthy")
 	if _, err := f.as.SetInstanceHealth(t.Context(), &autoscaling.SetInstanceHealthInput{
 		InstanceId: aws.String(id(1)), HealthStatus: aws.String("Unhealthy")}); err != nil {
 		t.Fatal(err)

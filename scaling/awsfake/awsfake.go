@@ -19,6 +19,14 @@
 // range), and the test starts a real server there; terminating the instance
 // stops it. The fake knows nothing of what runs on the instances.
 //
+// It is slow and busy the way AWS is, when configured to be: instances
+// boot in stages (pending, then in service, then their process serving,
+// see Boot), a launch may fail or a process never start, CloudWatch
+// datapoints become visible after a lag, a part of the requests are
+// refused as busy (BusyRate), and a group spread over several zones
+// rebalances them and replaces unhealthy instances, terminating instances
+// the way the group would.
+//
 // Requests must be SigV4-signed for the right service (the fake reads the
 // credential scope of the Authorization header; it does not check the
 // signature). Parameters and fields the fake does not model are refused
@@ -31,6 +39,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -61,6 +70,23 @@ type Config struct {
 	// Region is the region of ARNs and availability zones. Default
 	// "us-east-1".
 	Region string
+
+	// Boot says how the n-th launch (from 1, in the fake's launch order)
+	// goes. Nil: every launch is in service at once and its process
+	// starts right after.
+	Boot func(n int) Boot
+	// MetricLag is how long after PutMetricData its datapoints become
+	// visible to GetMetricData (CloudWatch's ingestion delay), plus up to
+	// MetricLagJitter more, drawn per request. Default: none.
+	MetricLag, MetricLagJitter time.Duration
+	// BusyRate is the part of the requests, in [0, 1], refused with a busy
+	// error (see busy.go). Default 0.
+	BusyRate float64
+	// ReplaceAfter is how long after an instance turns unhealthy the group
+	// replaces it. Default: at once.
+	ReplaceAfter time.Duration
+	// Seed seeds the fake's random choices (busy errors, metric lags).
+	Seed uint64
 }
 
 // Group describes an Auto Scaling group for AddGroup.
@@ -69,6 +95,12 @@ type Group struct {
 	MinSize         int
 	MaxSize         int
 	DesiredCapacity int
+	// Zones are the group's availability zones, as suffixes of the region
+	// ("a", "b", "c"). Default: one, "a".
+	Zones []string
+	// NewInstancesProtected protects new instances from scale in once
+	// they are in service (NewInstancesProtectedFromScaleIn).
+	NewInstancesProtected bool
 }
 
 // Call is one request the fake served, for tests that check how a client
@@ -78,6 +110,7 @@ type Call struct {
 	Operation string // e.g. "PutMetricData"
 	Gzip      bool   // the body came gzip-compressed
 	Error     string // the AWS error code returned, "" on success
+	Time      time.Time
 }
 
 // Instance is a snapshot of one instance of the fake, for tests.
@@ -85,9 +118,11 @@ type Instance struct {
 	ID             string
 	PrivateIP      string
 	Group          string
+	Zone           string
 	State          string // EC2 state: pending, running, shutting-down, terminated, stopped
 	LifecycleState string // Auto Scaling lifecycle: Pending, InService, Terminating, Terminated
 	HealthStatus   string // Auto Scaling health: Healthy or Unhealthy
+	Protected      bool   // from scale in
 	LaunchTime     time.Time
 }
 
@@ -101,7 +136,7 @@ type Server struct {
 	http   *httptest.Server
 	ctx    context.Context // cancelled by Close; the launchers' context
 	cancel context.CancelFunc
-	work   sync.WaitGroup // launches and terminations in flight
+	work   sync.WaitGroup // boot stages, terminations and replacements in flight
 	close  sync.Once
 
 	mu          sync.Mutex
@@ -115,6 +150,7 @@ type Server struct {
 	idSeq       uint64
 	activitySeq uint64
 	closed      bool
+	rand        *rand.Rand
 }
 
 // NewServer starts a fake on a free port of 127.0.0.1.
@@ -134,6 +170,7 @@ func NewServer(cfg Config) *Server {
 		groups:    map[string]*group{},
 		instances: map[string]*instance{},
 		nextIP:    1,
+		rand:      rand.New(rand.NewPCG(cfg.Seed, 0xfa4e)),
 	}
 	s.http = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.http.URL
@@ -171,8 +208,9 @@ func (s *Server) shutdown() {
 	s.work.Wait()
 }
 
-// Wait returns when no launch or termination is in flight: after it, every
-// instance is running or stopped (in service, unless marked unhealthy), or
+// Wait returns when nothing is in flight: no boot stage, termination,
+// replacement or rebalance. After it, every instance is running (its
+// process started, unless its Boot said it never starts) or stopped, or
 // terminated.
 func (s *Server) Wait() { s.work.Wait() }
 
@@ -266,7 +304,7 @@ func checkSigned(got, want string) *apiError {
 
 // record appends a served call to the log.
 func (s *Server) record(service, op string, gzip bool, err *apiError) {
-	c := Call{Service: service, Operation: op, Gzip: gzip}
+	c := Call{Service: service, Operation: op, Gzip: gzip, Time: s.cfg.Now()}
 	if err != nil {
 		c.Error = err.code
 	}

@@ -302,10 +302,44 @@ func TestPutMetricDataGzip(t *testing.T) {
 				{Service: "monitoring", Operation: "PutMetricData", Gzip: tt.want},
 				{Service: "monitoring", Operation: "GetMetricData"},
 			}
-			if diff := cmp.Diff(want, fake.Calls()); diff != "" {
+			if diff := cmp.Diff(want, fake.Calls(), cmpopts.IgnoreFields(awsfake.Call{}, "Time")); diff != "" {
 				t.Errorf("calls mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestMetricLag checks CloudWatch's ingestion delay: datapoints come back
+// from GetMetricData only once their lag has passed, by the fake's clock.
+func TestMetricLag(t *testing.T) {
+	var clock atomic.Pointer[time.Time]
+	clock.Store(&now)
+	fake := awsfake.NewServer(awsfake.Config{Now: func() time.Time { return *clock.Load() }, MetricLag: 90 * time.Second, MetricLagJitter: 30 * time.Second})
+	t.Cleanup(fake.Close)
+	cw := cloudwatch.NewFromConfig(fake.AWSConfig())
+	put(t, cw, datum(at(11, 59, 0), 42, 1))
+	sum := func(at time.Time) []float64 {
+		clock.Store(&at)
+		out, err := cw.GetMetricData(t.Context(), &cloudwatch.GetMetricDataInput{
+			MetricDataQueries: []types.MetricDataQuery{stat("s", "Sum", 60)},
+			StartTime:         aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Hour)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.MetricDataResults[0].Values
+	}
+	for _, tt := range []struct {
+		after time.Duration
+		want  []float64
+	}{
+		{0, nil},
+		{89 * time.Second, nil},
+		{2 * time.Minute, []float64{42}},
+	} {
+		if got := sum(now.Add(tt.after)); !cmp.Equal(got, tt.want, cmpopts.EquateEmpty()) {
+			t.Errorf("%v after the put: values %v, want %v", tt.after, got, tt.want)
+		}
 	}
 }
 

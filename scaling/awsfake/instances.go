@@ -34,20 +34,30 @@ const (
 // Server.mu.
 type instance struct {
 	id, ip, group, az string
+	launch            int // the fake's launch count, from 1: Config.Boot's argument
+	boot              Boot
 	launched          time.Time
 	state             string // EC2 state
 	lifecycle         string // Auto Scaling lifecycle state
 	health            string
-	stop              func() // from the Launcher, once the launch succeeded
-	launching         bool   // the launcher has not returned yet
-	// terminateAfterLaunch is set when a termination was asked while the
-	// launcher was still running: the launch goroutine finishes it.
-	terminateAfterLaunch bool
+	protected         bool        // from scale in
+	stop              func()      // from the Launcher, once the process started
+	timer             *time.Timer // the next boot stage, while one is scheduled
+	starting          bool        // the launcher has not returned yet
+	// terminateAfterStart is set when a termination was asked while the
+	// launcher was still running: the start goroutine finishes it.
+	terminateAfterStart bool
 }
 
 func (in *instance) snapshot() Instance {
-	return Instance{ID: in.id, PrivateIP: in.ip, Group: in.group, State: in.state,
-		LifecycleState: in.lifecycle, HealthStatus: in.health, LaunchTime: in.launched}
+	return Instance{ID: in.id, PrivateIP: in.ip, Group: in.group, Zone: in.az, State: in.state,
+		LifecycleState: in.lifecycle, HealthStatus: in.health, Protected: in.protected, LaunchTime: in.launched}
+}
+
+// active reports whether in counts towards its group's capacity: pending
+// or in service (a terminating instance no longer counts).
+func (in *instance) active() bool {
+	return in.lifecycle == lifecyclePending || in.lifecycle == lifecycleInService
 }
 
 // group is one Auto Scaling group of the fake.
@@ -57,16 +67,18 @@ type group struct {
 	min, max, desired  int
 	created            time.Time
 	instances          []*instance // members not yet terminated, in launch order
-	defaultAZ          string
+	zones              []string
 	launchTemplateName string
+	newProtected       bool            // NewInstancesProtectedFromScaleIn
+	suspended          map[string]bool // suspended processes
+	rebalance          *rebalance      // the AZ rebalance under way, if any
 }
 
-// active returns the members that count towards the desired capacity:
-// pending or in service (a terminating instance no longer counts).
+// active returns the members that count towards the desired capacity.
 func (g *group) active() []*instance {
 	var out []*instance
 	for _, in := range g.instances {
-		if in.lifecycle == lifecyclePending || in.lifecycle == lifecycleInService {
+		if in.active() {
 			out = append(out, in)
 		}
 	}
@@ -84,6 +96,13 @@ func (s *Server) AddGroup(g Group) error {
 		return fmt.Errorf("awsfake: group %q: want 0 <= min %d <= desired %d <= max %d",
 			g.Name, g.MinSize, g.DesiredCapacity, g.MaxSize)
 	}
+	zones := []string{s.cfg.Region + "a"}
+	if len(g.Zones) > 0 {
+		zones = nil
+		for _, z := range g.Zones {
+			zones = append(zones, s.cfg.Region+z)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.groups[g.Name]; ok {
@@ -95,8 +114,10 @@ func (s *Server) AddGroup(g Group) error {
 			s.cfg.Region, len(s.groups)+1, g.Name),
 		min: g.MinSize, max: g.MaxSize, desired: g.DesiredCapacity,
 		created:            s.cfg.Now(),
-		defaultAZ:          s.cfg.Region + "a",
+		zones:              zones,
 		launchTemplateName: g.Name + "-template",
+		newProtected:       g.NewInstancesProtected,
+		suspended:          map[string]bool{},
 	}
 	s.reconcileLocked(s.groups[g.Name])
 	return nil
@@ -104,8 +125,9 @@ func (s *Server) AddGroup(g Group) error {
 
 // StopInstance stops a running instance as if someone stopped it from the
 // console: its server stops, its EC2 state becomes stopped, and Auto
-// Scaling's EC2 health check marks it unhealthy. (The fake does not replace
-// unhealthy instances; AWS would.)
+// Scaling's EC2 health check marks it unhealthy (unless the HealthCheck
+// process is suspended), which has the group replace it (unless
+// ReplaceUnhealthy is).
 func (s *Server) StopInstance(id string) error {
 	s.mu.Lock()
 	in, ok := s.instances[id]
@@ -113,9 +135,12 @@ func (s *Server) StopInstance(id string) error {
 		s.mu.Unlock()
 		return fmt.Errorf("awsfake: no running instance %q", id)
 	}
-	in.state, in.health = stateStopped, unhealthy
+	in.state = stateStopped
 	stop := in.stop
 	in.stop = nil
+	if g := s.groups[in.group]; g != nil && !g.suspended[processHealthCheck] {
+		s.markUnhealthyLocked(g, in)
+	}
 	s.mu.Unlock()
 	if stop != nil {
 		stop()
@@ -124,71 +149,68 @@ func (s *Server) StopInstance(id string) error {
 }
 
 // reconcileLocked launches or terminates instances until the group's
-// active members match its desired capacity. Like AWS, it works
-// asynchronously: new instances are pending until their launcher returns.
-// When the capacity goes down by itself (SetDesiredCapacity), the fake
-// terminates the newest instances first; AWS's default termination policy
-// is more involved (zones, launch templates, billing hours), which is why
-// clients that care which instance goes must terminate it themselves.
+// active members match its desired capacity (one more while an AZ
+// rebalance has launched its instance and not yet terminated the other).
+// Like AWS, it works asynchronously: new instances are pending for their
+// Boot's Pending time. When the capacity goes down by itself
+// (SetDesiredCapacity), the fake terminates from the zone with the most
+// instances the newest one not protected from scale in; AWS's default
+// termination policy is more involved (launch templates, billing hours),
+// which is why clients that care which instance goes must terminate it
+// themselves. With every candidate protected, the capacity goes down and
+// the instances stay, as in AWS.
 func (s *Server) reconcileLocked(g *group) {
 	active := g.active()
-	for i := len(active); i < g.desired && !s.closed; i++ {
-		if err := s.launchLocked(g); err != nil {
-			break // out of addresses: the group stays below its capacity
+	want := g.desired
+	if g.rebalance != nil && g.rebalance.added != nil && g.rebalance.added.active() {
+		want++
+	}
+	if !g.suspended[processLaunch] {
+		for i := len(active); i < want && !s.closed; i++ {
+			if _, err := s.launchLocked(g, s.launchZoneLocked(g)); err != nil {
+				break // out of addresses: the group stays below its capacity
+			}
 		}
 	}
-	for i := len(active) - 1; i >= g.desired; i-- {
-		s.terminateLocked(active[i])
+	if g.suspended[processTerminate] {
+		return
+	}
+	for excess := len(active) - want; excess > 0; excess-- {
+		victim := s.scaleInVictimLocked(g)
+		if victim == nil {
+			return
+		}
+		s.terminateLocked(victim)
 	}
 }
 
-// launchLocked creates a pending instance in g and starts its launcher.
-func (s *Server) launchLocked(g *group) error {
+// launchLocked creates a pending instance of g in zone and starts its
+// boot.
+func (s *Server) launchLocked(g *group, zone string) (*instance, error) {
 	ip, err := s.allocateIPLocked()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.idSeq++
 	in := &instance{
 		id:        fmt.Sprintf("i-%017x", 0xfa4e0000+s.idSeq),
 		ip:        ip,
 		group:     g.name,
-		az:        g.defaultAZ,
+		az:        zone,
+		launch:    int(s.idSeq),
 		launched:  s.cfg.Now(),
 		state:     statePending,
 		lifecycle: lifecyclePending,
 		health:    healthy,
-		launching: true,
+	}
+	if s.cfg.Boot != nil {
+		in.boot = s.cfg.Boot(in.launch)
 	}
 	s.instances[in.id] = in
 	s.launchOrder = append(s.launchOrder, in)
 	g.instances = append(g.instances, in)
-	s.work.Add(1)
-	go s.runLaunch(in)
-	return nil
-}
-
-// runLaunch calls the launcher outside the lock and records its outcome.
-func (s *Server) runLaunch(in *instance) {
-	defer s.work.Done()
-	var stop func()
-	var err error
-	if s.cfg.Launch != nil {
-		stop, err = s.cfg.Launch(s.ctx, in.id, in.ip)
-	}
-	s.mu.Lock()
-	in.launching = false
-	switch {
-	case err != nil:
-		s.mu.Unlock()
-		s.finishTermination(in, nil)
-	case in.terminateAfterLaunch:
-		s.mu.Unlock()
-		s.finishTermination(in, stop)
-	default:
-		in.state, in.lifecycle, in.stop = stateRunning, lifecycleInService, stop
-		s.mu.Unlock()
-	}
+	s.scheduleLocked(in, in.boot.Pending, s.afterPending)
+	return in, nil
 }
 
 // terminateLocked starts terminating in: it leaves the group's capacity
@@ -196,8 +218,18 @@ func (s *Server) runLaunch(in *instance) {
 // in the background.
 func (s *Server) terminateLocked(in *instance) {
 	in.lifecycle, in.state = lifecycleTerminating, stateShuttingDown
-	if in.launching {
-		in.terminateAfterLaunch = true // runLaunch stops it once it runs
+	if g := s.groups[in.group]; g != nil && g.rebalance != nil && g.rebalance.added == in {
+		g.rebalance.finishLocked(g, errors.New("awsfake: the rebalance's new instance was terminated"))
+	}
+	switch {
+	case in.timer != nil:
+		if !in.timer.Stop() {
+			return // the stage is running: it sees Terminating and finishes the termination
+		}
+		in.timer = nil
+		s.work.Done() // for the stage that will not run
+	case in.starting:
+		in.terminateAfterStart = true // startProcess stops it once it runs
 		return
 	}
 	stop := in.stop
@@ -217,13 +249,17 @@ func (s *Server) finishTermination(in *instance, stop func()) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in.state, in.lifecycle = stateTerminated, lifecycleTerminated
-	s.removeFromGroupLocked(in)
+	s.terminatedLocked(in)
 }
 
-// removeFromGroupLocked drops a terminated instance from its group.
-func (s *Server) removeFromGroupLocked(in *instance) {
-	if g, ok := s.groups[in.group]; ok {
-		g.instances = slices.DeleteFunc(g.instances, func(x *instance) bool { return x == in })
+// terminatedLocked records in as terminated and drops it from its group,
+// whose zones may be out of balance now.
+func (s *Server) terminatedLocked(in *instance) {
+	in.state, in.lifecycle = stateTerminated, lifecycleTerminated
+	g, ok := s.groups[in.group]
+	if !ok {
+		return
 	}
+	g.instances = slices.DeleteFunc(g.instances, func(x *instance) bool { return x == in })
+	s.maybeRebalanceLocked(g)
 }

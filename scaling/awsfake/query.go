@@ -181,6 +181,9 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, signed strin
 		}
 	}
 	if apiErr == nil {
+		apiErr = s.busy(service, action)
+	}
+	if apiErr == nil {
 		result, apiErr = op.run(q, reqID)
 	}
 	s.record(service, action, false, apiErr)
