@@ -1,20 +1,21 @@
 package scaling
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
-	"slices"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
 // ASG is the pool provider "asg:<group>": the pool's nodes are the EC2
@@ -22,6 +23,26 @@ import (
 // of its private IP. It has the method set of cache.Provider (Members,
 // SetSize, Remove) without importing package cache; main passes it to the
 // pool.
+//
+// It copes with AWS as it is:
+//
+//   - an instance counts as a member once its node answers /healthz, not
+//     when Auto Scaling has it InService (its user data is still
+//     installing and starting the node then); an instance whose node never
+//     answers (StartTimeout), or stopped answering (DeadAfter), is marked
+//     unhealthy (SetInstanceHealth), so that the group replaces it;
+//   - it reads the group at most every Poll, however often Members is
+//     called, and asks EC2 only for the addresses of instances it has not
+//     seen yet (an instance's private IP never changes);
+//   - calls AWS refuses for now (ScalingActivityInProgress,
+//     ResourceContention, throttling, server errors) are made again with
+//     backoff;
+//   - it protects the group's instances from scale in and suspends the
+//     group's AZRebalance process, so that the group does not terminate a
+//     serving node on its own to lower its capacity or even out its zones
+//     (health replacement, which it cannot and should not stop, and a
+//     rebalance someone resumes are for the pool's reconciliation to
+//     repair).
 //
 // It never shrinks the group by lowering its capacity and letting Auto
 // Scaling choose a victim: the pool drains a node it chose, then Remove
@@ -32,9 +53,21 @@ type ASG struct {
 	ec2   *ec2.Client
 	group string
 	port  int
+	cfg   ASGConfig
+	retry backoff
+	log   *slog.Logger
+
+	refreshMu sync.Mutex // one read of the group at a time; others wait for it
+
+	mu     sync.Mutex
+	view   groupView
+	read   time.Time               // when view was read; zero: read it on next use
+	ips    map[string]instanceInfo // by instance ID: what EC2 said of it
+	probes map[string]*probe       // by instance ID
 }
 
-// ASGConfig configures NewASG.
+// ASGConfig configures NewASG. Zero values take the defaults given with
+// each field.
 type ASGConfig struct {
 	// AutoScaling and EC2 are the clients, from autoscaling.NewFromConfig
 	// and ec2.NewFromConfig. Required.
@@ -44,10 +77,38 @@ type ASGConfig struct {
 	Group string
 	// Port is the port every node listens on. Default DefaultNodePort.
 	Port int
+	// Poll is the least time between two reads of the group from AWS;
+	// calls in between answer from the last read. Default 5 s.
+	Poll time.Duration
+	// ProbeEvery is the least time between two /healthz probes of one
+	// node. Default 1 s.
+	ProbeEvery time.Duration
+	// StartTimeout is how long an instance may be in service before its
+	// node answers /healthz; after it, the instance is marked unhealthy.
+	// Default 5 min: a boot's user data takes one to three.
+	StartTimeout time.Duration
+	// DeadAfter is how long a node that answered may fail /healthz before
+	// its instance is marked unhealthy. Default 1 min.
+	DeadAfter time.Duration
+	// Backoff is the first wait before a refused AWS call is made again;
+	// it doubles up to 20 × Backoff, over at most 8 calls. Default 1 s.
+	Backoff time.Duration
+	// HTTP probes the nodes. Default: a client with a 2 s timeout.
+	HTTP *http.Client
+	// Log receives what the provider does to the group. Default: discard.
+	Log *slog.Logger
 }
 
 // DefaultNodePort is the port `picpool node` listens on by default.
 const DefaultNodePort = 5100
+
+// Defaults of ASGConfig.
+const (
+	DefaultPoll         = 5 * time.Second
+	DefaultProbeEvery   = time.Second
+	DefaultStartTimeout = 5 * time.Minute
+	DefaultDeadAfter    = time.Minute
+)
 
 // Errors of the ASG provider, matched with errors.Is. They come wrapped in
 // errors that say which call failed ("scaling: asg: remove …: …"), so
@@ -58,9 +119,6 @@ var (
 	ErrUnknownGroup = errors.New("no such Auto Scaling group")
 	// ErrNotMember: the address given to Remove is no instance of the group.
 	ErrNotMember = errors.New("not an instance of the Auto Scaling group")
-	// ErrShrink: SetSize was asked for fewer nodes than the group has; the
-	// pool shrinks by draining a node and calling Remove on it.
-	ErrShrink = errors.New("the group shrinks only by removing a chosen node")
 )
 
 // provider is cache.Provider's method set, declared again here so that the
@@ -83,172 +141,121 @@ func NewASG(cfg ASGConfig) (*ASG, error) {
 	case cfg.Port < 0 || cfg.Port > 65535:
 		return nil, fmt.Errorf("scaling: asg: invalid port %d", cfg.Port)
 	}
-	port := cfg.Port
-	if port == 0 {
-		port = DefaultNodePort
+	cfg.Port = cmpOr(cfg.Port, DefaultNodePort)
+	cfg.Poll = cmpOr(cfg.Poll, DefaultPoll)
+	cfg.ProbeEvery = cmpOr(cfg.ProbeEvery, DefaultProbeEvery)
+	cfg.StartTimeout = cmpOr(cfg.StartTimeout, DefaultStartTimeout)
+	cfg.DeadAfter = cmpOr(cfg.DeadAfter, DefaultDeadAfter)
+	if cfg.HTTP == nil {
+		cfg.HTTP = &http.Client{Timeout: 2 * time.Second}
 	}
-	return &ASG{as: cfg.AutoScaling, ec2: cfg.EC2, group: cfg.Group, port: port}, nil
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &ASG{
+		as: cfg.AutoScaling, ec2: cfg.EC2, group: cfg.Group, port: cfg.Port, cfg: cfg,
+		retry: backoff{first: cfg.Backoff}.withDefaults(cfg.Log), log: cfg.Log,
+		ips: map[string]instanceInfo{}, probes: map[string]*probe{},
+	}, nil
 }
 
-// Members returns "privateIP:port" of each instance of the group that Auto
-// Scaling has InService and Healthy and EC2 has running, oldest launch
-// first (ties by instance ID), so that a new node comes last.
-func (a *ASG) Members(ctx context.Context) ([]string, error) {
-	g, err := a.describe(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("scaling: asg: members: %w", err)
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
 	}
-	var ids []string
-	for _, in := range g.Instances {
-		if in.LifecycleState == astypes.LifecycleStateInService && aws.ToString(in.HealthStatus) == "Healthy" {
-			ids = append(ids, aws.ToString(in.InstanceId))
-		}
-	}
-	instances, err := a.instances(ctx, ids, ec2types.Filter{Name: aws.String("instance-state-name"), Values: []string{"running"}})
-	if err != nil {
-		return nil, fmt.Errorf("scaling: asg: members: %w", err)
-	}
-	slices.SortFunc(instances, func(x, y ec2types.Instance) int {
-		return cmp.Or(aws.ToTime(x.LaunchTime).Compare(aws.ToTime(y.LaunchTime)),
-			cmp.Compare(aws.ToString(x.InstanceId), aws.ToString(y.InstanceId)))
-	})
-	members := []string{}
-	for _, in := range instances {
-		if ip := aws.ToString(in.PrivateIpAddress); ip != "" {
-			members = append(members, net.JoinHostPort(ip, strconv.Itoa(a.port)))
-		}
-	}
-	return members, nil
+	return v
 }
 
-// SetSize raises the group's desired capacity to n; n equal to the
-// current capacity does nothing, and a smaller n is refused with
-// ErrShrink. New instances appear in Members once they are in service and
-// running.
+// SetSize makes sure the group has n instances: it raises the desired
+// capacity to n when it is lower, and does nothing otherwise (a group
+// larger than the pool has instances the pool's reconciliation either
+// adopts or removes). New instances appear in Members once their nodes
+// answer.
 func (a *ASG) SetSize(ctx context.Context, n int) error {
-	g, err := a.describe(ctx)
+	v, err := a.current(ctx, true)
 	if err != nil {
 		return fmt.Errorf("scaling: asg: set size %d: %w", n, err)
 	}
-	desired := int(aws.ToInt32(g.DesiredCapacity))
 	switch {
-	case n < desired:
-		return fmt.Errorf("scaling: asg: set size %d, below the group's %d: %w", n, desired, ErrShrink)
-	case n == desired:
+	case n <= v.desired:
 		return nil
-	case n > int(aws.ToInt32(g.MaxSize)):
-		return fmt.Errorf("scaling: asg: set size %d: above the group's maximum size %d", n, aws.ToInt32(g.MaxSize))
+	case n > v.max:
+		return fmt.Errorf("scaling: asg: set size %d: above the group's maximum size %d", n, v.max)
 	}
-	_, err = a.as.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
-		AutoScalingGroupName: aws.String(a.group),
-		DesiredCapacity:      aws.Int32(int32(n)),
-		HonorCooldown:        aws.Bool(false), // the autoscaler keeps its own cooldown
+	err = a.retry.do(ctx, "set desired capacity", func(ctx context.Context) error {
+		_, err := a.as.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
+			AutoScalingGroupName: aws.String(a.group),
+			DesiredCapacity:      aws.Int32(int32(n)),
+			HonorCooldown:        aws.Bool(false), // the autoscaler keeps its own cooldown
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("scaling: asg: set size %d: %w", n, err)
 	}
+	a.log.Info("Auto Scaling group capacity raised", "group", a.group, "from", v.desired, "to", n)
+	a.mu.Lock()
+	a.view.desired, a.read = n, time.Time{} // its new instances show on the next read
+	a.mu.Unlock()
 	return nil
 }
 
 // Remove terminates the group's instance whose private IP is member's host,
 // decrementing the desired capacity in the same call, so that Auto Scaling
-// neither replaces it nor picks another instance. member must be one the
-// group has (its port the nodes' port); otherwise the error matches
-// ErrNotMember.
+// neither replaces it nor picks another instance. A member the group is
+// terminating already (a health replacement, a rebalance) is gone as asked:
+// Remove returns nil. An address that is no instance of the group (or
+// not at the nodes' port) is refused with ErrNotMember.
 func (a *ASG) Remove(ctx context.Context, member string) error {
-	id, err := a.instanceOf(ctx, member)
+	id, gone, err := a.instanceOf(ctx, member)
 	if err != nil {
 		return fmt.Errorf("scaling: asg: remove %s: %w", member, err)
 	}
-	_, err = a.as.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
-		InstanceId:                     aws.String(id),
-		ShouldDecrementDesiredCapacity: aws.Bool(true),
+	if gone {
+		a.log.Info("node already leaving its group", "member", member, "instance", id)
+		return nil
+	}
+	err = a.retry.do(ctx, "terminate instance", func(ctx context.Context) error {
+		_, err := a.as.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+			InstanceId:                     aws.String(id),
+			ShouldDecrementDesiredCapacity: aws.Bool(true),
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("scaling: asg: remove %s (%s): %w", member, id, err)
 	}
+	a.log.Info("node's instance terminated", "member", member, "instance", id)
+	a.mu.Lock()
+	a.view.setLifecycle(id, astypes.LifecycleStateTerminating)
+	a.view.desired--
+	a.mu.Unlock()
 	return nil
 }
 
-// instanceOf finds the ID of the group's instance serving member.
-func (a *ASG) instanceOf(ctx context.Context, member string) (string, error) {
+// instanceOf finds the ID of the group's instance serving member, and
+// whether it is leaving the group already.
+func (a *ASG) instanceOf(ctx context.Context, member string) (string, bool, error) {
 	host, portText, err := net.SplitHostPort(member)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrNotMember, err)
+		return "", false, fmt.Errorf("%w: %v", ErrNotMember, err)
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil || portText != strconv.Itoa(a.port) {
-		return "", fmt.Errorf("%w: its members are privateIP:%d", ErrNotMember, a.port)
+		return "", false, fmt.Errorf("%w: its members are privateIP:%d", ErrNotMember, a.port)
 	}
-	g, err := a.describe(ctx)
-	if err != nil {
-		return "", err
-	}
-	lifecycle := map[string]astypes.LifecycleState{}
-	var ids []string
-	for _, in := range g.Instances {
-		lifecycle[aws.ToString(in.InstanceId)] = in.LifecycleState
-		ids = append(ids, aws.ToString(in.InstanceId))
-	}
-	found, err := a.instances(ctx, ids, ec2types.Filter{Name: aws.String("private-ip-address"), Values: []string{ip.String()}})
-	if err != nil {
-		return "", err
-	}
-	for _, in := range found {
-		switch in.State.Name {
-		case ec2types.InstanceStateNameShuttingDown, ec2types.InstanceStateNameTerminated:
-			continue
+	for _, fresh := range []bool{false, true} { // the last read, then a new one
+		v, err := a.current(ctx, fresh)
+		if err != nil {
+			return "", false, err
 		}
-		id := aws.ToString(in.InstanceId)
-		if lc := lifecycle[id]; lc == astypes.LifecycleStateTerminating || lc == astypes.LifecycleStateTerminatingWait ||
-			lc == astypes.LifecycleStateTerminatingProceed || lc == astypes.LifecycleStateTerminated {
-			return "", fmt.Errorf("%w any more: %s is terminating", ErrNotMember, id)
-		}
-		return id, nil
-	}
-	return "", fmt.Errorf("%w: none has the private IP %s", ErrNotMember, ip)
-}
-
-// describe returns the group, or ErrUnknownGroup.
-func (a *ASG) describe(ctx context.Context) (astypes.AutoScalingGroup, error) {
-	out, err := a.as.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{
-		AutoScalingGroupNames: []string{a.group},
-	})
-	if err != nil {
-		return astypes.AutoScalingGroup{}, fmt.Errorf("describe group %s: %w", a.group, err)
-	}
-	for _, g := range out.AutoScalingGroups {
-		if aws.ToString(g.AutoScalingGroupName) == a.group {
-			return g, nil
+		a.mu.Lock()
+		in, ok := v.byIP(a.ips, ip.String())
+		a.mu.Unlock()
+		if ok {
+			return in.id, in.leaving(), nil
 		}
 	}
-	return astypes.AutoScalingGroup{}, fmt.Errorf("%w %q", ErrUnknownGroup, a.group)
-}
-
-// maxFilterValues is how many values EC2 takes in one filter.
-const maxFilterValues = 200
-
-// instances returns the EC2 instances among ids that match filter. It
-// filters by instance-id rather than listing the IDs, because EC2 answers
-// InvalidInstanceID.NotFound for an ID it does not know yet (its API is
-// eventually consistent, and the group may list an instance a moment
-// before EC2 does), where a filter just leaves it out.
-func (a *ASG) instances(ctx context.Context, ids []string, filter ec2types.Filter) ([]ec2types.Instance, error) {
-	var out []ec2types.Instance
-	for chunk := range slices.Chunk(ids, maxFilterValues) {
-		p := ec2.NewDescribeInstancesPaginator(a.ec2, &ec2.DescribeInstancesInput{
-			Filters:    []ec2types.Filter{{Name: aws.String("instance-id"), Values: chunk}, filter},
-			MaxResults: aws.Int32(1000),
-		})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("describe instances: %w", err)
-			}
-			for _, r := range page.Reservations {
-				out = append(out, r.Instances...)
-			}
-		}
-	}
-	return out, nil
+	return "", false, fmt.Errorf("%w: none has the private IP %s", ErrNotMember, ip)
 }

@@ -33,6 +33,14 @@ type asgFixture struct {
 
 func newASGFixture(t *testing.T, g awsfake.Group, wrap func(awsfake.Launcher) awsfake.Launcher) *asgFixture {
 	t.Helper()
+	return newASGFixtureWith(t, awsfake.Config{}, ASGConfig{Poll: time.Nanosecond, ProbeEvery: time.Nanosecond}, g, wrap)
+}
+
+// newASGFixtureWith is newASGFixture with the fake's and the provider's
+// configurations (the fixture sets their clients, launcher, group and
+// port).
+func newASGFixtureWith(t *testing.T, fc awsfake.Config, ac ASGConfig, g awsfake.Group, wrap func(awsfake.Launcher) awsfake.Launcher) *asgFixture {
+	t.Helper()
 	port, err := awsfake.FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +51,8 @@ func newASGFixture(t *testing.T, g awsfake.Group, wrap func(awsfake.Launcher) aw
 	if wrap != nil {
 		launch = wrap(launch)
 	}
-	fake := awsfake.NewServer(awsfake.Config{Launch: launch})
+	fc.Launch = launch
+	fake := awsfake.NewServer(fc)
 	t.Cleanup(fake.Close)
 	if err := fake.AddGroup(g); err != nil {
 		t.Fatal(err)
@@ -51,7 +60,11 @@ func newASGFixture(t *testing.T, g awsfake.Group, wrap func(awsfake.Launcher) aw
 	fake.Wait()
 	cfg := fake.AWSConfig()
 	as := autoscaling.NewFromConfig(cfg)
-	asg, err := NewASG(ASGConfig{AutoScaling: as, EC2: ec2.NewFromConfig(cfg), Group: g.Name, Port: port})
+	ac.AutoScaling, ac.EC2, ac.Group, ac.Port = as, ec2.NewFromConfig(cfg), g.Name, port
+	if ac.Backoff == 0 {
+		ac.Backoff = time.Millisecond
+	}
+	asg, err := NewASG(ac)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +157,7 @@ func TestASGGrowAndRemove(t *testing.T) {
 	}
 	var ops []string
 	for _, c := range f.fake.Calls() {
-		if c.Service == "autoscaling" && c.Operation != "DescribeAutoScalingGroups" {
+		if c.Operation == "SetDesiredCapacity" || c.Operation == "TerminateInstanceInAutoScalingGroup" {
 			ops = append(ops, c.Operation)
 		}
 	}
@@ -163,7 +176,7 @@ func TestASGSetSize(t *testing.T) {
 		desired int
 	}{
 		{n: 3, desired: 3}, // no change, no call
-		{n: 2, wantErr: ErrShrink, msg: "scaling: asg: set size 2, below the group's 3: the group shrinks only by removing a chosen node", desired: 3},
+		{n: 2, desired: 3}, // the group has enough: no change, no call (the pool removes what it does not use)
 		{n: 9, msg: "scaling: asg: set size 9: above the group's maximum size 8", desired: 3},
 		{n: 8, desired: 8},
 	}
@@ -193,7 +206,8 @@ func TestASGSetSize(t *testing.T) {
 }
 
 // TestASGMembersSkipUnready checks Members leaves out instances that are
-// pending, unhealthy, stopped or terminating.
+// pending, unhealthy, stopped or terminating, and those in service whose
+// node does not answer yet.
 func TestASGMembersSkipUnready(t *testing.T) {
 	release := make(chan struct{})
 	var once sync.Once
@@ -227,14 +241,14 @@ func TestASGMembersSkipUnready(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitInService(t, f.fake, instanceID(6))
-	// Wrong: 127.0.0.7 is in service, but does not answer yet.
-	if diff := cmp.Diff([]string{f.addr(5), f.addr(6), f.addr(7)}, f.members(t)); diff != "" {
+	// 127.0.0.7 is in service, but its node does not answer yet.
+	if diff := cmp.Diff([]string{f.addr(5), f.addr(6)}, f.members(t)); diff != "" {
 		t.Errorf("Members mismatch (-want +got):\n%s", diff)
 	}
 	once.Do(func() { close(release) })
 	f.fake.Wait()
 	if diff := cmp.Diff([]string{f.addr(5), f.addr(6), f.addr(7)}, f.members(t)); diff != "" {
-		t.Errorf("Members once the launch finished mismatch (-want +got):\n%s", diff)
+		t.Errorf("Members once its node started mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -248,6 +262,10 @@ func TestASGRemoveErrors(t *testing.T) {
 	if err := f.asg.Remove(t.Context(), f.addr(3)); err != nil { // leaves 127.0.0.2 alone, at the minimum
 		t.Fatal(err)
 	}
+	// An instance that is leaving already is gone as asked.
+	if err := f.asg.Remove(t.Context(), f.addr(3)); err != nil {
+		t.Errorf("Remove of a terminating instance: %v, want nil", err)
+	}
 	tests := []struct {
 		name, member string
 		notMember    bool   // the error matches ErrNotMember
@@ -255,7 +273,6 @@ func TestASGRemoveErrors(t *testing.T) {
 	}{
 		{"unknown address", f.addr(99), true, ""},
 		{"another group's instance", f.addr(4), true, ""},
-		{"terminating instance", f.addr(3), true, ""},
 		{"wrong port", net.JoinHostPort("127.0.0.2", strconv.Itoa(f.port+1)), true, ""},
 		{"host name", net.JoinHostPort("localhost", strconv.Itoa(f.port)), true, ""},
 		{"no port", "127.0.0.2", true, ""},

@@ -345,8 +345,9 @@ func TestTemplateAllowsEveryCall(t *testing.T) {
 			t.Errorf("NodeRole allows %s; nodes need only to publish metrics", action)
 		}
 	}
-	// Resizing is scoped to the node group, not to every group.
-	for _, action := range []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"} {
+	// Changing a group is scoped to the node group, not to every group.
+	for _, action := range []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup",
+		"autoscaling:SetInstanceHealth", "autoscaling:SetInstanceProtection", "autoscaling:SuspendProcesses"} {
 		for _, res := range app.resources(action) {
 			if res == "*" || !strings.Contains(res, "autoScalingGroupName/${NodeGroup}") {
 				t.Errorf("AppRole allows %s on %q, want only the node group", action, res)
