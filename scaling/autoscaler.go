@@ -34,10 +34,20 @@ type AutoscalerConfig struct {
 	Delay time.Duration
 	// Cooldown is how many periods after a resize pass without a decision,
 	// because their miss rates reflect the resize (cold new nodes, moved
-	// partitions), not the load. Default 2; a negative value means none.
-	// A change of size the autoscaler did not make (the operator's)
-	// starts a cooldown too.
+	// partitions), not the load: the first window decided on starts
+	// Cooldown-1 periods after the one in which the resize ended. Default
+	// 2; a negative value means none. A change of size the autoscaler did
+	// not make (the operator's, the pool's repair of a lost node) starts a
+	// cooldown too.
 	Cooldown int
+	// SampleEvery is how often the nodes publish a sample (their
+	// StatsInterval), and Lookback how many periods back the autoscaler
+	// looks for a complete window, with a backend that shows data late
+	// (a TotalsReader, CloudWatch): each tick decides on the newest window
+	// not decided on yet that has (nearly) every sample its nodes
+	// published, Period/SampleEvery per node. Defaults 5 s and 5.
+	SampleEvery time.Duration
+	Lookback    int
 	// History is how many decisions History keeps. Default 1440 (a day of
 	// 1-minute periods).
 	History int
@@ -59,9 +69,11 @@ type StepChecker interface {
 
 // Defaults of AutoscalerConfig.
 const (
-	DefaultPeriod   = 60 * time.Second
-	DefaultCooldown = 2
-	DefaultHistory  = 1440
+	DefaultPeriod      = 60 * time.Second
+	DefaultCooldown    = 2
+	DefaultHistory     = 1440
+	DefaultSampleEvery = 5 * time.Second // cache.DefaultStatsInterval, which this package may not import
+	DefaultLookback    = 5
 )
 
 // Outcome says what came of one tick of the autoscaler.
@@ -93,6 +105,7 @@ type Decision struct {
 	Lookups     int64     // hits + misses in the window: what the request floor counts
 	Misses      int64     // misses in the window
 	MissRate    float64   // Misses / Lookups; 0 when there was no lookup
+	Samples     int64     // node samples the window's sums come from; 0 where the backend does not count them
 	Outcome     Outcome
 	Reason      string // why, in words, for the manager page and the log
 }
@@ -109,10 +122,14 @@ type Autoscaler struct {
 	cooldown int
 	log      *slog.Logger
 	notify   func(Decision)
+	totals   TotalsReader // the metrics backend, when it counts samples
+	samples  int64        // samples a node publishes per period
+	lookback int
 
 	// Loop state, touched by Run's goroutine only.
-	coolingLeft int // periods still to skip
-	lastSize    int // the pool's size after the previous tick; 0 before the first
+	quietFrom  time.Time // windows starting before it reflect a resize: no decision on them
+	lastWindow time.Time // start of the last window decided on
+	lastSize   int       // the pool's size after the previous tick; 0 before the first
 
 	mu      sync.Mutex
 	history []Decision // ring of at most histCap; once full, the oldest is at histN % histCap
@@ -167,6 +184,13 @@ func NewAutoscaler(cfg AutoscalerConfig) (*Autoscaler, error) {
 	if a.histCap <= 0 {
 		a.histCap = DefaultHistory
 	}
+	sampleEvery := cmpOr(cfg.SampleEvery, DefaultSampleEvery)
+	a.samples = max(int64(a.period/sampleEvery), 1)
+	a.lookback = max(cfg.Lookback, 0)
+	if a.lookback == 0 {
+		a.lookback = DefaultLookback
+	}
+	a.totals, _ = a.metrics.(TotalsReader)
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -221,13 +245,9 @@ func (a *Autoscaler) decide(ctx context.Context, end time.Time) Decision {
 	// A size the autoscaler did not set means someone resized the pool:
 	// the next windows reflect that resize, so they get a cooldown too.
 	if a.lastSize != 0 && d.Current != a.lastSize {
-		a.coolingLeft = a.cooldown
+		a.coolDown(end)
 	}
 	a.lastSize = d.Current
-	cooling := a.coolingLeft > 0
-	if cooling {
-		a.coolingLeft-- // counts periods, whatever the mode
-	}
 
 	readCtx, cancel := context.WithTimeout(ctx, a.period)
 	defer cancel()
@@ -247,17 +267,12 @@ func (a *Autoscaler) decide(ctx context.Context, end time.Time) Decision {
 		return skip(d, err.Error())
 	}
 
-	start := end.Add(-a.period)
-	points, err := a.metrics.Series(readCtx, start, end, a.period)
-	if err != nil {
-		return skip(d, "metrics unavailable: "+err.Error())
-	}
-	p, ok := pointAt(points, start)
-	if !ok || !p.Reported {
-		return skip(d, "no metrics for the period")
+	p, why := a.window(readCtx, end, d.Current)
+	if why != "" {
+		return skip(d, why)
 	}
 	d.PeriodStart = p.Start
-	d.Requests, d.Lookups, d.Misses = p.Requests, p.Hits+p.Misses, p.Misses
+	d.Requests, d.Lookups, d.Misses, d.Samples = p.Requests, p.Hits+p.Misses, p.Misses, p.Samples
 	rate, ok := p.MissRate()
 	if !ok {
 		return skip(d, "no lookups in the period")
@@ -266,9 +281,11 @@ func (a *Autoscaler) decide(ctx context.Context, end time.Time) Decision {
 	if d.Lookups < s.Policy.MinRequests {
 		return skip(d, fmt.Sprintf("too few lookups: %d, fewer than %d", d.Lookups, s.Policy.MinRequests))
 	}
-	if cooling {
-		return skip(d, fmt.Sprintf("cooldown after a resize: %d more period(s)", a.coolingLeft))
+	if p.Start.Before(a.quietFrom) {
+		more := int(a.quietFrom.Sub(p.Start)/a.period) - 1
+		return skip(d, fmt.Sprintf("cooldown after a resize: %d more period(s)", more))
 	}
+	a.lastWindow = p.Start
 
 	d.Target = Decide(d.Current, rate, d.Lookups, s.Policy)
 	if d.Target == d.Current {
@@ -282,8 +299,9 @@ func (a *Autoscaler) decide(ctx context.Context, end time.Time) Decision {
 	}
 	d.Reason = fmt.Sprintf("miss rate %.3f, %s from %d to %d nodes", rate, verb, d.Current, d.Target)
 	err = a.pool.Resize(ctx, d.Target)
-	// Whatever the outcome, the windows ahead are disturbed by what moved.
-	a.coolingLeft = a.cooldown
+	// Whatever the outcome, the windows ahead are disturbed by what moved:
+	// up to the one in which the resize ended.
+	a.coolDown(ceilTime(time.Now(), a.period))
 	a.lastSize = a.pool.Nodes()
 	if err != nil {
 		d.Outcome = OutcomeFailed
@@ -310,16 +328,6 @@ func holdReason(n int, rate float64, p Policy) string {
 	default:
 		return fmt.Sprintf("miss rate %.3f within [%g, %g]", rate, p.MinMissRate, p.MaxMissRate)
 	}
-}
-
-// pointAt returns the point of points that starts at start.
-func pointAt(points []Point, start time.Time) (Point, bool) {
-	for _, p := range points {
-		if p.Start.Equal(start) {
-			return p, true
-		}
-	}
-	return Point{}, false
 }
 
 // record appends d to the history ring.
@@ -351,6 +359,8 @@ func (a *Autoscaler) logDecision(ctx context.Context, d Decision) {
 		slog.Int("current", d.Current),
 		slog.Int("target", d.Target),
 		slog.Time("period_start", d.PeriodStart),
+		slog.Time("period_end", periodEnd(d, a.period)),
+		slog.Int64("samples", d.Samples),
 		slog.Int64("requests", d.Requests),
 		slog.Int64("lookups", d.Lookups),
 		slog.Int64("misses", d.Misses),

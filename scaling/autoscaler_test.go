@@ -392,6 +392,7 @@ func TestAutoscalerLogsEachDecision(t *testing.T) {
 			Current     int       `json:"current"`
 			Target      int       `json:"target"`
 			PeriodStart time.Time `json:"period_start"`
+			PeriodEnd   time.Time `json:"period_end"`
 			Requests    int64     `json:"requests"`
 			Lookups     int64     `json:"lookups"`
 			Misses      int64     `json:"misses"`
@@ -410,9 +411,9 @@ func TestAutoscalerLogsEachDecision(t *testing.T) {
 		pol := policy{MaxMiss: 0.5, MinMiss: 0.2, ExpandRatio: 2, ShrinkRatio: 0.5, MinRequests: 20}
 		want := []record{
 			{Level: "INFO", Msg: "autoscaler decision", Outcome: "resized", Reason: "miss rate 0.600, grow from 2 to 4 nodes", Mode: "auto",
-				Current: 2, Target: 4, PeriodStart: minute(0), Requests: 203, Lookups: 200, Misses: 120, MissRate: 0.6, Policy: pol},
+				Current: 2, Target: 4, PeriodStart: minute(0), PeriodEnd: minute(1), Requests: 203, Lookups: 200, Misses: 120, MissRate: 0.6, Policy: pol},
 			{Level: "INFO", Msg: "autoscaler decision", Outcome: "skipped", Reason: "cooldown after a resize: 1 more period(s)", Mode: "auto",
-				Current: 4, Target: 4, PeriodStart: minute(1), Requests: 203, Lookups: 200, Misses: 120, MissRate: 0.6, Policy: pol},
+				Current: 4, Target: 4, PeriodStart: minute(1), PeriodEnd: minute(2), Requests: 203, Lookups: 200, Misses: 120, MissRate: 0.6, Policy: pol},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("log records mismatch (-want +got):\n%s", diff)

@@ -53,6 +53,8 @@ type CloudWatch struct {
 	namespace  string
 	resolution time.Duration
 	now        func() time.Time
+	timeout    time.Duration
+	retry      backoff
 }
 
 // CloudWatchConfig configures NewCloudWatch.
@@ -69,6 +71,13 @@ type CloudWatchConfig struct {
 	// Now is the clock Series uses to tell how old a window is (which
 	// decides the periods CloudWatch still has). Default time.Now.
 	Now func() time.Time
+	// Timeout bounds each Record, Series and Totals call, the tries again
+	// after a refusal (throttling, a server error) included: a node
+	// publishing its statistics never waits longer. Default 10 s.
+	Timeout time.Duration
+	// Backoff is the first wait before a refused call is made again; it
+	// doubles up to 20 × Backoff. Default 1 s.
+	Backoff time.Duration
 }
 
 // Metric and dimension names in the namespace.
@@ -104,7 +113,8 @@ func NewCloudWatch(cfg CloudWatchConfig) (*CloudWatch, error) {
 	case len(cfg.Namespace) >= 4 && cfg.Namespace[:4] == "AWS/":
 		return nil, fmt.Errorf("scaling: cloudwatch: namespace %q: AWS/ is reserved for AWS services", cfg.Namespace)
 	}
-	c := &CloudWatch{client: cfg.Client, namespace: cfg.Namespace, resolution: time.Second, now: cfg.Now}
+	c := &CloudWatch{client: cfg.Client, namespace: cfg.Namespace, resolution: time.Second, now: cfg.Now,
+		timeout: cmpOr(cfg.Timeout, 10*time.Second), retry: backoff{first: cfg.Backoff}.withDefaults(nil)}
 	if cfg.StandardResolution {
 		c.resolution = time.Minute
 	}
@@ -116,9 +126,11 @@ func NewCloudWatch(cfg CloudWatchConfig) (*CloudWatch, error) {
 
 // Record stores samples, in as few PutMetricData calls as CloudWatch's
 // limit of 1000 data per call allows (the SDK gzips bodies of 10 KiB and
-// more). CloudWatch takes each call whole or not at all; a failed call
-// leaves earlier calls' data stored.
+// more), within Timeout. CloudWatch takes each call whole or not at all; a
+// failed call leaves earlier calls' data stored.
 func (c *CloudWatch) Record(ctx context.Context, samples []Sample) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	res := aws.Int32(int32(c.resolution / time.Second))
 	var data []types.MetricDatum
 	for _, s := range samples {
@@ -142,7 +154,10 @@ func (c *CloudWatch) Record(ctx context.Context, samples []Sample) error {
 		)
 	}
 	for batch := range slices.Chunk(data, maxDatumsPerPut) {
-		_, err := c.client.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(c.namespace), MetricData: batch})
+		err := c.retry.do(ctx, "put metric data", func(ctx context.Context) error {
+			_, err := c.client.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(c.namespace), MetricData: batch})
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("scaling: cloudwatch: put metric data: %w", err)
 		}
@@ -172,11 +187,9 @@ func (c *CloudWatch) Series(ctx context.Context, from, to time.Time, step time.D
 	if err := c.CheckStep(step); err != nil {
 		return nil, err
 	}
-	from, to = floorTime(from, step), floorTime(to, step)
-	points := []Point{}
-	for t := from; t.Before(to); t = t.Add(step) {
-		points = append(points, Point{Start: t})
-	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	from, points := emptyPoints(from, to, step)
 	if len(points) == 0 {
 		return points, nil
 	}
@@ -239,6 +252,17 @@ func (c *CloudWatch) Series(ctx context.Context, from, to time.Time, step time.D
 	return points, nil
 }
 
+// emptyPoints returns from and to's steps, from and to floored to a
+// multiple of step, without data yet.
+func emptyPoints(from, to time.Time, step time.Duration) (time.Time, []Point) {
+	from, to = floorTime(from, step), floorTime(to, step)
+	points := []Point{}
+	for t := from; t.Before(to); t = t.Add(step) {
+		points = append(points, Point{Start: t})
+	}
+	return from, points
+}
+
 // CheckStep returns an error matching ErrStep if Series cannot take step:
 // CloudWatch aggregates by 1, 5, 10, 20 or 30 s or by whole minutes, and no
 // finer than the storage resolution. NewAutoscaler calls it, so that an
@@ -291,7 +315,12 @@ func (c *CloudWatch) nodes(ctx context.Context, recentOnly bool) ([]string, erro
 	}
 	var nodes []string
 	for p := cloudwatch.NewListMetricsPaginator(c.client, in); p.HasMorePages(); {
-		out, err := p.NextPage(ctx)
+		var out *cloudwatch.ListMetricsOutput
+		err := c.retry.do(ctx, "list metrics", func(ctx context.Context) error {
+			var err error
+			out, err = p.NextPage(ctx)
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("scaling: cloudwatch: list metrics: %w", err)
 		}
@@ -354,7 +383,12 @@ func (c *CloudWatch) getMetricData(ctx context.Context, queries []types.MetricDa
 		ScanBy:            types.ScanByTimestampAscending,
 	}
 	for p := cloudwatch.NewGetMetricDataPaginator(c.client, in); p.HasMorePages(); {
-		out, err := p.NextPage(ctx)
+		var out *cloudwatch.GetMetricDataOutput
+		err := c.retry.do(ctx, "get metric data", func(ctx context.Context) error {
+			var err error
+			out, err = p.NextPage(ctx)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("scaling: cloudwatch: get metric data: %w", err)
 		}

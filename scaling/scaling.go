@@ -83,6 +83,11 @@ type Point struct {
 	Requests int64 // sums of the samples' counts
 	Hits     int64
 	Misses   int64
+	// Samples is how many node samples the sums come from, where the
+	// backend counts them (Totals does; Series leaves it 0): with a
+	// backend that shows data late, the autoscaler tells a complete
+	// interval from one whose samples have not all arrived.
+	Samples int64
 }
 
 // MissRate is Misses / (Hits + Misses), computed from the sums (never an
