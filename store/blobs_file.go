@@ -18,9 +18,7 @@ type fileBlobs struct {
 
 func openFileBlobs(dir string) (*fileBlobs, error) {
 	// "file:///abs/dir" and "file:rel/dir" both work.
-	if strings.HasPrefix(dir, "//") {
-		dir = dir[2:]
-	}
+	dir = strings.TrimPrefix(dir, "//")
 	if dir == "" {
 		return nil, errors.New("no folder given (want file:data/blobs)")
 	}

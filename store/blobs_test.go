@@ -183,6 +183,7 @@ func TestOpenBlobsErrors(t *testing.T) {
 		{"ftp://host/x", `unknown scheme "ftp"`},
 		{"data/blobs", "has no scheme"},
 		{"file:", "no folder given"},
+		{"file://", "no folder given"},
 		{"s3:///prefix", "no bucket named"},
 	} {
 		t.Run(tt.url, func(t *testing.T) {
