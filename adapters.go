@@ -31,6 +31,8 @@ func storeError(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, store.ErrOutcomeUnknown):
+		return fmt.Errorf("%w: %w", handlers.ErrOutcomeUnknown, err)
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("%w: %w", handlers.ErrNotFound, err)
 	case errors.Is(err, store.ErrInvalidKey):
@@ -41,8 +43,8 @@ func storeError(err error) error {
 	return fmt.Errorf("%w: %w", handlers.ErrUnavailable, err)
 }
 
-func (s imageStore) Put(ctx context.Context, key, contentType string, data []byte, invalidate func(context.Context, string, int64) error) (handlers.Image, error) {
-	img, err := s.lib.Put(ctx, key, contentType, data, invalidate)
+func (s imageStore) Put(ctx context.Context, key, contentType string, data []byte) (handlers.Image, error) {
+	img, err := s.lib.Put(ctx, key, contentType, data)
 	return toImage(img), storeError(err)
 }
 

@@ -286,7 +286,7 @@ func uploadImages(t *testing.T, ctx context.Context, lib *store.Library, n int) 
 			r := rand.New(rand.NewPCG(uint64(g), 7))
 			for i := g; i < n; i += 4 {
 				keys[i] = fmt.Sprintf("img-%05d", i)
-				if _, err := lib.Put(ctx, keys[i], "image/png", noisePNG(r, 64, 64), nil); err != nil {
+				if _, err := lib.Put(ctx, keys[i], "image/png", noisePNG(r, 64, 64)); err != nil {
 					errs <- err
 					return
 				}

@@ -39,7 +39,7 @@ func BenchmarkNodeVsMemcached(b *testing.B) {
 		token     = "bench-token"
 	)
 	bin := buildPicpool(b)
-	nodeHTTP, nodeBin, mcAddr := freeAddr(b), freeAddr(b), freeAddr(b)
+	nodeHTTP, nodeBin, mcAddr := freePort(b), freePort(b), freePort(b)
 	startProcess(b, nodeBin, bin, "node", "--addr", nodeHTTP, "--binary-addr", nodeBin, "--token", token, "--capacity-mb", "1024")
 	_, mcPort, _ := net.SplitHostPort(mcAddr)
 	startProcess(b, mcAddr, mc, "-l", "127.0.0.1", "-p", mcPort, "-U", "0", "-m", "1024", "-u", "root")
@@ -236,28 +236,6 @@ func runLean(b *testing.B, conns int, dial func() (leanClient, error), op func(c
 	b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
 	b.ReportMetric(0, "ns/op") // wall time per op across 8 connections says little; ops/s does
-}
-
-// buildPicpool builds this module's binary once for the benchmark.
-func buildPicpool(b *testing.B) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "picpool")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// freeAddr returns a loopback address with a port free right now.
-func freeAddr(b *testing.B) string {
-	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // startProcess starts a server and waits until addr accepts connections;

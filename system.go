@@ -54,7 +54,7 @@ func addPoolFlags(f *flags, owner bool, settle time.Duration) poolFlags {
 		token: f.string("node-token", "PICPOOL_NODE_TOKEN", "", "shared secret of the cache nodes (generated when empty and the nodes are local)"),
 	}
 	if owner {
-		p.provider = f.string("provider", "PICPOOL_PROVIDER", "local", "where nodes come from: local (served in this process on loopback) or asg:GROUP (an EC2 Auto Scaling group)")
+		p.provider = f.string("provider", "PICPOOL_PROVIDER", "local", "where nodes come from: local (served in this process on loopback), static:HOST:PORT,HOST:PORT,… (standalone picpool node processes at those addresses) or asg:GROUP (an EC2 Auto Scaling group)")
 		p.nodes = f.int("nodes", "PICPOOL_NODES", 2, "nodes of a new pool (1 to 8); an existing pool keeps its size")
 		p.capacityMB = f.int("capacity-mb", "PICPOOL_CAPACITY_MB", 64, "each node's capacity in MB, for a new pool (the manager changes it)")
 		p.policy = f.string("policy", "PICPOOL_POLICY", cache.DefaultPolicy, fmt.Sprintf("replacement policy of a new pool, one of %v (the manager changes it)", cache.Policies()))
@@ -192,6 +192,8 @@ func (s *system) provider(ctx context.Context, spec, token string, nodePort int)
 		s.local = local
 		s.closers = append(s.closers, func() { local.Close() })
 		return local, nil
+	case strings.HasPrefix(spec, "static:"):
+		return cache.ParseStaticProvider(strings.TrimPrefix(spec, "static:"))
 	case strings.HasPrefix(spec, "asg:"):
 		cfg, err := awsConfig(ctx, "provider "+spec)
 		if err != nil {
@@ -202,7 +204,7 @@ func (s *system) provider(ctx context.Context, spec, token string, nodePort int)
 			Group: strings.TrimPrefix(spec, "asg:"), Port: nodePort,
 		})
 	}
-	return nil, fmt.Errorf("unknown provider %q: use local or asg:GROUP", spec)
+	return nil, fmt.Errorf("unknown provider %q: use local, static:HOST:PORT,… or asg:GROUP", spec)
 }
 
 // awsConfig loads the standard AWS configuration (environment, ~/.aws,

@@ -3,6 +3,8 @@ package assets
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -72,8 +74,24 @@ func TestURL(t *testing.T) {
 	if !strings.HasPrefix(u, "/assets/htmx.min.js?v=") || len(u) != len("/assets/htmx.min.js?v=")+12 {
 		t.Errorf("URL(HTMX) = %q, want /assets/htmx.min.js?v= and 12 hex digits", u)
 	}
-	if u == URL(ECharts)[:len(u)] {
-		t.Errorf("two files share a version: %q, %q", u, URL(ECharts))
+	// The version is the start of the file's SHA-256, so a changed file
+	// gets a new URL and two different files never share one.
+	byVersion := map[string]string{}
+	for _, name := range Names() {
+		disk, err := os.ReadFile("static/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(disk)
+		got := URL(name)
+		if want := Prefix + name + "?v=" + hex.EncodeToString(sum[:])[:12]; got != want {
+			t.Errorf("URL(%q) = %q, want %q", name, got, want)
+		}
+		version := strings.TrimPrefix(got, Prefix+name+"?v=")
+		if other, ok := byVersion[version]; ok {
+			t.Errorf("%s and %s share the version %s", other, name, version)
+		}
+		byVersion[version] = name
 	}
 	if got := URL("nope.js"); got != "/assets/nope.js" {
 		t.Errorf("URL of an unknown file: got %q", got)

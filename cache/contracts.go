@@ -58,14 +58,20 @@ var (
 	ErrEpochConflict = errors.New("cache: pool table changed concurrently")
 )
 
-// TableStore persists the pool table where every process of a deployment
-// can read it (the database, in package store).
+// TableStore persists the pool table and the pool's fences where every
+// process of a deployment can read them (the database, in package store).
 type TableStore interface {
 	// LoadTable returns the latest table, or ErrNoTable.
 	LoadTable(ctx context.Context) (Table, error)
 	// SwapTable stores t if the stored table's epoch is prevEpoch (0: none
 	// stored yet), and returns ErrEpochConflict otherwise.
 	SwapTable(ctx context.Context, prevEpoch uint64, t Table) error
+	// LoadFences returns the pool's fences; all zero before any was raised.
+	LoadFences(ctx context.Context) (Fences, error)
+	// RaiseFence adds one to a node's fence, durably, before it returns.
+	// (The generation is raised by whoever deletes every image, in the
+	// same transaction: see Fences.)
+	RaiseFence(ctx context.Context, node string) error
 }
 
 // NodeStats is one node's statistics for one publishing interval: Items

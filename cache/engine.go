@@ -104,7 +104,7 @@ type Options struct {
 }
 
 // DefaultPolicy is the policy of a new pool: sizelfu had the best object
-// hit ratio under a byte bound in ../shared/bench/engines.sh (above otter
+// hit ratio under a byte bound in go tool task bench:engines (above otter
 // and ristretto at 256 MiB and 1 GiB), and the pool's autoscaler sizes it
 // by the object miss rate. See README.md, "Cache engines".
 const DefaultPolicy = "sizelfu"

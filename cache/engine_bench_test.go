@@ -9,9 +9,10 @@ import (
 	"testing"
 )
 
-// Benchmarks of the engines alone. ../shared/bench/engines.sh compares them
-// with peer libraries; these are for working on an engine without leaving
-// the package: go test -run '^$' -bench Engine -cpu 2 ./cache
+// Benchmarks of the engines alone. go tool task bench:engines compares them
+// with peer libraries (bench/, a module of its own); these are for working
+// on an engine without leaving the package:
+// go test -run '^$' -bench Engine -cpu 2 ./cache
 
 var benchKeys = func() []string {
 	keys := make([]string, 1<<20)

@@ -293,6 +293,14 @@ func (n *Node) applyTombstone(key string, version uint64) {
 	}
 }
 
+// inPartitions reports whether a node key falls in one of the wanted
+// partitions; keys the pool did not make (a memcached client's own) never
+// do, so they are never moved or dropped by a resize.
+func inPartitions(pt Partitioner, want map[int]bool, key string) bool {
+	p, ok := nodeKeyPartition(pt, key)
+	return ok && want[p]
+}
+
 // partitionEntries calls fn with the items and then the tombstones whose
 // keys fall in the wanted partitions.
 func (n *Node) partitionEntries(pt Partitioner, want map[int]bool, fn func(Entry) error) error {
@@ -302,7 +310,7 @@ func (n *Node) partitionEntries(pt Partitioner, want map[int]bool, fn func(Entry
 	}
 	var err error
 	ranger.Range(func(key string, value []byte) bool {
-		if want[pt.Partition(key)] && len(value) >= versionBytes {
+		if inPartitions(pt, want, key) && len(value) >= versionBytes {
 			err = fn(Entry{Key: key, Version: binaryVersion(value), Value: value[versionBytes:]})
 		}
 		return err == nil
@@ -311,7 +319,7 @@ func (n *Node) partitionEntries(pt Partitioner, want map[int]bool, fn func(Entry
 		return err
 	}
 	for _, t := range n.tombs.live(time.Now()) {
-		if want[pt.Partition(t.Key)] {
+		if inPartitions(pt, want, t.Key) {
 			if err := fn(t); err != nil {
 				return err
 			}
@@ -328,7 +336,7 @@ func (n *Node) dropPartitions(pt Partitioner, want map[int]bool) int {
 	e := n.engine.Load()
 	if r, ok := e.Engine.(Ranger); ok {
 		r.Range(func(key string, _ []byte) bool {
-			if want[pt.Partition(key)] {
+			if inPartitions(pt, want, key) {
 				keys = append(keys, key)
 			}
 			return true

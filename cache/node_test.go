@@ -294,11 +294,18 @@ func TestNodePartitionsAndImport(t *testing.T) {
 	dst := startNode(t, NodeOptions{})
 	ctx := t.Context()
 	pt := Rendezvous{}
+	part := func(nk string) int {
+		p, ok := nodeKeyPartition(pt, nk)
+		if !ok {
+			t.Fatalf("%q is not a node key", nk)
+		}
+		return p
+	}
 	want := map[string]string{}
 	for i := range 300 {
-		k := fmt.Sprintf("key-%d", i)
+		k := NodeKey(fmt.Sprintf("key-%d", i), 0, 0)
 		src.client.Set(ctx, k, uint64(i+1), []byte("value of "+k))
-		if pt.Partition(k) < 64 {
+		if part(k) < 64 {
 			want[k] = "value of " + k
 		}
 	}
@@ -309,14 +316,15 @@ func TestNodePartitionsAndImport(t *testing.T) {
 	var buf bytes.Buffer
 	bw := bufio.NewWriter(&buf)
 	got := map[string]string{}
-	src.client.Delete(ctx, "key-gone", 99) // a tombstone, in partition:
-	tombPart := pt.Partition("key-gone")
+	gone := NodeKey("key-gone", 0, 0)
+	src.client.Delete(ctx, gone, 99) // a tombstone, in partition:
+	tombPart := part(gone)
 	parts = append(parts, tombPart)
 	var tombs []Entry
 	err := src.client.Partitions(ctx, PartitionerRendezvous, parts, func(e Entry) error {
 		if e.Tombstone {
 			tombs = append(tombs, e)
-		} else if pt.Partition(e.Key) < 64 {
+		} else if part(e.Key) < 64 {
 			got[e.Key] = string(e.Value)
 		}
 		return writeEntry(bw, e)
@@ -328,7 +336,7 @@ func TestNodePartitionsAndImport(t *testing.T) {
 	if len(got) != len(want) {
 		t.Fatalf("streamed %d entries of partitions 0..63, want %d", len(got), len(want))
 	}
-	if len(tombs) != 1 || tombs[0].Key != "key-gone" || tombs[0].Version != 99 || len(tombs[0].Value) != 0 {
+	if len(tombs) != 1 || tombs[0].Key != gone || tombs[0].Version != 99 || len(tombs[0].Value) != 0 {
 		t.Fatalf("tombstones streamed: %+v, want key-gone at 99", tombs)
 	}
 	res, err := dst.client.Import(ctx, &buf)
@@ -339,7 +347,7 @@ func TestNodePartitionsAndImport(t *testing.T) {
 		t.Fatalf("import %+v, want %d stored and 1 tombstone", res, len(want))
 	}
 	// The tombstone came along: the new node refuses older versions too.
-	if stored, _ := dst.client.Set(ctx, "key-gone", 98, []byte("stale")); stored {
+	if stored, _ := dst.client.Set(ctx, gone, 98, []byte("stale")); stored {
 		t.Fatal("the moved tombstone did not keep version 98 out")
 	}
 	// Dropping partitions removes their items and nothing else.

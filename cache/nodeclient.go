@@ -31,9 +31,15 @@ type NodeClient struct {
 	addr    string // host:port of the HTTP API
 	token   string
 	http    *http.Client
-	timeout time.Duration
+	timeout time.Duration // a request's budget before its value's transfer (see budget)
 
-	downUntil atomic.Int64 // unix nanoseconds: the pool skips the node until then
+	// open is the node's circuit (see pool_health.go): set when a request
+	// failed to reach the node, cleared when a probe finds it answering.
+	open      atomic.Bool
+	circuitMu sync.Mutex      // orders opening and the probe's closing
+	probing   bool            // guarded by circuitMu
+	life      context.Context // ends at Close: stops the probe
+	stop      context.CancelFunc
 
 	mu        sync.Mutex
 	bin       *binPool  // nil: items go over HTTP
@@ -42,20 +48,41 @@ type NodeClient struct {
 }
 
 // NewNodeClient returns a client for the node at addr ("host:port").
-// httpClient is shared between clients for connection reuse; timeout
-// bounds each request that has no earlier deadline.
+// httpClient is shared between clients for connection reuse; timeout is
+// each request's budget before the transfer of its value (see budget).
 func NewNodeClient(addr, token string, httpClient *http.Client, timeout time.Duration) *NodeClient {
-	return &NodeClient{addr: addr, token: token, http: httpClient, timeout: timeout}
+	life, stop := context.WithCancel(context.Background())
+	return &NodeClient{addr: addr, token: token, http: httpClient, timeout: timeout, life: life, stop: stop}
+}
+
+// minTransferRate is the slowest a node may move a value's bytes before a
+// request to it counts as failed: 20 MiB/s is far below any link between
+// a gallery and its nodes, and a 10 MiB image still gets half a second.
+const minTransferRate = 20 << 20
+
+// budget is how long a request that moves n value bytes may take: the
+// round trip's allowance plus the transfer at minTransferRate. Tight
+// budgets are what keep a frozen node from holding requests: it costs one
+// budget, then its circuit opens.
+func (c *NodeClient) budget(n int) time.Duration {
+	return c.timeout + time.Duration(n)*time.Second/minTransferRate
+}
+
+// deadline is the earlier of ctx's deadline and budget(n) from now.
+func (c *NodeClient) deadline(ctx context.Context, n int) time.Time {
+	d := time.Now().Add(c.budget(n))
+	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
+		return cd
+	}
+	return d
 }
 
 // Addr returns the node's HTTP address.
 func (c *NodeClient) Addr() string { return c.addr }
 
-func (c *NodeClient) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok && time.Until(d) < c.timeout {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, c.timeout)
+// withBudget bounds ctx by budget(n).
+func (c *NodeClient) withBudget(ctx context.Context, n int) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, c.deadline(ctx, n))
 }
 
 func (c *NodeClient) unavailable(op string, err error) error {
@@ -71,6 +98,8 @@ func (c *NodeClient) binary(ctx context.Context) *binPool {
 		return c.bin
 	}
 	c.binTried = time.Now()
+	ctx, cancel := c.withBudget(ctx, 0)
+	defer cancel()
 	st, err := c.status(ctx)
 	if err != nil || st.BinaryAddr == "" {
 		return nil
@@ -80,12 +109,24 @@ func (c *NodeClient) binary(ctx context.Context) *binPool {
 	if err1 != nil || err2 != nil {
 		return nil
 	}
-	c.bin = &binPool{addr: net.JoinHostPort(host, port), token: c.token, idle: make(chan *binConn, 64)}
+	c.bin = &binPool{addr: net.JoinHostPort(host, port), token: c.token, idle: make(chan *binConn, 64), deadline: c.deadline}
 	return c.bin
+}
+
+// forgetDataPath drops the binary data path's connections and address, so
+// that the next item request discovers them again.
+func (c *NodeClient) forgetDataPath() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bin != nil {
+		c.bin.close()
+	}
+	c.bin, c.binTried = nil, time.Time{}
 }
 
 // Close drops the client's idle binary connections.
 func (c *NodeClient) Close() {
+	c.stop()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.binClosed = true
@@ -105,7 +146,9 @@ func (c *NodeClient) Peek(ctx context.Context, key string) ([]byte, uint64, bool
 }
 
 func (c *NodeClient) get(ctx context.Context, key string, peek bool) ([]byte, uint64, bool, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	// The binary path budgets the value's bytes once it knows their number;
+	// over HTTP the budget must cover the largest value a node takes.
+	ctx, cancel := c.withBudget(ctx, DefaultMaxItemBytes)
 	defer cancel()
 	op, path := binGet, "/v1/items/"+url.PathEscape(key)
 	flags := byte(0)
@@ -147,7 +190,7 @@ func (c *NodeClient) get(ctx context.Context, key string, peek bool) ([]byte, ui
 // Set stores value under key at version. It reports false when the node
 // ignored it because a newer version is resident.
 func (c *NodeClient) Set(ctx context.Context, key string, version uint64, value []byte) (bool, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withBudget(ctx, len(value))
 	defer cancel()
 	if b := c.binary(ctx); b != nil {
 		status, _, msg, err := b.roundTrip(ctx, binSet, 0, key, version, value)
@@ -183,7 +226,7 @@ func (c *NodeClient) Set(ctx context.Context, key string, version uint64, value 
 // Delete removes key; a version above zero keeps older versions out for a
 // while (see Node).
 func (c *NodeClient) Delete(ctx context.Context, key string, version uint64) error {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withBudget(ctx, 0)
 	defer cancel()
 	if b := c.binary(ctx); b != nil {
 		status, _, msg, err := b.roundTrip(ctx, binDelete, 0, key, version, nil)
@@ -205,14 +248,14 @@ func statusErr(status byte, msg []byte) error {
 
 // Clear drops every item on the node.
 func (c *NodeClient) Clear(ctx context.Context) error {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withBudget(ctx, 0)
 	defer cancel()
 	return c.expect(ctx, "clear", http.MethodDelete, "/v1/items", nil, nil, http.StatusNoContent, nil)
 }
 
 // Status returns the node's statistics and configuration.
 func (c *NodeClient) Status(ctx context.Context) (NodeStatus, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withBudget(ctx, 0)
 	defer cancel()
 	return c.status(ctx)
 }
@@ -225,7 +268,7 @@ func (c *NodeClient) status(ctx context.Context) (NodeStatus, error) {
 
 // Configure sets the node's capacity and policy.
 func (c *NodeClient) Configure(ctx context.Context, cfg NodeConfig) error {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withBudget(ctx, 0)
 	defer cancel()
 	body, _ := json.Marshal(cfg)
 	h := http.Header{"Content-Type": {"application/json"}}
@@ -261,7 +304,7 @@ func (c *NodeClient) Partitions(ctx context.Context, partitioner string, parts [
 
 // DropPartitions removes the node's items of the given partitions.
 func (c *NodeClient) DropPartitions(ctx context.Context, partitioner string, parts []int) (int, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withBudget(ctx, 0)
 	defer cancel()
 	var res struct{ Dropped int }
 	err := c.expect(ctx, "drop partitions", http.MethodDelete, partitionsPath(partitioner, parts), nil, nil, http.StatusOK, &res)
@@ -330,6 +373,9 @@ type binPool struct {
 	addr, token string
 	idle        chan *binConn
 	dialer      net.Dialer
+	// deadline is when a request moving n value bytes must be done by
+	// (NodeClient.deadline); nil: ctx's deadline only.
+	deadline func(ctx context.Context, n int) time.Time
 }
 
 // binConn is one connection with its read buffer and scratch header.
@@ -345,14 +391,19 @@ func (p *binPool) get(ctx context.Context) (*binConn, error) {
 		return bc, nil
 	default:
 	}
-	c, err := p.dialer.DialContext(ctx, "tcp", p.addr)
+	d := p.deadlineFor(ctx, 0) // zero: no deadline
+	dctx := ctx
+	if !d.IsZero() {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithDeadline(ctx, d)
+		defer cancel()
+	}
+	c, err := p.dialer.DialContext(dctx, "tcp", p.addr)
 	if err != nil {
 		return nil, err
 	}
 	bc := &binConn{c: c, br: bufio.NewReaderSize(c, 32<<10)}
-	if d, ok := ctx.Deadline(); ok {
-		c.SetDeadline(d)
-	}
+	c.SetDeadline(d)
 	status, _, msg, err := bc.roundTrip(binAuth, 0, "", 0, []byte(p.token), nil)
 	if err == nil && status != binOK {
 		err = fmt.Errorf("authentication refused: %s", msg)
@@ -362,6 +413,14 @@ func (p *binPool) get(ctx context.Context) (*binConn, error) {
 		return nil, err
 	}
 	return bc, nil
+}
+
+func (p *binPool) deadlineFor(ctx context.Context, n int) time.Time {
+	if p.deadline != nil {
+		return p.deadline(ctx, n)
+	}
+	d, _ := ctx.Deadline()
+	return d
 }
 
 func (p *binPool) put(bc *binConn) {
@@ -390,12 +449,13 @@ func (p *binPool) roundTrip(ctx context.Context, op, flags byte, key string, ver
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	if d, ok := ctx.Deadline(); ok {
-		bc.c.SetDeadline(d)
-	} else {
-		bc.c.SetDeadline(time.Time{})
-	}
-	status, v, reply, err = bc.roundTrip(op, flags, key, version, value, nil)
+	// The request and the reply's header get the budget of the value sent;
+	// the reply's value, once its length is known, the budget of its bytes.
+	bc.c.SetDeadline(p.deadlineFor(ctx, len(value)))
+	status, v, reply, err = bc.roundTrip(op, flags, key, version, value, func(n int) []byte {
+		bc.c.SetDeadline(p.deadlineFor(ctx, n))
+		return make([]byte, n)
+	})
 	if err != nil || status == binTooLarge || status == binBadRequest || status == binUnauthorized {
 		bc.c.Close() // the server closes these too
 	} else {

@@ -2,45 +2,9 @@ package cache
 
 import (
 	"crypto/md5"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
-	"unicode/utf8"
 )
-
-// MaxNodeKeyBytes is the longest key a node accepts. The gallery allows
-// keys of up to 250 characters, which can be up to 1000 bytes of UTF-8;
-// NodeKey maps those onto node keys.
-const MaxNodeKeyBytes = 250
-
-// NodeKey returns the key under which the pool stores a gallery key on a
-// node: the key itself when it is at most MaxNodeKeyBytes bytes long, else
-// "#sha256:" and the hex SHA-256 of the key. A short key equal to such a
-// digest form would need a SHA-256 preimage to collide with a long key.
-// Routing uses the node key, so every process maps a key to the same
-// partition.
-func NodeKey(key string) string {
-	if len(key) <= MaxNodeKeyBytes {
-		return key
-	}
-	sum := sha256.Sum256([]byte(key))
-	return "#sha256:" + hex.EncodeToString(sum[:])
-}
-
-// ValidNodeKey reports why a node refuses a key: empty, too long, or not
-// UTF-8. It returns "" for a good key.
-func ValidNodeKey(key string) string {
-	switch {
-	case key == "":
-		return "the key is empty"
-	case len(key) > MaxNodeKeyBytes:
-		return fmt.Sprintf("the key is %d bytes long; a node takes at most %d", len(key), MaxNodeKeyBytes)
-	case !utf8.ValidString(key):
-		return "the key is not valid UTF-8"
-	}
-	return ""
-}
 
 // Partitioner maps keys to partitions and partitions to members. Keys are
 // partitioned by the MD5 of the key, so that every process and every
@@ -51,7 +15,7 @@ type Partitioner interface {
 	Name() string
 	// Partitions is the number of partitions, numbered from 0.
 	Partitions() int
-	// Partition returns the partition of a (node) key.
+	// Partition returns the partition of a gallery key.
 	Partition(key string) int
 	// Owner returns the index in members of the member owning partition p.
 	// members is never empty.

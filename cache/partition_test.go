@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 func TestPartitionGolden(t *testing.T) {
@@ -97,56 +96,4 @@ func TestNewPartitionerUnknown(t *testing.T) {
 	if _, err := NewPartitioner("consistent"); err == nil || !strings.Contains(err.Error(), `unknown partitioner "consistent"`) {
 		t.Fatalf("err = %v", err)
 	}
-}
-
-func TestNodeKey(t *testing.T) {
-	long := strings.Repeat("ü", 250) // 250 characters, 500 bytes
-	tests := []struct {
-		key, want string
-	}{
-		{"k1", "k1"},
-		{strings.Repeat("k", 250), strings.Repeat("k", 250)},
-		{long, NodeKey(long)},
-	}
-	for _, tt := range tests {
-		if got := NodeKey(tt.key); got != tt.want {
-			t.Errorf("NodeKey(%q) = %q, want %q", tt.key, got, tt.want)
-		}
-	}
-	if got := NodeKey(long); !strings.HasPrefix(got, "#sha256:") || len(got) != 8+64 {
-		t.Fatalf("NodeKey of a 500-byte key = %q", got)
-	}
-	if NodeKey(long) == NodeKey(long+"x") {
-		t.Fatal("two long keys share a node key")
-	}
-}
-
-// FuzzNodeKey: every gallery key maps to a key a node accepts, the same
-// way every time, with distinct keys on distinct node keys, and to a
-// partition in range under both partitioners.
-func FuzzNodeKey(f *testing.F) {
-	for _, s := range []string{"k1", "", "ü", strings.Repeat("a", 251), "%2F", "\x00", "a/b"} {
-		f.Add(s, "other")
-	}
-	f.Fuzz(func(t *testing.T, a, b string) {
-		if a == "" || !utf8.ValidString(a) {
-			return // the gallery refuses these before they reach the pool
-		}
-		nk := NodeKey(a)
-		if msg := ValidNodeKey(nk); msg != "" {
-			t.Fatalf("NodeKey(%q) = %q, which a node refuses: %s", a, nk, msg)
-		}
-		if NodeKey(a) != nk {
-			t.Fatal("NodeKey is not deterministic")
-		}
-		if a != b && utf8.ValidString(b) && b != "" && NodeKey(b) == nk {
-			t.Fatalf("NodeKey(%q) == NodeKey(%q)", a, b)
-		}
-		for _, name := range []string{PartitionerECE1779, PartitionerRendezvous} {
-			pt, _ := NewPartitioner(name)
-			if p := pt.Partition(nk); p < 0 || p >= pt.Partitions() {
-				t.Fatalf("%s: partition %d out of range", name, p)
-			}
-		}
-	})
 }

@@ -44,10 +44,19 @@ type PoolOptions struct {
 	Config NodeConfig
 	// InitialNodes is the size of a new table. Default: 1.
 	InitialNodes int
-	// Timeout bounds each request to a node. Default: 2 s.
+	// Timeout is each request's budget for a round trip to a node, before
+	// the transfer of its value, which gets its bytes at 20 MiB/s on top
+	// (see NodeClient.budget). Default: 500 ms.
 	Timeout time.Duration
 	// FollowEvery is how often the table is reloaded. Default: 1 s.
 	FollowEvery time.Duration
+	// Lease is how old a view of the fences may be before a read reloads
+	// it, and so how long a write that raised a fence waits before it is
+	// acknowledged (see Fences). Default: 500 ms.
+	Lease time.Duration
+	// FencesEvery is how often the fences are reloaded in the background,
+	// so that reads seldom wait for one. Default: Lease / 4.
+	FencesEvery time.Duration
 	// Settle is how long a published table takes to reach every process;
 	// a resize waits that long before moving entries and before removing a
 	// node. Default: twice FollowEvery.
@@ -56,9 +65,12 @@ type PoolOptions struct {
 	MemberWait time.Duration
 	// LoadTimeout bounds one load from the origin. Default: 30 s.
 	LoadTimeout time.Duration
-	// DownFor is how long a node that failed a request is skipped (each
-	// request to it is a miss) before it is tried again. Default: 1 s.
-	DownFor time.Duration
+	// ProbeEvery is how often a node that failed is asked whether it
+	// answers again (see pool_health.go). Default: 250 ms.
+	ProbeEvery time.Duration
+	// CheckEvery is how often an owner checks its nodes' health and
+	// configuration. Default: 5 s.
+	CheckEvery time.Duration
 	// Log receives resize reports and node failures. Default: discard.
 	Log *slog.Logger
 }
@@ -78,6 +90,11 @@ type Pool struct {
 	resizeMu sync.Mutex // one change of the table at a time
 	loads    flightGroup[loaded]
 	lastMove atomic.Pointer[MoveReport]
+
+	fences     atomic.Pointer[fenceView]
+	fenceReads flightGroup[struct{}]
+	fenceWarn  throttle
+	retries    retryQueue
 }
 
 // routing is one table, ready to route: per partition its owner's client,
@@ -108,12 +125,15 @@ func NewPool(ctx context.Context, opts PoolOptions) (*Pool, error) {
 		opts.Config = NodeConfig{Capacity: DefaultNodeCapacity, Policy: "lru"}
 	}
 	opts.InitialNodes = min(max(opts.InitialNodes, MinPoolNodes), MaxPoolNodes)
-	opts.Timeout = cmpOr(opts.Timeout, 2*time.Second)
+	opts.Timeout = cmpOr(opts.Timeout, 500*time.Millisecond)
 	opts.FollowEvery = cmpOr(opts.FollowEvery, time.Second)
+	opts.Lease = cmpOr(opts.Lease, 500*time.Millisecond)
+	opts.FencesEvery = cmpOr(opts.FencesEvery, opts.Lease/4)
 	opts.Settle = cmpOr(opts.Settle, 2*opts.FollowEvery)
 	opts.MemberWait = cmpOr(opts.MemberWait, 5*time.Minute)
 	opts.LoadTimeout = cmpOr(opts.LoadTimeout, 30*time.Second)
-	opts.DownFor = cmpOr(opts.DownFor, time.Second)
+	opts.ProbeEvery = cmpOr(opts.ProbeEvery, 250*time.Millisecond)
+	opts.CheckEvery = cmpOr(opts.CheckEvery, 5*time.Second)
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -129,6 +149,11 @@ func NewPool(ctx context.Context, opts PoolOptions) (*Pool, error) {
 		clients: map[string]*NodeClient{},
 	}
 	p.route.Store(&routing{pt: Rendezvous{}})
+	p.fences.Store(&fenceView{})
+	p.fenceWarn.every = 10 * time.Second
+	if err := p.refreshFences(ctx); err != nil {
+		return nil, err
+	}
 	if opts.Provider == nil {
 		t, err := opts.Tables.LoadTable(ctx)
 		switch {
@@ -309,28 +334,47 @@ func (p *Pool) dropClients(keep []string) {
 	}
 }
 
-// Run keeps the pool's table current until ctx is done: it reloads the
-// published table every FollowEvery, so a pool in another process (or
-// another owner's change) reaches this one within two intervals.
+// Run keeps the pool current until ctx is done: it reloads the published
+// table every FollowEvery, so a pool in another process (or another
+// owner's change) reaches this one within two intervals, and the fences
+// every FencesEvery, so reads seldom wait for them; it retries the
+// invalidations that could not finish; an owner also checks its nodes.
 func (p *Pool) Run(ctx context.Context) {
-	t := time.NewTicker(p.opts.FollowEvery)
-	defer t.Stop()
+	tables := time.NewTicker(p.opts.FollowEvery)
+	defer tables.Stop()
+	fences := time.NewTicker(p.opts.FencesEvery)
+	defer fences.Stop()
+	checks := time.NewTicker(p.opts.CheckEvery)
+	defer checks.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-		}
-		table, err := p.opts.Tables.LoadTable(ctx)
-		if err != nil {
-			if !errors.Is(err, ErrNoTable) && ctx.Err() == nil {
-				p.log.Warn("reload pool table", "err", err)
+		case <-fences.C:
+			if err := p.refreshFences(ctx); err != nil && ctx.Err() == nil && p.fenceWarn.allow(time.Now()) {
+				p.log.Warn("reload the pool's fences", "err", err)
 			}
-			continue
+			p.retryInvalidations(ctx)
+		case <-tables.C:
+			p.reloadTable(ctx)
+		case <-checks.C:
+			if p.Owner() {
+				p.checkMembers(ctx)
+			}
 		}
-		if err := p.apply(table); err != nil {
-			p.log.Warn("apply pool table", "epoch", table.Epoch, "err", err)
+	}
+}
+
+func (p *Pool) reloadTable(ctx context.Context) {
+	table, err := p.opts.Tables.LoadTable(ctx)
+	if err != nil {
+		if !errors.Is(err, ErrNoTable) && ctx.Err() == nil {
+			p.log.Warn("reload pool table", "err", err)
 		}
+		return
+	}
+	if err := p.apply(table); err != nil {
+		p.log.Warn("apply pool table", "epoch", table.Epoch, "err", err)
 	}
 }
 

@@ -3,71 +3,64 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
-	"time"
 )
 
-// Item operations: a node that is down or slow is a miss, never an error,
-// and is skipped for DownFor after it fails, so a dead node costs one
-// timeout, not one per request.
+// Item operations. A node that is down or slow is a miss, never an error
+// (see pool_health.go); a write that could not reach a node retires what
+// the node holds instead (see Fences).
+
+// view is what one request routes by: the table and a good view of the
+// fences, taken once, so that a load's set lands in the namespace its
+// lookup used and a raise in between retires it.
+type view struct {
+	r *routing
+	f *fenceView
+}
+
+func (p *Pool) view(ctx context.Context) view {
+	return view{r: p.route.Load(), f: p.currentFences(ctx)}
+}
+
+// targets returns the clients a key's reads try, in order: its owner, and
+// its previous owner while a resize moves its partition.
+func (v view) targets(k itemKey) []*NodeClient {
+	if v.r.owner == nil {
+		return nil
+	}
+	part := hashPartition(v.r.pt, k.hash)
+	if v.r.prev != nil && v.r.prev[part] != nil {
+		return []*NodeClient{v.r.owner[part], v.r.prev[part]}
+	}
+	return []*NodeClient{v.r.owner[part]}
+}
 
 // Get returns key's value and version from its node; a miss, an empty
 // pool and an unreachable node are all (nil, 0, false). While a resize
 // moves key's partition, a miss on the new owner falls back to the old.
 func (p *Pool) Get(ctx context.Context, key string) ([]byte, uint64, bool) {
-	return p.find(ctx, key, (*NodeClient).Get)
-}
-
-// peek is Get without counting in the nodes' statistics: a second look
-// after a miss that was counted already.
-func (p *Pool) peek(ctx context.Context, key string) ([]byte, uint64, bool) {
-	return p.find(ctx, key, (*NodeClient).Peek)
+	return p.find(ctx, p.view(ctx), newItemKey(key), (*NodeClient).Get)
 }
 
 // nodeGet is NodeClient.Get or NodeClient.Peek.
 type nodeGet func(c *NodeClient, ctx context.Context, key string) ([]byte, uint64, bool, error)
 
-func (p *Pool) find(ctx context.Context, key string, get nodeGet) ([]byte, uint64, bool) {
-	nk := NodeKey(key)
-	r := p.route.Load()
-	if r.owner == nil {
-		return nil, 0, false
-	}
-	part := r.pt.Partition(nk)
-	if v, ver, ok := p.lookup(ctx, r.owner[part], nk, get); ok {
-		return v, ver, true
-	}
-	if r.prev != nil && r.prev[part] != nil {
-		return p.lookup(ctx, r.prev[part], nk, get)
+func (p *Pool) find(ctx context.Context, v view, k itemKey, get nodeGet) ([]byte, uint64, bool) {
+	for _, c := range v.targets(k) {
+		if !c.Up() {
+			continue
+		}
+		value, version, hit, err := get(c, ctx, k.in(v.f.ns(c.Addr())))
+		if err != nil {
+			p.failed(c, err)
+			continue
+		}
+		if hit {
+			return value, version, true
+		}
 	}
 	return nil, 0, false
-}
-
-func (p *Pool) lookup(ctx context.Context, c *NodeClient, nk string, get nodeGet) ([]byte, uint64, bool) {
-	if !p.available(c) {
-		return nil, 0, false
-	}
-	v, ver, hit, err := get(c, ctx, nk)
-	if err != nil {
-		p.failed(c, err)
-		return nil, 0, false
-	}
-	return v, ver, hit
-}
-
-func (p *Pool) available(c *NodeClient) bool {
-	return time.Now().UnixNano() >= c.downUntil.Load()
-}
-
-// failed marks a node down for DownFor after an unavailability (not after
-// a request the caller cancelled).
-func (p *Pool) failed(c *NodeClient, err error) {
-	if errors.Is(err, context.Canceled) {
-		return
-	}
-	if c.downUntil.Swap(time.Now().Add(p.opts.DownFor).UnixNano()) < time.Now().UnixNano() {
-		p.log.Warn("cache node unavailable; treating its keys as misses", "node", c.Addr(), "for", p.opts.DownFor, "err", err)
-	}
 }
 
 // LoadFunc loads a value and its version from the origin on a miss.
@@ -78,25 +71,29 @@ type LoadFunc func(ctx context.Context) (value []byte, version uint64, err error
 // holds is ignored there). Concurrent misses on one key share one load.
 // hit reports whether the value came from the pool.
 func (p *Pool) GetOrLoad(ctx context.Context, key string, load LoadFunc) (value []byte, version uint64, hit bool, err error) {
-	if v, ver, ok := p.Get(ctx, key); ok {
-		return v, ver, true, nil
+	v, k := p.view(ctx), newItemKey(key)
+	if value, version, ok := p.find(ctx, v, k, (*NodeClient).Get); ok {
+		return value, version, true, nil
 	}
-	res, _, err := p.loads.do(ctx, NodeKey(key), func() (loaded, error) {
+	res, _, err := p.loads.do(ctx, key, func() (loaded, error) {
 		// The load outlives the caller that started it: others may wait on it.
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.LoadTimeout)
 		defer cancel()
 		// A caller that missed just before the previous load of this key
 		// put its value in starts a flight of its own: look once more, so
-		// that it costs a node round trip rather than an origin read.
-		if v, ver, ok := p.peek(lctx, key); ok {
-			return loaded{v, ver}, nil
+		// that it costs a node round trip rather than an origin read. The
+		// second look is a peek: one lookup is one miss in the statistics.
+		if value, version, ok := p.find(lctx, v, k, (*NodeClient).Peek); ok {
+			return loaded{value, version}, nil
 		}
-		v, ver, err := load(lctx)
+		value, version, err := load(lctx)
 		if err != nil {
 			return loaded{}, err
 		}
-		p.Set(lctx, key, ver, v)
-		return loaded{v, ver}, nil
+		// The set goes to the namespace the lookup used: if a fence was
+		// raised meanwhile, the value lands where nobody reads.
+		p.set(lctx, v, k, version, value)
+		return loaded{value, version}, nil
 	})
 	return res.value, res.version, false, err
 }
@@ -105,60 +102,79 @@ func (p *Pool) GetOrLoad(ctx context.Context, key string, load LoadFunc) (value 
 // node stored it; failures are logged, not returned: a cache that could
 // not keep a value has only lost a future hit.
 func (p *Pool) Set(ctx context.Context, key string, version uint64, value []byte) bool {
-	nk := NodeKey(key)
-	r := p.route.Load()
-	if r.owner == nil {
+	return p.set(ctx, p.view(ctx), newItemKey(key), version, value)
+}
+
+func (p *Pool) set(ctx context.Context, v view, k itemKey, version uint64, value []byte) bool {
+	targets := v.targets(k)
+	if len(targets) == 0 || !targets[0].Up() {
 		return false
 	}
-	c := r.owner[r.pt.Partition(nk)]
-	if !p.available(c) {
-		return false
-	}
-	stored, err := c.Set(ctx, nk, version, value)
+	c := targets[0]
+	stored, err := c.Set(ctx, k.in(v.f.ns(c.Addr())), version, value)
 	if err != nil {
-		if errors.Is(err, ErrNodeUnavailable) {
-			p.failed(c, err)
-		}
+		p.failed(c, err)
 		return false
 	}
 	return stored
 }
 
-// Invalidate removes key from its node (and from its previous node while a
-// resize moves it), leaving a tombstone so that loads of versions older
-// than version cannot put a replaced value back. It returns the nodes'
-// errors: an unreachable node may still hold the old value when it
-// returns.
+// ErrNotInvalidated is returned by Invalidate when it could neither reach
+// a node that may hold the key nor retire that node's entries (the
+// database did not answer): that node may serve the old value until it is
+// retired. Invalidate retries in the background meanwhile.
+var ErrNotInvalidated = errors.New("cache: the old value could not be invalidated")
+
+// Invalidate makes every value of key older than version unreadable, on
+// every node that may hold it (its owner, and its previous owner while a
+// resize moves it): it deletes the key there, leaving a tombstone that
+// keeps slow readers from putting an older version back; a node that it
+// cannot reach is fenced instead (see Fences). When it returns nil, no
+// read that starts afterwards, in any process, can return an older value.
 //
-// If the table changes while the deletes run, they run again on the new
-// table: otherwise a delete routed by the table before a resize could land
-// on the old owner after the move had already copied the old value to the
-// new one.
+// It first reads the fences, because a reader may have put the old value
+// into a namespace raised since this process last looked. If the table
+// changes while the deletes run, they run again on the new table:
+// otherwise a delete routed by the table before a resize could land on
+// the old owner after the move had copied the old value to the new one.
 func (p *Pool) Invalidate(ctx context.Context, key string, version uint64) error {
-	nk := NodeKey(key)
+	err := p.invalidate(ctx, key, version)
+	if errors.Is(err, ErrNotInvalidated) {
+		p.invalidateLater(key, version)
+	}
+	return err
+}
+
+func (p *Pool) invalidate(ctx context.Context, key string, version uint64) error {
+	k := newItemKey(key)
+	if err := p.refreshFences(ctx); err != nil {
+		return fmt.Errorf("%w: %q: %w", ErrNotInvalidated, key, err)
+	}
 	for {
-		r := p.route.Load()
-		if r.owner == nil {
-			return nil
-		}
-		part := r.pt.Partition(nk)
-		targets := []*NodeClient{r.owner[part]}
-		if r.prev != nil && r.prev[part] != nil {
-			targets = append(targets, r.prev[part])
-		}
-		var errs []error
-		for _, c := range targets {
-			if err := c.Delete(ctx, nk, version); err != nil {
-				errs = append(errs, err)
+		v := view{r: p.route.Load(), f: p.fences.Load()}
+		var missed []string
+		for _, c := range v.targets(k) {
+			if !c.Up() {
+				missed = append(missed, c.Addr())
+				continue
+			}
+			if err := c.Delete(ctx, k.in(v.f.ns(c.Addr())), version); err != nil {
+				p.failed(c, err)
+				missed = append(missed, c.Addr())
 			}
 		}
-		if p.route.Load() == r || ctx.Err() != nil {
-			return errors.Join(errs...)
+		if len(missed) > 0 {
+			if err := p.fence(ctx, missed); err != nil {
+				return fmt.Errorf("%w: %q: %w", ErrNotInvalidated, key, err)
+			}
+		}
+		if p.route.Load() == v.r || ctx.Err() != nil {
+			return ctx.Err()
 		}
 	}
 }
 
-// Clear drops every item on every node.
+// Clear drops every item on every node that answers.
 func (p *Pool) Clear(ctx context.Context) error {
 	t := p.route.Load().table
 	return p.eachMember(append(t.Members, t.Previous...), func(c *NodeClient) error { return c.Clear(ctx) })

@@ -93,7 +93,17 @@ func (p *Pool) Resize(ctx context.Context, n int) error {
 	if err := sleep(ctx, p.opts.Settle); err != nil {
 		return err
 	}
-	report := p.move(ctx, pt, plan, func(part int) string { return next[plan.newOwner[part]] })
+	// Entries move from each source's current namespace to their new
+	// owner's, as of now. A value that goes stale on the source during the
+	// move is stopped at the destination by the tombstone its writer left
+	// there (invalidations go to both owners while the table moves), or,
+	// if that writer could not reach the destination, retired with the
+	// destination's raised fence.
+	if err := p.refreshFences(ctx); err != nil {
+		return err
+	}
+	fences := p.fences.Load().Fences
+	report := p.move(ctx, pt, fences, plan, func(part int) string { return next[plan.newOwner[part]] })
 	report.From, report.To = from, n
 	final := moving
 	final.Epoch, final.Previous, final.Updated = moving.Epoch+1, nil, time.Now()
@@ -121,6 +131,12 @@ func (p *Pool) Resize(ctx context.Context, n int) error {
 		errs = append(errs, fmt.Errorf("cache: drop moved partitions from their old owners: %w", err))
 	}
 	for _, m := range leaving {
+		// Drained: what it holds is copied. Clearing it frees the memory of
+		// a node that keeps running (a static node) and is only tidiness
+		// for one about to stop, so a failure is logged.
+		if err := p.client(m).Clear(ctx); err != nil {
+			p.log.Warn("cache: could not clear a drained node", "node", m, "err", err)
+		}
 		if err := p.opts.Provider.Remove(ctx, m); err != nil {
 			errs = append(errs, fmt.Errorf("cache: remove drained node %s: %w", m, err))
 		}
@@ -189,7 +205,7 @@ const streamsPerSource = 4
 // one: each old owner streams its outgoing partitions (split over a few
 // concurrent streams), and the entries go to their new owners as
 // versioned imports.
-func (p *Pool) move(ctx context.Context, pt Partitioner, plan movePlan, dst func(part int) string) MoveReport {
+func (p *Pool) move(ctx context.Context, pt Partitioner, fences Fences, plan movePlan, dst func(part int) string) MoveReport {
 	var report MoveReport
 	for _, parts := range plan.outgoing {
 		report.Partitions += len(parts)
@@ -204,7 +220,7 @@ func (p *Pool) move(ctx context.Context, pt Partitioner, plan movePlan, dst func
 				parts = append(parts, all[i])
 			}
 			wg.Go(func() {
-				r := p.moveFrom(ctx, pt, src, parts, dst)
+				r := p.moveFrom(ctx, pt, fences, src, parts, dst)
 				mu.Lock()
 				report.Entries += r.Entries
 				report.Bytes += r.Bytes
@@ -219,8 +235,10 @@ func (p *Pool) move(ctx context.Context, pt Partitioner, plan movePlan, dst func
 	return report
 }
 
-// moveFrom streams src's given partitions into one import per new owner.
-func (p *Pool) moveFrom(ctx context.Context, pt Partitioner, src string, parts []int, dst func(part int) string) MoveReport {
+// moveFrom streams src's given partitions into one import per new owner,
+// each entry moved from src's namespace to its new owner's. Entries of
+// older namespaces (retired by a fence) stay behind.
+func (p *Pool) moveFrom(ctx context.Context, pt Partitioner, fences Fences, src string, parts []int, dst func(part int) string) MoveReport {
 	type sink struct {
 		pw   *io.PipeWriter
 		bw   *bufio.Writer
@@ -247,7 +265,14 @@ func (p *Pool) moveFrom(ctx context.Context, pt Partitioner, src string, parts [
 		return s
 	}
 	err := p.client(src).Partitions(ctx, pt.Name(), parts, func(e Entry) error {
-		s := open(dst(pt.Partition(e.Key)))
+		_, ns, _, ok := parseNodeKey(e.Key)
+		if !ok || ns != fences.ns(src) {
+			return nil
+		}
+		part, _ := nodeKeyPartition(pt, e.Key)
+		addr := dst(part)
+		e.Key, _ = withNamespace(e.Key, fences.ns(addr))
+		s := open(addr)
 		if err := writeEntry(s.bw, e); err != nil {
 			return nil // that import failed; the others go on
 		}

@@ -31,7 +31,7 @@ func newTestPool(t testing.TB, nodes int, partitioner string, capacity int64) *t
 	p, err := NewPool(t.Context(), PoolOptions{
 		Provider: local, Tables: tables, Token: testToken, Partitioner: partitioner,
 		Config: NodeConfig{Capacity: capacity, Policy: "lru"}, InitialNodes: nodes,
-		FollowEvery: 20 * time.Millisecond, Settle: 5 * time.Millisecond, DownFor: 50 * time.Millisecond,
+		FollowEvery: 20 * time.Millisecond, Settle: 5 * time.Millisecond, ProbeEvery: 20 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +55,12 @@ func (tp *testPool) fill(t testing.TB, n int) {
 	}
 }
 
+// nodeKey is key's node key on member, in the pool's current namespace.
+func (tp *testPool) nodeKey(key, member string) string {
+	f := tp.fences.Load()
+	return NodeKey(key, f.Generation, f.Nodes[member])
+}
+
 // checkOnOwners asserts every key is held, with identical bytes, by the
 // node that owns it under the current table.
 func (tp *testPool) checkOnOwners(t *testing.T, n int) {
@@ -70,7 +76,7 @@ func (tp *testPool) checkOnOwners(t *testing.T, n int) {
 		if !ok {
 			t.Fatalf("owner %s of %s is not running", owner, k)
 		}
-		got, _, hit := node.get(k)
+		got, _, hit := node.get(tp.nodeKey(k, owner))
 		if !hit {
 			lost++
 			continue

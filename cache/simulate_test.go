@@ -100,3 +100,25 @@ func TestZipfTrace(t *testing.T) {
 		}
 	}
 }
+
+// mapStore is a Store that keeps everything: Replay must drive a cache
+// that is not an Engine the same way.
+type mapStore map[string][]byte
+
+func (m mapStore) Get(k string) ([]byte, bool)  { v, ok := m[k]; return v, ok }
+func (m mapStore) Set(k string, v []byte) error { m[k] = v; return nil }
+
+func TestReplayStore(t *testing.T) {
+	trace := []Request{{"a", 10}, {"a", 10}, {"b", 20}, {"a", 10}, {"b", 30}, {"b", 30}}
+	// Counted from the second request: a HIT, b miss, a HIT, b with a new
+	// size: miss (and Set again), b HIT.
+	s := mapStore{}
+	got := Replay(s, trace, 1)
+	want := Result{Requests: 5, Hits: 3, Bytes: 100, HitBytes: 50}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("Replay (-want +got):\n%s", diff)
+	}
+	if len(s["b"]) != 30 {
+		t.Fatalf("b holds %d bytes after the replay, want its new size 30", len(s["b"]))
+	}
+}

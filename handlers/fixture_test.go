@@ -48,16 +48,18 @@ const testToken = "handlers-test-token"
 const testPassword = "correct horse battery staple"
 
 // memImages is an in-memory ImageStore with the real store's contract:
-// versions start at 1 and grow by one per replacement, the invalidation
-// runs after the row is saved, lists are newest first (then by key), and
-// prefixes are literal. Setting fail makes every call fail with it and
-// change nothing, like a database that is down.
+// versions come from one sequence and never repeat, lists are newest
+// first (then by key), prefixes are literal, and DeleteAll raises the
+// cache's generation with the rows it deletes. Setting fail makes every
+// call fail with it and change nothing, like a database that is down.
 type memImages struct {
-	mu    sync.Mutex
-	rows  map[string]memRow
-	now   time.Time // the next Put's time; each Put is one second later
-	fail  error
-	calls map[string]int
+	mu      sync.Mutex
+	rows    map[string]memRow
+	now     time.Time // the next Put's time; each Put is one second later
+	version int64     // the last version given
+	fail    error
+	calls   map[string]int
+	tables  *cache.MemoryTableStore // where DeleteAll raises the generation
 }
 
 type memRow struct {
@@ -69,11 +71,12 @@ type memRow struct {
 // that cannot be reached: wrapped in ErrUnavailable.
 var errStorageDown = fmt.Errorf("%w: fake database: connection refused", ErrUnavailable)
 
-func newMemImages() *memImages {
+func newMemImages(tables *cache.MemoryTableStore) *memImages {
 	return &memImages{
-		rows:  map[string]memRow{},
-		now:   time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
-		calls: map[string]int{},
+		tables: tables,
+		rows:   map[string]memRow{},
+		now:    time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		calls:  map[string]int{},
 	}
 }
 
@@ -83,24 +86,15 @@ func (m *memImages) begin(call string) error {
 	return m.fail
 }
 
-func (m *memImages) Put(ctx context.Context, key, contentType string, data []byte, invalidate func(ctx context.Context, key string, version int64) error) (Image, error) {
+func (m *memImages) Put(ctx context.Context, key, contentType string, data []byte) (Image, error) {
+	defer m.mu.Unlock()
 	if err := m.begin("Put"); err != nil {
-		m.mu.Unlock()
 		return Image{}, err
 	}
-	img := Image{Key: key, ContentType: contentType, Size: int64(len(data)), Version: m.rows[key].img.Version + 1, Updated: m.now}
+	m.version++
+	img := Image{Key: key, ContentType: contentType, Size: int64(len(data)), Version: m.version, Updated: m.now}
 	m.now = m.now.Add(time.Second)
 	m.rows[key] = memRow{img: img, data: bytes.Clone(data)}
-	m.mu.Unlock()
-	// As in the real store, the row is committed: a node that could not
-	// be told is logged there, not a failed upload.
-	if invalidate != nil {
-		if err := invalidate(ctx, key, img.Version); err != nil {
-			m.mu.Lock()
-			m.calls["invalidate failed"]++
-			m.mu.Unlock()
-		}
-	}
 	return img, nil
 }
 
@@ -164,6 +158,7 @@ func (m *memImages) DeleteAll(ctx context.Context) error {
 		return err
 	}
 	clear(m.rows)
+	m.tables.RaiseGeneration()
 	return nil
 }
 
@@ -346,14 +341,15 @@ func newFixture(t *testing.T, s setup) *fixture {
 	pool, err := cache.NewPool(t.Context(), cache.PoolOptions{
 		Provider: local, Tables: tables, Token: testToken,
 		Config: cache.NodeConfig{Capacity: s.capacity, Policy: "lru"}, InitialNodes: s.nodes,
-		FollowEvery: 20 * time.Millisecond, Settle: 5 * time.Millisecond, DownFor: 50 * time.Millisecond,
+		FollowEvery: 20 * time.Millisecond, Settle: 5 * time.Millisecond, ProbeEvery: 20 * time.Millisecond,
+		Lease: 50 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
 	f := &fixture{
-		images:   newMemImages(),
+		images:   newMemImages(tables),
 		settings: &memSettings{},
 		stats:    &fakeStats{points: map[time.Time]scaling.Point{}},
 		clock:    &fakeClock{t: time.Date(2026, 3, 1, 12, 34, 56, 0, time.UTC)},

@@ -23,9 +23,10 @@ type Image struct {
 // ImageStore keeps images: their rows and their blobs, with the upload
 // flow's ordering (main adapts store.Library to it).
 type ImageStore interface {
-	// Put stores a new image or replaces one: blob, then row, then
-	// invalidate(key, newVersion), then the old blob goes.
-	Put(ctx context.Context, key, contentType string, data []byte, invalidate func(ctx context.Context, key string, version int64) error) (Image, error)
+	// Put stores a new image or replaces one: blob, then row (with a new
+	// version, never given before), then the old blob goes. The caller
+	// invalidates the cache.
+	Put(ctx context.Context, key, contentType string, data []byte) (Image, error)
 	// Load returns the image's row and bytes, or ErrNotFound.
 	Load(ctx context.Context, key string) (Image, []byte, error)
 	// List returns one page of images, newest first, whose keys start with
@@ -33,7 +34,8 @@ type ImageStore interface {
 	List(ctx context.Context, prefix string, limit, offset int) ([]Image, int, error)
 	// Keys returns every key, newest first.
 	Keys(ctx context.Context) ([]string, error)
-	// DeleteAll removes every row and blob.
+	// DeleteAll removes every row and blob, and raises the cache's
+	// generation in the same transaction (see cache.Fences).
 	DeleteAll(ctx context.Context) error
 }
 
@@ -41,6 +43,7 @@ type ImageStore interface {
 type Cache interface {
 	GetOrLoad(ctx context.Context, key string, load cache.LoadFunc) ([]byte, uint64, bool, error)
 	Invalidate(ctx context.Context, key string, version uint64) error
+	Purge(ctx context.Context) error
 	Clear(ctx context.Context) error
 	Table() cache.Table
 	Window(ctx context.Context) cache.Counts
@@ -73,15 +76,25 @@ func (g *Gallery) Upload(ctx context.Context, key string, data []byte) (Image, e
 	if verr != nil {
 		return Image{}, verr
 	}
-	invalidate := func(ctx context.Context, key string, version int64) error {
-		return g.cache.Invalidate(ctx, key, uint64(version))
-	}
-	img, err := g.images.Put(ctx, key, contentType, data, invalidate)
+	img, err := g.images.Put(ctx, key, contentType, data)
 	if err != nil {
 		return Image{}, fmt.Errorf("upload %q: %w", key, err)
 	}
+	// The row is committed: the cache must forget the old image even if
+	// the client has gone, and the upload is acknowledged only once no
+	// read, anywhere, can return the old image (see cache.Pool.Invalidate).
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), invalidateTimeout)
+	defer cancel()
+	if err := g.cache.Invalidate(ictx, key, uint64(img.Version)); err != nil {
+		g.log.Warn("upload stored, but the cache could not forget the previous image", "key", key, "version", img.Version, "err", err)
+		return img, errorf(http.StatusServiceUnavailable, "Your image was stored, but the cache could not be told to forget the previous one, so it may still be shown for a while. Upload it again to be sure.")
+	}
 	return img, nil
 }
+
+// invalidateTimeout bounds the cache's invalidation after an upload: a
+// fenced node costs a database write and a lease (see cache.Fences).
+const invalidateTimeout = 10 * time.Second
 
 // Fetched is an image as the gallery serves it.
 type Fetched struct {
@@ -129,15 +142,19 @@ func (g *Gallery) Fetch(ctx context.Context, key string) (Fetched, error) {
 	return f, nil
 }
 
-// DeleteAll removes every image (rows and blobs), then clears every cache
-// node, so that nothing deleted is served from the pool.
+// DeleteAll removes every image, all or nothing: the rows go in one
+// transaction that also retires every cache entry (the pool's generation),
+// then the cache waits until no process can read an old entry, even from
+// a node that is down now, before DeleteAll answers.
 func (g *Gallery) DeleteAll(ctx context.Context) error {
 	if err := g.images.DeleteAll(ctx); err != nil {
 		return fmt.Errorf("delete all images: %w", err)
 	}
-	if err := g.cache.Clear(ctx); err != nil {
-		g.log.Warn("delete all: some cache nodes were not cleared", "err", err)
-		return errorf(http.StatusServiceUnavailable, "Every image was deleted, but some cache nodes could not be cleared; try again to clear them.")
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), invalidateTimeout)
+	defer cancel()
+	if err := g.cache.Purge(pctx); err != nil {
+		g.log.Warn("delete all: images deleted, but the cache could not confirm it forgot them", "err", err)
+		return errorf(http.StatusServiceUnavailable, "Every image was deleted, but the cache could not confirm that it forgot them (the database stopped answering), so some may still be shown for a while.")
 	}
 	return nil
 }

@@ -232,11 +232,11 @@ func TestGalleryShow(t *testing.T) {
 		})
 	}
 	t.Run("odd key", func(t *testing.T) {
-		f.put(t, "ü 100%", gifImage(t))
+		img := f.put(t, "ü 100%", gifImage(t))
 		doc := checkHTML(t, get(t, srv.URL+"/show?key="+url.QueryEscape("ü 100%")), true)
 		checkTexts(t, doc, map[string]string{"show-image-key": "ü 100%", "show-type": "image/gif"})
-		if got := testIDAttr(t, doc, "show-image", "src"); got != "/image/%C3%BC%20100%25?v=1" {
-			t.Errorf("image src: got %q", got)
+		if got, want := testIDAttr(t, doc, "show-image", "src"), fmt.Sprintf("/image/%%C3%%BC%%20100%%25?v=%d", img.Version); got != want {
+			t.Errorf("image src: got %q, want %q", got, want)
 		}
 	})
 	t.Run("not found", func(t *testing.T) {
@@ -359,8 +359,9 @@ func TestGalleryKeys(t *testing.T) {
 			}
 			first := byTestID(doc, "key-item").First()
 			k := first.AttrOr("data-key", "")
-			if got := first.Find(`[data-testid="key-thumb"]`).AttrOr("src", ""); got != "/image/"+k+"?v=1" {
-				t.Errorf("thumb of %s: got %q", k, got)
+			row, _ := f.images.row(k)
+			if got, want := first.Find(`[data-testid="key-thumb"]`).AttrOr("src", ""), fmt.Sprintf("/image/%s?v=%d", k, row.img.Version); got != want {
+				t.Errorf("thumb of %s: got %q, want %q", k, got, want)
 			}
 			if got := first.Find(`[data-testid="key-link"]`).AttrOr("href", ""); got != "/show?key="+k {
 				t.Errorf("link of %s: got %q", k, got)
@@ -562,4 +563,30 @@ func TestGalleryDeadNode(t *testing.T) {
 	}
 	doc := checkHTML(t, get(t, srv.URL+"/show?key=pic"), true)
 	checkTexts(t, doc, map[string]string{"cache-badge": "Cache miss", "show-version": "1"})
+}
+
+// TestImageValidatorsNeverRepeat is the regression test of review items 8
+// and 18: after delete_all a re-uploaded key started again at version 1,
+// so the deleted image's cache tombstone, at a higher version, refused the
+// new image and every read missed; and once the key had been uploaded as
+// many times again, a browser's If-None-Match for the deleted image
+// matched the new one: a 304 for a different image.
+func TestImageValidatorsNeverRepeat(t *testing.T) {
+	f := newFixture(t, setup{})
+	srv := f.galleryServer(t, openAPI)
+	f.put(t, "pic", pngImage(t, 1, 1))
+	f.put(t, "pic", pngImage(t, 2, 1)) // its tombstone is at the second version
+	etag := get(t, srv.URL+"/image/pic").header.Get("ETag")
+	checkJSON(t, postForm(t, srv.URL+"/api/delete_all", nil), http.StatusOK, `{"success":"true"}`)
+
+	f.put(t, "pic", pngImage(t, 3, 1))
+	get(t, srv.URL+"/image/pic")
+	if got := get(t, srv.URL+"/image/pic").header.Get("X-Cache"); got != "HIT" {
+		t.Errorf("the re-uploaded image after a read: X-Cache %s, want HIT (the cache must keep it)", got)
+	}
+	again := gifImage(t)
+	f.put(t, "pic", again)
+	if r := get(t, srv.URL+"/image/pic", "If-None-Match", etag); r.status != http.StatusOK || string(r.body) != string(again) {
+		t.Errorf("If-None-Match of the deleted image: %d, %d bytes; want 200 and the new image", r.status, len(r.body))
+	}
 }

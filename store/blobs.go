@@ -18,8 +18,8 @@ type Blobs interface {
 	Get(ctx context.Context, name string) ([]byte, error)
 	// Delete removes the object; a missing object is not an error.
 	Delete(ctx context.Context, name string) error
-	// DeleteAll removes every object under the store's folder or prefix.
-	DeleteAll(ctx context.Context) error
+	// DeleteMany removes the named objects; missing ones are not an error.
+	DeleteMany(ctx context.Context, names []string) error
 }
 
 // OpenBlobs opens the blob store at url:

@@ -18,9 +18,7 @@ type fileBlobs struct {
 
 func openFileBlobs(dir string) (*fileBlobs, error) {
 	// "file:///abs/dir" and "file:rel/dir" both work.
-	if strings.HasPrefix(dir, "//") {
-		dir = dir[2:]
-	}
+	dir = strings.TrimPrefix(dir, "//")
 	if dir == "" {
 		return nil, errors.New("no folder given (want file:data/blobs)")
 	}
@@ -114,18 +112,11 @@ func (b *fileBlobs) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
-// DeleteAll removes everything inside the folder, keeping the folder.
-func (b *fileBlobs) DeleteAll(ctx context.Context) error {
-	entries, err := os.ReadDir(b.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("store: delete all blobs in %s: %w", b.dir, err)
-	}
-	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(b.dir, e.Name())); err != nil {
-			return fmt.Errorf("store: delete all blobs in %s: %w", b.dir, err)
+// DeleteMany removes the named objects' files.
+func (b *fileBlobs) DeleteMany(ctx context.Context, names []string) error {
+	for _, n := range names {
+		if err := b.Delete(ctx, n); err != nil {
+			return err
 		}
 	}
 	return nil

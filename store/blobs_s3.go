@@ -163,29 +163,26 @@ func (b *s3Blobs) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
-// DeleteAll lists every object under the prefix and deletes them, up to
-// 1000 per request.
-func (b *s3Blobs) DeleteAll(ctx context.Context) error {
-	err := b.each(ctx, func(keys []string) error {
-		ids := make([]types.ObjectIdentifier, len(keys))
-		for i, k := range keys {
-			ids[i] = types.ObjectIdentifier{Key: aws.String(k)}
+// DeleteMany deletes the named objects, up to 1000 per request.
+func (b *s3Blobs) DeleteMany(ctx context.Context, names []string) error {
+	for len(names) > 0 {
+		batch := names[:min(len(names), 1000)]
+		names = names[len(batch):]
+		ids := make([]types.ObjectIdentifier, len(batch))
+		for i, n := range batch {
+			ids[i] = types.ObjectIdentifier{Key: aws.String(b.prefix + n)}
 		}
 		out, err := b.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
 			Bucket: aws.String(b.bucket),
 			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("store: delete %d blobs in s3://%s/%s: %w", len(batch), b.bucket, b.prefix, err)
 		}
 		if len(out.Errors) > 0 {
 			e := out.Errors[0]
-			return fmt.Errorf("%d objects not deleted, first %s: %s", len(out.Errors), aws.ToString(e.Key), aws.ToString(e.Message))
+			return fmt.Errorf("store: delete blobs in s3://%s/%s: %d not deleted, first %s: %s", b.bucket, b.prefix, len(out.Errors), aws.ToString(e.Key), aws.ToString(e.Message))
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: delete all blobs in s3://%s/%s: %w", b.bucket, b.prefix, err)
 	}
 	return nil
 }

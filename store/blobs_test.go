@@ -88,35 +88,34 @@ func TestBlobs(t *testing.T) {
 			if diff := cmp.Diff(want, blobNames(t, b)); diff != "" {
 				t.Errorf("objects (-want +got):\n%s", diff)
 			}
-			if err := b.DeleteAll(ctx); err != nil {
-				t.Fatalf("DeleteAll: %v", err)
+			if err := b.DeleteMany(ctx, []string{"img/b.jpg", "img/sub/c.gi", "img/missing"}); err != nil {
+				t.Fatalf("DeleteMany: %v", err)
 			}
-			if got := blobNames(t, b); len(got) != 0 {
-				t.Errorf("objects after DeleteAll = %q, want none", got)
-			}
-			if err := b.Put(ctx, "img/after.png", "image/png", []byte("x")); err != nil {
-				t.Errorf("Put after DeleteAll: %v", err)
+			if diff := cmp.Diff([]string{"img/empty", "top-level"}, blobNames(t, b)); diff != "" {
+				t.Errorf("objects after DeleteMany, which must delete the named and only them (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-// TestS3DeleteAllStaysInPrefix checks that DeleteAll removes only the
-// objects under its own prefix, across more than one listing page.
-func TestS3DeleteAllStaysInPrefix(t *testing.T) {
+// TestS3DeleteManyStaysInPrefix checks that DeleteMany removes the named
+// objects under its own prefix only, in more than one batch of 1000.
+func TestS3DeleteManyStaysInPrefix(t *testing.T) {
 	ctx := context.Background()
 	fake := storetest.NewS3(t)
 	mine := fake.Blobs(t, "shared", "picpool")
 	theirs := store.NewS3Blobs(fake.Client, "shared", "picpool-other")
-	for i := range 1100 { // more than one page of 1000
-		if err := mine.Put(ctx, "img/"+strconv.Itoa(i), "", []byte{1}); err != nil {
+	var names []string
+	for i := range 1100 { // more than one batch of 1000
+		names = append(names, "img/"+strconv.Itoa(i))
+		if err := mine.Put(ctx, names[i], "", []byte{1}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := theirs.Put(ctx, "img/keep.png", "image/png", []byte("keep")); err != nil {
 		t.Fatal(err)
 	}
-	if err := mine.DeleteAll(ctx); err != nil {
+	if err := mine.DeleteMany(ctx, append(names, "img/keep.png")); err != nil {
 		t.Fatal(err)
 	}
 	if got := blobNames(t, mine); len(got) != 0 {
@@ -184,6 +183,7 @@ func TestOpenBlobsErrors(t *testing.T) {
 		{"ftp://host/x", `unknown scheme "ftp"`},
 		{"data/blobs", "has no scheme"},
 		{"file:", "no folder given"},
+		{"file://", "no folder given"},
 		{"s3:///prefix", "no bucket named"},
 	} {
 		t.Run(tt.url, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -32,9 +33,30 @@ var ErrNotFound = errors.New("store: not found")
 
 // DB is PicPool's relational database. It is safe for concurrent use.
 type DB struct {
-	bun  *bun.DB
-	conn *sqlconn.Conn
-	log  *slog.Logger
+	bun     *bun.DB
+	conn    *sqlconn.Conn
+	log     *slog.Logger
+	timeout time.Duration // of one operation: see SetTimeout
+}
+
+// DefaultTimeout bounds one database operation: a database that accepts
+// connections but never answers makes requests fail with 503 within it,
+// rather than hang (a request's other work fits in the 5 s the gallery
+// promises).
+const DefaultTimeout = 4 * time.Second
+
+// SetTimeout changes how long one database operation may take (a query,
+// or a transaction with its retries). Zero or less restores the default.
+func (db *DB) SetTimeout(d time.Duration) {
+	if d <= 0 {
+		d = DefaultTimeout
+	}
+	db.timeout = d
+}
+
+// opContext bounds one database operation by the timeout.
+func (db *DB) opContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, db.timeout)
 }
 
 var _ cache.TableStore = (*DB)(nil)
@@ -70,7 +92,7 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 	case sqlconn.MySQL:
 		dialect = mysqldialect.New(mysqldialect.WithTimeLocation("UTC"))
 	}
-	db := &DB{bun: bun.NewDB(conn.DB, dialect), conn: conn, log: log}
+	db := &DB{bun: bun.NewDB(conn.DB, dialect), conn: conn, log: log, timeout: DefaultTimeout}
 	applied, err := db.migrate(ctx)
 	if err != nil {
 		db.bun.Close()
@@ -90,6 +112,8 @@ func (db *DB) Close() error {
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := db.opContext(ctx)
+	defer cancel()
 	if err := db.bun.PingContext(ctx); err != nil {
 		return fmt.Errorf("store: ping %s: %w", db.conn.Redacted, db.conn.Scrub(err))
 	}
@@ -133,6 +157,8 @@ func (e errCommit) Unwrap() error { return e.err }
 // after a transient conflict. A failed COMMIT is returned as errCommit and
 // never retried.
 func (db *DB) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
+	ctx, cancel := db.opContext(ctx)
+	defer cancel()
 	const attempts = 5
 	for attempt := 1; ; attempt++ {
 		err := db.txOnce(ctx, fn)

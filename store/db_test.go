@@ -31,6 +31,7 @@ func TestOpenErrors(t *testing.T) {
 			[]string{"store: connect to mysql://picpool:xxxxx@127.0.0.1:5999/test: ", "connection refused"}, "hunter22"},
 		{"mysql without database", "mysql://root@127.0.0.1:3306", []string{"names no database"}, ""},
 		{"sqlite without path", "sqlite:", []string{"has no file path"}, ""},
+		{"sqlite with an empty absolute path", "sqlite://", []string{"has no file path"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -18,6 +17,10 @@ import (
 
 // MaxKeyLen is the longest key, in characters (Unicode code points).
 const MaxKeyLen = 250
+
+// ErrOutcomeUnknown is returned (wrapped) when the database failed while
+// committing a change: it may or may not have taken effect.
+var ErrOutcomeUnknown = errors.New("store: the database failed while committing; the change may or may not have been made")
 
 // ErrInvalidKey is returned (wrapped) for a key that the database cannot
 // hold exactly: empty, longer than MaxKeyLen characters, not UTF-8, or
@@ -67,13 +70,6 @@ type Library struct {
 	blobs Blobs
 	log   *slog.Logger
 	now   func() time.Time
-
-	// mu lets uploads run together but not during DeleteAll, whose wipe
-	// of the blob store would otherwise remove the blob of an upload that
-	// is about to commit its row. It orders this process only: run
-	// DeleteAll where uploads are quiet, or in the one process that takes
-	// them.
-	mu sync.RWMutex
 }
 
 // NewLibrary returns a library on db and blobs.
@@ -108,22 +104,18 @@ func checkKey(key string) error {
 //
 // The order is what keeps the old image readable whatever fails: the bytes
 // go to a fresh blob first; then, in one transaction, the row is created
-// (version 1) or moved to the new blob (version + 1); then invalidate is
-// called with the new version so that the cache drops the old image; last
-// the old blob is deleted. If the blob write or the transaction fails, the
-// new blob is deleted and the row is as it was. Once the row is committed
-// Put succeeds: an error of invalidate, or of deleting the old blob (which
-// leaves a harmless orphan), is logged. Concurrent Puts of one key each
-// get their own version, and the row ends at the highest. invalidate may
-// be nil.
-func (l *Library) Put(ctx context.Context, key, contentType string, data []byte,
-	invalidate func(ctx context.Context, key string, version int64) error) (Image, error) {
+// or moved to the new blob with the deployment's next version; last the
+// old blob is deleted (a reader that read the old row before the commit
+// then finds the new one: see Load). If the blob write or the transaction
+// fails, the new blob is deleted and the row is as it was. Once the row is
+// committed Put succeeds, even if the caller has gone: an error deleting
+// the old blob (which leaves a harmless orphan) is logged. Concurrent Puts
+// of one key each get their own version, and the row ends at the highest.
+// The caller invalidates the cache afterwards.
+func (l *Library) Put(ctx context.Context, key, contentType string, data []byte) (Image, error) {
 	if err := checkKey(key); err != nil {
 		return Image{}, fmt.Errorf("store: put image %q: %w", key, err)
 	}
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-
 	object := newObjectName(contentType)
 	if err := l.blobs.Put(ctx, object, contentType, data); err != nil {
 		// A store may keep part of a failed write (an S3 server that
@@ -134,7 +126,7 @@ func (l *Library) Put(ctx context.Context, key, contentType string, data []byte,
 	now := l.now().UTC().Truncate(time.Microsecond) // what every database keeps
 	row := imageRow{
 		Key: key, Object: object, ContentType: contentType, Size: int64(len(data)),
-		Version: 1, Created: now, Updated: now,
+		Created: now, Updated: now,
 	}
 	old, err := l.db.upsertImage(ctx, &row)
 	if err != nil {
@@ -144,26 +136,15 @@ func (l *Library) Put(ctx context.Context, key, contentType string, data []byte,
 			// failed: keep the blob it may point at.
 			l.log.Warn("upload's commit failed: its outcome is unknown, its blob is kept",
 				"key", key, "object", object, "err", err)
-		} else {
-			l.deleteBlob(ctx, object, "failed upload")
+			return Image{}, fmt.Errorf("store: put image %q: save row in %s: %w: %w", key, l.db, ErrOutcomeUnknown, err)
 		}
+		l.deleteBlob(ctx, object, "failed upload")
 		return Image{}, fmt.Errorf("store: put image %q: save row in %s: %w", key, l.db, err)
 	}
-	img := row.image()
-
-	// The row is committed: finish the job even if the caller has gone.
-	after, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	if invalidate != nil {
-		if err := invalidate(after, key, img.Version); err != nil {
-			l.log.Warn("upload committed but the cache was not invalidated",
-				"key", key, "version", img.Version, "err", err)
-		}
-	}
 	if old != "" {
-		l.deleteBlob(after, old, "replaced")
+		l.deleteBlob(ctx, old, "replaced")
 	}
-	return img, nil
+	return row.image(), nil
 }
 
 // deleteBlob deletes a blob that no row points at; a failure leaves an
@@ -177,14 +158,19 @@ func (l *Library) deleteBlob(ctx context.Context, object, why string) {
 }
 
 // upsertImage stores row as key's row in one transaction: a new key gets
-// row as it is (version 1); an existing key gets row's object, content
-// type, size and update time, its created time kept, and its version + 1,
-// which is written back into row. It returns the object the row pointed
-// at before ("" for a new key).
+// row as it is; an existing key gets row's object, content type, size and
+// update time, its created time kept. Either way the row takes the next
+// version of the deployment's sequence, written back into row. It returns
+// the object the row pointed at before ("" for a new key).
 func (db *DB) upsertImage(ctx context.Context, row *imageRow) (old string, err error) {
 	err = db.inTx(ctx, func(tx bun.Tx) error {
 		old = ""
-		row.Version, row.Created = 1, row.Updated
+		row.Created = row.Updated
+		version, err := db.nextVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
+		row.Version = version
 		// Insert if absent. When the key exists, this changes nothing
 		// but waits for (PostgreSQL) or takes (MySQL) the row's lock, so
 		// that concurrent uploads of one key queue here.
@@ -203,7 +189,7 @@ func (db *DB) upsertImage(ctx context.Context, row *imageRow) (old string, err e
 			return nil // inserted: object names are never reused
 		}
 		old = cur.Object
-		row.Version, row.Created = cur.Version+1, cur.Created
+		row.Created = cur.Created
 		if _, err := tx.NewUpdate().Model(row).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update: %w", err)
 		}
@@ -214,6 +200,8 @@ func (db *DB) upsertImage(ctx context.Context, row *imageRow) (old string, err e
 
 // Stat returns key's row, or an error wrapping ErrNotFound.
 func (l *Library) Stat(ctx context.Context, key string) (Image, error) {
+	ctx, cancel := l.db.opContext(ctx)
+	defer cancel()
 	row := imageRow{Key: key}
 	if err := l.db.bun.NewSelect().Model(&row).WherePK().Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -272,6 +260,8 @@ func (l *Library) List(ctx context.Context, o ListOptions) ([]Image, int, error)
 		// (and the databases would reject or mangle it).
 		return []Image{}, 0, nil
 	}
+	ctx, cancel := l.db.opContext(ctx)
+	defer cancel()
 	var rows []imageRow
 	q := l.db.bun.NewSelect().Model(&rows)
 	if o.Prefix != "" {
@@ -307,6 +297,8 @@ func likePrefix(p string) string {
 
 // Keys returns every key, newest first.
 func (l *Library) Keys(ctx context.Context) ([]string, error) {
+	ctx, cancel := l.db.opContext(ctx)
+	defer cancel()
 	keys := []string{}
 	err := l.db.bun.NewSelect().Model((*imageRow)(nil)).Column("key").
 		OrderExpr("? DESC, ? ASC", bun.Ident("updated"), bun.Ident("key")).
@@ -317,16 +309,41 @@ func (l *Library) Keys(ctx context.Context) ([]string, error) {
 	return keys, nil
 }
 
-// DeleteAll deletes every image: the rows first, so that no row is ever
-// left pointing at a deleted blob, then every blob.
+// DeleteAll deletes every image. In one transaction it deletes every row
+// and raises the cache pool's generation, so that no cache entry of a
+// deleted image can be read again (see cache.Fences; the caller then waits
+// for every process to route by it, with cache.Pool.Purge). After the
+// commit it deletes the blobs those rows pointed at, and only those: an
+// upload in another process whose blob is written but whose row is not
+// yet committed keeps its blob, so an upload acknowledged after DeleteAll
+// stays readable. A blob that cannot be deleted is an orphan, logged.
 func (l *Library) DeleteAll(ctx context.Context) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, err := l.db.bun.NewDelete().Model((*imageRow)(nil)).Where("1 = 1").Exec(ctx); err != nil {
-		return fmt.Errorf("store: delete all images: %w", l.db.conn.Scrub(err))
+	var objects []string
+	err := l.db.inTx(ctx, func(tx bun.Tx) error {
+		objects = objects[:0]
+		if err := tx.NewSelect().Model((*imageRow)(nil)).Column("object").Scan(ctx, &objects); err != nil {
+			return fmt.Errorf("list blobs: %w", err)
+		}
+		if _, err := tx.NewDelete().Model((*imageRow)(nil)).Where("1 = 1").Exec(ctx); err != nil {
+			return fmt.Errorf("delete rows: %w", err)
+		}
+		if err := l.db.raise(ctx, tx, generationRow); err != nil {
+			return fmt.Errorf("raise the cache generation: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		var ce errCommit
+		if errors.As(err, &ce) {
+			return fmt.Errorf("store: delete all images: %w: %w", ErrOutcomeUnknown, err)
+		}
+		return fmt.Errorf("store: delete all images: nothing was deleted: %w", err)
 	}
-	if err := l.blobs.DeleteAll(ctx); err != nil {
-		return fmt.Errorf("store: delete all images: %w", err)
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if err := l.blobs.DeleteMany(bctx, objects); err != nil {
+		l.log.Warn("every image was deleted, but some of their blobs were not; they are orphans", "images", len(objects), "err", err)
 	}
+	l.log.Info("deleted every image", "images", len(objects))
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/picpool/picpool/internal/tcpproxy"
 	"github.com/picpool/picpool/store"
 	"github.com/picpool/picpool/store/storetest"
 )
@@ -69,7 +70,7 @@ func TestLibraryPutLoad(t *testing.T) {
 		if _, err := l.Stat(ctx, "cat"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("Stat of a new key: err = %v, want store.ErrNotFound", err)
 		}
-		first, err := l.Put(ctx, "cat", "image/png", []byte("png v1"), nil)
+		first, err := l.Put(ctx, "cat", "image/png", []byte("png v1"))
 		if err != nil {
 			t.Fatalf("Put: %v", err)
 		}
@@ -82,23 +83,9 @@ func TestLibraryPutLoad(t *testing.T) {
 			t.Errorf("object name %q, want img/<32 hex>.png", first.Object)
 		}
 
-		var calls []string
-		invalidate := func(ctx context.Context, key string, version int64) error {
-			// The row is committed, the old blob not yet deleted.
-			img, err := l.Stat(ctx, key)
-			if err != nil {
-				return err
-			}
-			_, oldErr := blobs.Get(ctx, first.Object)
-			calls = append(calls, fmt.Sprintf("%s v%d row v%d old blob err %v", key, version, img.Version, oldErr))
-			return nil
-		}
-		second, err := l.Put(ctx, "cat", "image/jpeg", []byte("jpeg v2!"), invalidate)
+		second, err := l.Put(ctx, "cat", "image/jpeg", []byte("jpeg v2!"))
 		if err != nil {
 			t.Fatalf("second Put: %v", err)
-		}
-		if diff := cmp.Diff([]string{"cat v2 row v2 old blob err <nil>"}, calls); diff != "" {
-			t.Errorf("invalidate calls (-want +got):\n%s", diff)
 		}
 		t2 := t1.Add(time.Second)
 		want = store.Image{Key: "cat", Object: second.Object, ContentType: "image/jpeg", Size: 8, Version: 2, Created: t1, Updated: t2}
@@ -119,21 +106,15 @@ func TestLibraryPutLoad(t *testing.T) {
 			t.Errorf("blobs after the second upload (-want +got); the old one must be deleted:\n%s", diff)
 		}
 
-		// A failed invalidation is logged, not returned: the row is committed.
-		third, err := l.Put(ctx, "cat", "image/gif", []byte("gif"), func(context.Context, string, int64) error {
-			return errors.New("node unreachable")
-		})
-		if err != nil || third.Version != 3 {
-			t.Errorf("Put with a failing invalidate = v%d, %v; want v3, nil", third.Version, err)
-		}
-		if diff := cmp.Diff([]string{third.Object}, blobNames(t, blobs)); diff != "" {
-			t.Errorf("blobs after the third upload (-want +got):\n%s", diff)
+		// Versions come from one sequence: another key takes the next one.
+		if other, err := l.Put(ctx, "dog", "image/gif", []byte("gif")); err != nil || other.Version != 3 {
+			t.Errorf("Put of another key = v%d, %v; want v3", other.Version, err)
 		}
 
-		if _, err := l.Put(ctx, strings.Repeat("k", 251), "image/png", []byte("x"), nil); !errors.Is(err, store.ErrInvalidKey) {
+		if _, err := l.Put(ctx, strings.Repeat("k", 251), "image/png", []byte("x")); !errors.Is(err, store.ErrInvalidKey) {
 			t.Errorf("Put with a 251-character key: err = %v, want store.ErrInvalidKey", err)
 		}
-		if _, err := l.Put(ctx, "", "image/png", []byte("x"), nil); !errors.Is(err, store.ErrInvalidKey) {
+		if _, err := l.Put(ctx, "", "image/png", []byte("x")); !errors.Is(err, store.ErrInvalidKey) {
 			t.Errorf("Put with an empty key: err = %v, want store.ErrInvalidKey", err)
 		}
 	})
@@ -153,7 +134,7 @@ func TestLibraryHostileKeys(t *testing.T) {
 	forEachDB(t, func(t *testing.T, l *store.Library) {
 		ctx := context.Background()
 		for i, key := range hostileKeys {
-			if _, err := l.Put(ctx, key, "image/png", []byte(fmt.Sprint("image ", i)), nil); err != nil {
+			if _, err := l.Put(ctx, key, "image/png", []byte(fmt.Sprint("image ", i))); err != nil {
 				t.Fatalf("Put(%q): %v", key, err)
 			}
 		}
@@ -163,8 +144,8 @@ func TestLibraryHostileKeys(t *testing.T) {
 				t.Errorf("Load(%q): %v", key, err)
 				continue
 			}
-			if img.Key != key || img.Version != 1 || string(data) != fmt.Sprint("image ", i) {
-				t.Errorf("Load(%q) = key %q v%d %q, want its own image 1", key, img.Key, img.Version, data)
+			if img.Key != key || img.Version != int64(i+1) || string(data) != fmt.Sprint("image ", i) {
+				t.Errorf("Load(%q) = key %q v%d %q, want its own image, v%d", key, img.Key, img.Version, data, i+1)
 			}
 		}
 		keys, err := l.Keys(ctx)
@@ -184,7 +165,7 @@ func TestLibraryList(t *testing.T) {
 		ctx := context.Background()
 		// Uploaded in this order, one second apart: listed in reverse.
 		for _, key := range []string{"a%b", "a%c", "axb", "a_b", "aab", "Cat", "cat", "ca!t", `c\at`, "dog"} {
-			if _, err := l.Put(ctx, key, "image/png", []byte(key), nil); err != nil {
+			if _, err := l.Put(ctx, key, "image/png", []byte(key)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -243,9 +224,10 @@ func TestLibraryDeleteAll(t *testing.T) {
 	forEachStore(t, func(t *testing.T, kind string, newBlobs func(*testing.T) store.Blobs) {
 		ctx := context.Background()
 		blobs := newBlobs(t)
-		l := newLibrary(t, storetest.OpenDB(t, kind), blobs)
+		db := storetest.OpenDB(t, kind)
+		l := newLibrary(t, db, blobs)
 		for _, key := range []string{"a", "b", "c"} {
-			if _, err := l.Put(ctx, key, "image/png", []byte(key), nil); err != nil {
+			if _, err := l.Put(ctx, key, "image/png", []byte(key)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -258,9 +240,16 @@ func TestLibraryDeleteAll(t *testing.T) {
 		if names := blobNames(t, blobs); len(names) != 0 {
 			t.Errorf("blobs after DeleteAll = %q, want none", names)
 		}
-		img, err := l.Put(ctx, "a", "image/png", []byte("again"), nil)
-		if err != nil || img.Version != 1 {
-			t.Errorf("Put after DeleteAll = v%d, %v; want a new key at v1", img.Version, err)
+		// Versions never repeat, not even for a key deleted and uploaded
+		// again: a cache tombstone or a browser's copy of the old image
+		// must not match the new one.
+		img, err := l.Put(ctx, "a", "image/png", []byte("again"))
+		if err != nil || img.Version != 4 {
+			t.Errorf("Put after DeleteAll = v%d, %v; want v4, after the three before", img.Version, err)
+		}
+		// The cache's generation went up with the rows, in one transaction.
+		if f, err := db.LoadFences(ctx); err != nil || f.Generation != 1 {
+			t.Errorf("fences after DeleteAll = %+v, %v; want generation 1", f, err)
 		}
 	})
 }
@@ -277,7 +266,7 @@ func TestLibraryConcurrentPuts(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				imgs[i], errs[i] = l.Put(ctx, "hot key", "image/png", fmt.Appendf(nil, "upload %d", i), nil)
+				imgs[i], errs[i] = l.Put(ctx, "hot key", "image/png", fmt.Appendf(nil, "upload %d", i))
 			})
 		}
 		wg.Wait()
@@ -319,7 +308,7 @@ func TestLibraryReadersDuringWrites(t *testing.T) {
 	forEachStore(t, func(t *testing.T, kind string, newBlobs func(*testing.T) store.Blobs) {
 		ctx := context.Background()
 		l := newLibrary(t, storetest.OpenDB(t, kind), newBlobs(t))
-		if _, err := l.Put(ctx, "k", "image/png", []byte("v1"), nil); err != nil {
+		if _, err := l.Put(ctx, "k", "image/png", []byte("v1")); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan struct{})
@@ -347,7 +336,7 @@ func TestLibraryReadersDuringWrites(t *testing.T) {
 			})
 		}
 		for v := 2; v <= 20; v++ {
-			if _, err := l.Put(ctx, "k", "image/png", fmt.Append(nil, "v", v), nil); err != nil {
+			if _, err := l.Put(ctx, "k", "image/png", fmt.Append(nil, "v", v)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -390,20 +379,13 @@ func TestLibraryBlobStoreFails(t *testing.T) {
 				ctx := context.Background()
 				db := storetest.OpenDB(t, kind)
 				good, _ := storetest.FileBlobs(t)
-				before, err := newLibrary(t, db, good).Put(ctx, "k", "image/png", []byte("old"), nil)
+				before, err := newLibrary(t, db, good).Put(ctx, "k", "image/png", []byte("old"))
 				if err != nil {
 					t.Fatal(err)
 				}
-				called := false
-				_, err = newLibrary(t, db, bb.open(t)).Put(ctx, "k", "image/png", []byte("new"), func(context.Context, string, int64) error {
-					called = true
-					return nil
-				})
+				_, err = newLibrary(t, db, bb.open(t)).Put(ctx, "k", "image/png", []byte("new"))
 				if err == nil || !strings.HasPrefix(err.Error(), `store: put image "k": store: put blob`) || !strings.Contains(err.Error(), bb.want) {
 					t.Fatalf("Put through a broken blob store: err = %v, want a put blob error with %q", err, bb.want)
-				}
-				if called {
-					t.Error("invalidate was called for a failed upload")
 				}
 				checkOldImage(t, newLibrary(t, db, good), before)
 			})
@@ -441,10 +423,10 @@ func TestLibraryDatabaseFails(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			proxy := startProxy(t, u.Host)
+			proxy := tcpproxy.Start(t, u.Host)
 			u.Host = proxy.Addr()
 			db = storetest.Open(t, u.String())
-			down = proxy.Close
+			down = proxy.Cut
 			want = "store: put image \"k\": "
 			uploadWithDatabaseDown(t, ctx, db, blobs, down, want, dsn)
 		})
@@ -457,14 +439,14 @@ func TestLibraryDatabaseFails(t *testing.T) {
 func uploadWithDatabaseDown(t *testing.T, ctx context.Context, db *store.DB, blobs store.Blobs, down func(), want, direct string) {
 	t.Helper()
 	l := newLibrary(t, db, blobs)
-	before, err := l.Put(ctx, "k", "image/png", []byte("old"), nil)
+	before, err := l.Put(ctx, "k", "image/png", []byte("old"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	down()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	_, err = l.Put(ctx, "k", "image/png", []byte("new"), nil)
+	_, err = l.Put(ctx, "k", "image/png", []byte("new"))
 	if err == nil || !strings.HasPrefix(err.Error(), `store: put image "k": `) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Put with the database down: err = %v, want a put image error containing %q", err, want)
 	}
@@ -494,7 +476,7 @@ func TestLibraryMissingBlob(t *testing.T) {
 	ctx := context.Background()
 	blobs, dir := storetest.FileBlobs(t)
 	l := newLibrary(t, storetest.OpenDB(t, storetest.SQLite), blobs)
-	img, err := l.Put(ctx, "k", "image/png", []byte("x"), nil)
+	img, err := l.Put(ctx, "k", "image/png", []byte("x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,7 +493,7 @@ func TestLibraryLargeImage(t *testing.T) {
 	ctx := context.Background()
 	l := newLibrary(t, storetest.OpenDB(t, storetest.SQLite), storetest.S3Blobs(t))
 	big := bytes.Repeat([]byte("0123456789abcdef"), 10<<20/16) // 10 MiB
-	if _, err := l.Put(ctx, "big", "image/jpeg", big, nil); err != nil {
+	if _, err := l.Put(ctx, "big", "image/jpeg", big); err != nil {
 		t.Fatal(err)
 	}
 	img, data, err := l.Load(ctx, "big")
@@ -531,7 +513,7 @@ func TestLibraryListTies(t *testing.T) {
 		ctx := context.Background()
 		l.SetClock(func() time.Time { return noon })
 		for _, key := range []string{"é", "b", "z", "B", "a", "a ", "🐱", "_", "%"} {
-			if _, err := l.Put(ctx, key, "image/png", []byte(key), nil); err != nil {
+			if _, err := l.Put(ctx, key, "image/png", []byte(key)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -562,7 +544,7 @@ func BenchmarkLibraryLoad(b *testing.B) {
 		b.Run(kind, func(b *testing.B) {
 			ctx := context.Background()
 			l, data := benchLibrary(b, kind)
-			if _, err := l.Put(ctx, "bench", "image/jpeg", data, nil); err != nil {
+			if _, err := l.Put(ctx, "bench", "image/jpeg", data); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
@@ -586,7 +568,7 @@ func BenchmarkLibraryPut(b *testing.B) {
 			ctx := context.Background()
 			l, data := benchLibrary(b, kind)
 			for b.Loop() {
-				if _, err := l.Put(ctx, "bench", "image/jpeg", data, nil); err != nil {
+				if _, err := l.Put(ctx, "bench", "image/jpeg", data); err != nil {
 					b.Fatal(err)
 				}
 			}

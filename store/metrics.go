@@ -63,6 +63,8 @@ type sampleRow struct {
 // Record stores samples, and at most once a minute prunes those older
 // than Retention (a failed prune is logged: it is retried a minute later).
 func (m *Metrics) Record(ctx context.Context, samples []scaling.Sample) error {
+	ctx, cancel := m.db.opContext(ctx)
+	defer cancel()
 	if len(samples) > 0 {
 		rows := make([]sampleRow, len(samples))
 		for i, s := range samples {
@@ -93,6 +95,8 @@ func (m *Metrics) Record(ctx context.Context, samples []scaling.Sample) error {
 
 // Prune deletes the samples taken before the given time.
 func (m *Metrics) Prune(ctx context.Context, before time.Time) error {
+	ctx, cancel := m.db.opContext(ctx)
+	defer cancel()
 	_, err := m.db.bun.NewDelete().Model((*sampleRow)(nil)).
 		Where("? < ?", bun.Ident("time"), before.UnixMicro()).Exec(ctx)
 	if err != nil {
@@ -119,6 +123,8 @@ func (m *Metrics) Series(ctx context.Context, from, to time.Time, step time.Dura
 	if n > maxPoints {
 		return nil, fmt.Errorf("store: metrics series: %d intervals asked, at most %d", n, maxPoints)
 	}
+	ctx, cancel := m.db.opContext(ctx)
+	defer cancel()
 	var rows []sampleRow
 	err := m.db.bun.NewSelect().Model(&rows).
 		Where("? >= ?", bun.Ident("time"), from.UnixMicro()).

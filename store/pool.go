@@ -27,6 +27,8 @@ type poolRow struct {
 // LoadTable returns the pool table last stored by SwapTable, or an error
 // wrapping cache.ErrNoTable before the first.
 func (db *DB) LoadTable(ctx context.Context) (cache.Table, error) {
+	ctx, cancel := db.opContext(ctx)
+	defer cancel()
 	row := poolRow{ID: 1}
 	if err := db.bun.NewSelect().Model(&row).WherePK().Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -46,6 +48,8 @@ func (db *DB) LoadTable(ctx context.Context) (cache.Table, error) {
 // stored yet), and otherwise returns an error wrapping
 // cache.ErrEpochConflict. t.Epoch must be greater than prevEpoch.
 func (db *DB) SwapTable(ctx context.Context, prevEpoch uint64, t cache.Table) error {
+	ctx, cancel := db.opContext(ctx)
+	defer cancel()
 	if t.Epoch <= prevEpoch || t.Epoch > math.MaxInt64 {
 		return fmt.Errorf("store: swap pool table: new epoch %d must be above the previous %d (and below 2^63)", t.Epoch, prevEpoch)
 	}
@@ -86,6 +90,8 @@ type settingsRow struct {
 // LoadSettings returns the pool's sizing settings, and false when none
 // were saved yet.
 func (db *DB) LoadSettings(ctx context.Context) (scaling.Settings, bool, error) {
+	ctx, cancel := db.opContext(ctx)
+	defer cancel()
 	row := settingsRow{ID: 1}
 	if err := db.bun.NewSelect().Model(&row).WherePK().Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -104,6 +110,8 @@ func (db *DB) LoadSettings(ctx context.Context) (scaling.Settings, bool, error) 
 // of scaling.Settings, so fields added there are saved without a
 // migration.
 func (db *DB) SaveSettings(ctx context.Context, s scaling.Settings) error {
+	ctx, cancel := db.opContext(ctx)
+	defer cancel()
 	data, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("store: save settings: encode: %w", err)

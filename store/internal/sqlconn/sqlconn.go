@@ -138,9 +138,7 @@ func openSQLite(rawURL, path string) (*Conn, error) {
 		return &Conn{DB: db, Kind: SQLite, Redacted: rawURL}, nil
 	}
 	// "sqlite:///abs/path" and "sqlite:rel/path" both work.
-	if strings.HasPrefix(path, "//") {
-		path = path[2:]
-	}
+	path = strings.TrimPrefix(path, "//")
 	if path == "" {
 		return nil, fmt.Errorf("database address %q has no file path (want sqlite:data/picpool.db)", rawURL)
 	}
