@@ -218,7 +218,7 @@ func (p *Pool) bootstrap(ctx context.Context) error {
 		}
 	}
 	members = members[:size]
-	if err := p.configureAll(ctx, members, cfg); err != nil {
+	if err := p.configureNew(ctx, members, cfg); err != nil {
 		return err
 	}
 	if partitioner == "" {
@@ -256,12 +256,35 @@ func (p *Pool) waitMembers(ctx context.Context, n int) ([]string, error) {
 
 // configureAll applies cfg to every given node, in parallel.
 func (p *Pool) configureAll(ctx context.Context, members []string, cfg NodeConfig) error {
+	return p.configure(ctx, members, cfg, false)
+}
+
+// configureNew applies cfg to nodes joining the pool, trying a node that
+// cannot be reached again until MemberWait runs out: a provider may list
+// a node a moment before it takes requests (an instance whose process is
+// still starting), and a configuration lost to a passing failure should
+// not fail a resize. A node that refuses the configuration is not tried
+// again.
+func (p *Pool) configureNew(ctx context.Context, members []string, cfg NodeConfig) error {
+	ctx, cancel := context.WithTimeout(ctx, p.opts.MemberWait)
+	defer cancel()
+	return p.configure(ctx, members, cfg, true)
+}
+
+func (p *Pool) configure(ctx context.Context, members []string, cfg NodeConfig, retry bool) error {
 	errs := make([]error, len(members))
 	var wg sync.WaitGroup
 	for i, m := range members {
 		wg.Go(func() {
-			if err := p.client(m).Configure(ctx, cfg); err != nil {
-				errs[i] = fmt.Errorf("configure node %s: %w", m, err)
+			for wait := 50 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+				err := p.client(m).Configure(ctx, cfg)
+				if err == nil {
+					return
+				}
+				if !retry || !errors.Is(err, ErrNodeUnavailable) || sleep(ctx, wait) != nil {
+					errs[i] = fmt.Errorf("configure node %s: %w", m, err)
+					return
+				}
 			}
 		})
 	}

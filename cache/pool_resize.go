@@ -36,6 +36,11 @@ func (p *Pool) Resize(ctx context.Context, n int) error {
 	}
 	p.resizeMu.Lock()
 	defer p.resizeMu.Unlock()
+	return p.resize(ctx, n)
+}
+
+// resize is Resize, with resizeMu held.
+func (p *Pool) resize(ctx context.Context, n int) error {
 	cur, err := p.latest(ctx)
 	if err != nil {
 		return err
@@ -61,19 +66,29 @@ func (p *Pool) Resize(ctx context.Context, n int) error {
 			}
 		}
 		// A node gets the pool's configuration before it serves any key.
-		if err := p.configureAll(ctx, fresh, cur.Config); err != nil {
+		if err := p.configureNew(ctx, fresh, cur.Config); err != nil {
 			return err
 		}
 		next = append(next, fresh...)
 	} else {
 		next, leaving = next[:n], next[n:]
 	}
+	return p.change(ctx, cur, next, leaving, nil)
+}
 
+// change moves the table cur to the members next, warm (see Resize), and
+// removes the leaving nodes once drained; nothing is copied from the gone
+// ones (nodes that stopped without the pool asking). resizeMu is held.
+func (p *Pool) change(ctx context.Context, cur Table, next, leaving, gone []string) error {
+	from, n := len(cur.Members), len(next)
 	pt, err := NewPartitioner(cur.Partitioner)
 	if err != nil {
 		return err
 	}
 	plan := planMove(pt, cur.Members, next)
+	for _, g := range gone {
+		delete(plan.outgoing, g)
+	}
 	// A destination may hold leftovers of these partitions from an earlier
 	// table (a late set routed by it): they could be older than what the
 	// move brings and than what later writers invalidate, so they go first.
@@ -131,6 +146,9 @@ func (p *Pool) Resize(ctx context.Context, n int) error {
 		errs = append(errs, fmt.Errorf("cache: drop moved partitions from their old owners: %w", err))
 	}
 	for _, m := range leaving {
+		if slices.Contains(gone, m) {
+			continue // stopped already, and out of its provider
+		}
 		// Drained: what it holds is copied. Clearing it frees the memory of
 		// a node that keeps running (a static node) and is only tidiness
 		// for one about to stop, so a failure is logged.
