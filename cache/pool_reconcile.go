@@ -14,12 +14,15 @@ import (
 // not know. Run it every so often (main does, for the asg provider); it
 // waits for any resize in progress and keeps the next one waiting.
 //
-//   - Members the provider no longer lists leave the table, through a
-//     moving table as in a resize but with nothing copied from them (what
-//     they held is lost: their keys are misses until loaded again), and
-//     the pool grows back to its size from the nodes the provider lists.
-//   - Then nodes the provider lists that the table does not are removed
-//     (Provider.Remove), so that none runs outside the pool.
+//   - Members the provider no longer lists are replaced, in one change of
+//     the table as in a resize, by nodes it lists that the table does not
+//     (the group's replacements, or what a failed grow left), waiting up
+//     to MemberWait for them, so that the pool keeps its size; nothing is
+//     copied from the gone nodes (their keys are misses until loaded
+//     again). With no replacement by then, the gone nodes leave the table
+//     alone, and the pool is smaller until the next resize.
+//   - Then nodes the provider lists that the table does not use are
+//     removed (Provider.Remove), so that none runs outside the pool.
 func (p *Pool) Reconcile(ctx context.Context) error {
 	if p.opts.Provider == nil {
 		return ErrNotOwner
@@ -43,27 +46,49 @@ func (p *Pool) Reconcile(ctx context.Context) error {
 		}
 	}
 	if len(gone) > 0 {
-		size := len(cur.Members)
-		p.log.Warn("cache nodes gone without being removed (their instances terminated?); dropping them from the pool and growing it back",
-			"gone", gone, "size", size)
-		if len(keep) == 0 { // the table needs a member: the first that serves
-			fresh := slices.DeleteFunc(slices.Clone(members), func(m string) bool { return slices.Contains(cur.Members, m) })
-			if len(fresh) == 0 {
-				return errors.New("cache: reconcile: every node of the pool is gone, and no other serves yet")
+		p.log.Warn("cache nodes gone without being removed (their instances terminated?); replacing them", "gone", gone)
+		next, replaceErr := p.replace(ctx, cur, keep)
+		if replaceErr != nil {
+			if len(keep) == 0 {
+				return fmt.Errorf("cache: reconcile: every node of the pool is gone: %w", replaceErr)
 			}
-			if err := p.configureNew(ctx, fresh[:1], cur.Config); err != nil {
-				return err
-			}
-			keep = fresh[:1]
+			p.log.Warn("no replacement for the gone nodes serves yet; the pool goes on without them", "gone", gone, "err", replaceErr)
+			next = keep
 		}
-		if err := p.change(ctx, cur, keep, gone, gone); err != nil {
-			return fmt.Errorf("cache: reconcile: drop gone nodes: %w", err)
+		if err := p.change(ctx, cur, next, gone, gone); err != nil {
+			return fmt.Errorf("cache: reconcile: replace gone nodes: %w", err)
 		}
-		if err := p.resize(ctx, size); err != nil {
-			return fmt.Errorf("cache: reconcile: grow back to %d nodes: %w", size, err)
+		if replaceErr != nil {
+			return fmt.Errorf("cache: reconcile: no replacement for %v: %w", gone, replaceErr)
 		}
 	}
 	return p.removeStrays(ctx)
+}
+
+// replace returns keep and enough new nodes to make cur's size, waiting
+// for the provider to list them and configuring them.
+func (p *Pool) replace(ctx context.Context, cur Table, keep []string) ([]string, error) {
+	size := len(cur.Members)
+	if err := p.opts.Provider.SetSize(ctx, size); err != nil {
+		return nil, fmt.Errorf("ask for %d nodes: %w", size, err)
+	}
+	members, err := p.waitMembers(ctx, size)
+	if err != nil {
+		return nil, err
+	}
+	var fresh []string
+	for _, m := range members {
+		if !slices.Contains(cur.Members, m) && len(keep)+len(fresh) < size {
+			fresh = append(fresh, m)
+		}
+	}
+	if len(keep)+len(fresh) < size {
+		return nil, fmt.Errorf("%d of the %d nodes asked for serve", len(keep)+len(fresh), size)
+	}
+	if err := p.configureNew(ctx, fresh, cur.Config); err != nil {
+		return nil, err
+	}
+	return append(slices.Clone(keep), fresh...), nil
 }
 
 // removeStrays removes the nodes the provider lists that the table does

@@ -73,6 +73,33 @@ func TestReconcileReplacesGoneNodes(t *testing.T) {
 	}
 }
 
+// TestReconcileWithoutReplacement checks that gone nodes leave the table
+// alone when no replacement serves within MemberWait.
+func TestReconcileWithoutReplacement(t *testing.T) {
+	tp := newTestPool(t, 3, "", 1<<20)
+	fixed := testProvider{ // a provider that cannot start nodes
+		members: tp.local.Members,
+		setSize: func(context.Context, int) error { return nil },
+		remove:  tp.local.Remove,
+	}
+	p, err := NewPool(t.Context(), PoolOptions{Provider: fixed, Tables: tp.tables, Token: testToken,
+		Settle: time.Millisecond, MemberWait: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	victim := p.Table().Members[0]
+	if err := tp.local.Kill(victim); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Reconcile(t.Context()); err == nil {
+		t.Errorf("Reconcile without a replacement: no error")
+	}
+	if got, want := p.Table().Members, tp.Table().Members[1:]; !slices.Equal(got, want) {
+		t.Errorf("members %v, want %v", got, want)
+	}
+}
+
 // TestReconcileRemovesStrays checks that nodes the provider runs outside
 // the table (left by a grow that failed) are removed.
 func TestReconcileRemovesStrays(t *testing.T) {
