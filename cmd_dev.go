@@ -83,8 +83,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintf(stdout, "  manager password: %s (set PICPOOL_MANAGER_PASSWORD to choose one)\n", *password)
 	}
 	fmt.Fprintf(stdout, "  %d cache nodes on loopback; data in %s and %s\n\n", s.pool.Nodes(), *sf.db, *sf.blobs)
-	return runAll(ctx,
-		func(ctx context.Context) error { s.pool.Run(ctx); return nil },
+	return runAll(ctx, append(s.ownerLoops(pf),
 		s.auto.Run,
 		func(ctx context.Context) error {
 			return serve(ctx, log, "gallery", gl, s.galleryRouter(managerURL, af.guard(gl.Addr().String())))
@@ -92,7 +91,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		func(ctx context.Context) error {
 			return serve(ctx, log, "manager", ml, s.managerRouter(auth, af.guard(ml.Addr().String())))
 		},
-	)
+	)...)
 }
 
 // newLogger returns a text logger at the given level.

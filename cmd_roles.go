@@ -98,7 +98,7 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 	if err := s.openPool(ctx, pf); err != nil {
 		return fmt.Errorf("manager: %w", err)
 	}
-	fns := []func(context.Context) error{func(ctx context.Context) error { s.pool.Run(ctx); return nil }}
+	fns := s.ownerLoops(pf)
 	if *autoscale {
 		if err := s.startAutoscaler(*period); err != nil {
 			return fmt.Errorf("manager: %w", err)
@@ -151,7 +151,7 @@ func runAutoscaler(ctx context.Context, args []string, getenv func(string) strin
 		return fmt.Errorf("autoscaler: %w", err)
 	}
 	log.Info("autoscaler running", "period", *period, "nodes", s.pool.Nodes())
-	return runAll(ctx, func(ctx context.Context) error { s.pool.Run(ctx); return nil }, s.auto.Run)
+	return runAll(ctx, append(s.ownerLoops(pf), s.auto.Run)...)
 }
 
 // needsToken makes sure a server that is not on loopback, without

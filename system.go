@@ -44,7 +44,7 @@ func addStoreFlags(f *flags) storeFlags {
 type poolFlags struct {
 	token, provider, partitioner, policy *string
 	nodes, capacityMB, nodePort          *int
-	settle                               *time.Duration
+	settle, reconcileEvery               *time.Duration
 }
 
 // addPoolFlags adds the pool's flags; an owner's settle default is how
@@ -61,6 +61,7 @@ func addPoolFlags(f *flags, owner bool, settle time.Duration) poolFlags {
 		p.partitioner = f.string("partitioner", "PICPOOL_PARTITIONER", cache.DefaultPartitioner, "how keys map to nodes in a new pool: rendezvous (moves ~1/N on a resize) or ece1779 (p mod N)")
 		p.nodePort = f.int("node-port", "PICPOOL_NODE_PORT", scaling.DefaultNodePort, "port of every node in an Auto Scaling group")
 		p.settle = f.duration("resize-settle", "PICPOOL_RESIZE_SETTLE", settle, "how long a resize waits, twice, for galleries in other processes to route by the new table (they reload it every second)")
+		p.reconcileEvery = f.duration("reconcile-every", "PICPOOL_RECONCILE_EVERY", 30*time.Second, "with asg:GROUP, how often the pool checks its table against the group: nodes the group terminated are replaced, instances the pool does not use are removed")
 	}
 	return p
 }
@@ -72,6 +73,7 @@ type system struct {
 	lib     *store.Library
 	metrics scaling.Metrics
 	local   *cache.LocalProvider // when the nodes run here
+	asg     *scaling.ASG         // when the nodes are an Auto Scaling group's
 	pool    *cache.Pool
 	gallery *handlers.Gallery
 	control *handlers.Control
@@ -163,6 +165,11 @@ func (s *system) openPool(ctx context.Context, pf poolFlags) error {
 			return err
 		}
 		opts.Provider, opts.InitialNodes, opts.Partitioner, opts.Settle = provider, *pf.nodes, *pf.partitioner, *pf.settle
+		if s.asg != nil {
+			// An instance boots in one to three minutes, and one whose node
+			// never starts is replaced after scaling.DefaultStartTimeout.
+			opts.MemberWait = 15 * time.Minute
+		}
 		opts.Config = cache.NodeConfig{Capacity: int64(*pf.capacityMB) * mebibyte, Policy: *pf.policy}
 		if _, ok := cache.CanonicalPolicy(*pf.policy); !ok {
 			return fmt.Errorf("--policy %q: %w", *pf.policy, cache.ErrUnknownPolicy)
@@ -199,10 +206,15 @@ func (s *system) provider(ctx context.Context, spec, token string, nodePort int)
 		if err != nil {
 			return nil, err
 		}
-		return scaling.NewASG(scaling.ASGConfig{
+		asg, err := scaling.NewASG(scaling.ASGConfig{
 			AutoScaling: autoscaling.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg),
-			Group: strings.TrimPrefix(spec, "asg:"), Port: nodePort,
+			Group: strings.TrimPrefix(spec, "asg:"), Port: nodePort, Log: s.log,
 		})
+		if err != nil {
+			return nil, err
+		}
+		s.asg = asg
+		return asg, nil
 	}
 	return nil, fmt.Errorf("unknown provider %q: use local, static:HOST:PORT,… or asg:GROUP", spec)
 }
