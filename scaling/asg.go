@@ -32,8 +32,10 @@ import (
 //     answers (StartTimeout), or stopped answering (DeadAfter), is marked
 //     unhealthy (SetInstanceHealth), so that the group replaces it;
 //   - it reads the group at most every Poll, however often Members is
-//     called, and asks EC2 only for the addresses of instances it has not
-//     seen yet (an instance's private IP never changes);
+//     called, and less often (up to every 4 × Poll) while the group does
+//     not change, as while instances boot; it asks EC2 only for the
+//     addresses of instances it has not seen yet (an instance's private IP
+//     never changes);
 //   - calls AWS refuses for now (ScalingActivityInProgress,
 //     ResourceContention, throttling, server errors) are made again with
 //     backoff;
@@ -62,6 +64,7 @@ type ASG struct {
 	mu     sync.Mutex
 	view   groupView
 	read   time.Time               // when view was read; zero: read it on next use
+	every  time.Duration           // the time from one read to the next: Poll, more while nothing changes
 	ips    map[string]instanceInfo // by instance ID: what EC2 said of it
 	probes map[string]*probe       // by instance ID
 }
@@ -78,7 +81,10 @@ type ASGConfig struct {
 	// Port is the port every node listens on. Default DefaultNodePort.
 	Port int
 	// Poll is the least time between two reads of the group from AWS;
-	// calls in between answer from the last read. Default 5 s.
+	// calls in between answer from the last read. Each read that finds
+	// the group as it was doubles the time to the next, up to 4 × Poll;
+	// a change, or a change the provider makes, brings it back to Poll.
+	// Default 5 s.
 	Poll time.Duration
 	// ProbeEvery is the least time between two /healthz probes of one
 	// node. Default 1 s.
@@ -155,7 +161,7 @@ func NewASG(cfg ASGConfig) (*ASG, error) {
 	return &ASG{
 		as: cfg.AutoScaling, ec2: cfg.EC2, group: cfg.Group, port: cfg.Port, cfg: cfg,
 		retry: backoff{first: cfg.Backoff}.withDefaults(cfg.Log), log: cfg.Log,
-		ips: map[string]instanceInfo{}, probes: map[string]*probe{},
+		ips: map[string]instanceInfo{}, probes: map[string]*probe{}, every: cfg.Poll,
 	}, nil
 }
 
@@ -196,7 +202,7 @@ func (a *ASG) SetSize(ctx context.Context, n int) error {
 	}
 	a.log.Info("Auto Scaling group capacity raised", "group", a.group, "from", v.desired, "to", n)
 	a.mu.Lock()
-	a.view.desired, a.read = n, time.Time{} // its new instances show on the next read
+	a.view.desired, a.read, a.every = n, time.Time{}, a.cfg.Poll // its new instances show on the next reads
 	a.mu.Unlock()
 	return nil
 }
@@ -230,6 +236,7 @@ func (a *ASG) Remove(ctx context.Context, member string) error {
 	a.mu.Lock()
 	a.view.setLifecycle(id, astypes.LifecycleStateTerminating)
 	a.view.desired--
+	a.every = a.cfg.Poll
 	a.mu.Unlock()
 	return nil
 }

@@ -200,3 +200,35 @@ func TestASGKeepsTheGroupFromKillingNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestASGPollsLessWhileNothingChanges checks the polling backoff: while
+// an instance boots and the group stays as it was, reads of the group
+// space out to 4 × Poll.
+func TestASGPollsLessWhileNothingChanges(t *testing.T) {
+	boot := func(n int) awsfake.Boot {
+		if n == 2 {
+			return awsfake.Boot{Pending: time.Hour}
+		}
+		return awsfake.Boot{}
+	}
+	const poll = 50 * time.Millisecond
+	f := newASGFixtureWith(t, awsfake.Config{Boot: boot}, ASGConfig{Poll: poll, ProbeEvery: time.Nanosecond},
+		awsfake.Group{Name: "nodes", MinSize: 1, MaxSize: 8, DesiredCapacity: 1}, nil)
+	if err := f.asg.SetSize(t.Context(), 2); err != nil {
+		t.Fatal(err)
+	}
+	f.members(t) // the first reads: the group changed (SetSize, upkeep)
+	f.members(t)
+	before, _ := countCalls(f.fake)
+	start := time.Now()
+	for time.Since(start) < 2*time.Second {
+		f.members(t)
+		time.Sleep(5 * time.Millisecond)
+	}
+	after, _ := countCalls(f.fake)
+	reads := after["DescribeAutoScalingGroups"] - before["DescribeAutoScalingGroups"]
+	if most := int(time.Since(start)/(4*poll)) + 4; reads > most {
+		t.Errorf("%d reads of an unchanging group in %v, want at most %d (one every %v once backed off)", reads, time.Since(start), most, 4*poll)
+	}
+	t.Logf("%d reads in %v", reads, time.Since(start))
+}

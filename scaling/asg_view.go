@@ -73,20 +73,19 @@ func (v *groupView) setLifecycle(id string, lc astypes.LifecycleState) {
 	}
 }
 
-// current returns the view, read again from AWS when it is older than
-// Poll, or when fresh is set and it is older than a second.
+// current returns the view, read again from AWS when it is older than the
+// polling interval, or when fresh is set and it is older than a second.
 func (a *ASG) current(ctx context.Context, fresh bool) (groupView, error) {
-	maxAge := a.cfg.Poll
-	if fresh {
-		maxAge = min(maxAge, time.Second)
-	}
 	a.refreshMu.Lock()
 	defer a.refreshMu.Unlock()
 	a.mu.Lock()
-	v, read := a.view, a.read
+	old, read, maxAge := a.view, a.read, a.every
 	a.mu.Unlock()
+	if fresh {
+		maxAge = min(maxAge, time.Second)
+	}
 	if !read.IsZero() && time.Since(read) < maxAge {
-		return v, nil
+		return old, nil
 	}
 	v, err := a.describe(ctx)
 	if err != nil {
@@ -96,10 +95,21 @@ func (a *ASG) current(ctx context.Context, fresh bool) (groupView, error) {
 		return groupView{}, err
 	}
 	a.mu.Lock()
+	if !read.IsZero() && v.same(old) {
+		a.every = min(2*a.every, 4*a.cfg.Poll) // booting instances: nothing to see for a while
+	} else {
+		a.every = a.cfg.Poll
+	}
 	a.view, a.read = v, time.Now()
 	a.mu.Unlock()
 	a.upkeep(ctx, v)
 	return v, nil
+}
+
+// same reports whether v and w list the same capacity and instances, in
+// the same states.
+func (v groupView) same(w groupView) bool {
+	return v.desired == w.desired && v.max == w.max && slices.Equal(v.suspended, w.suspended) && slices.Equal(v.instances, w.instances)
 }
 
 // describe reads the group, or returns ErrUnknownGroup.
