@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"time"
 
 	"github.com/aws/smithy-go"
@@ -26,24 +28,39 @@ var busyCodes = map[string]bool{
 	"ServiceUnavailable": true, "InternalFailure": true, "InternalError": true,
 }
 
-// busy reports whether err is one that passes: a busy code, a server
-// error (HTTP 5xx), or no answer from AWS at all (the connection failed).
-func busy(err error) bool {
+// failure is how a call failed, for trying it again.
+type failure int
+
+const (
+	final     failure = iota // the same call would fail again (or it succeeded)
+	refused                  // AWS refused it for now: busy, throttled, a server error
+	transport                // the connection failed, before or during AWS's answer
+)
+
+// classify says how err failed.
+func classify(err error) failure {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
+		return final
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		var resp *smithyhttp.ResponseError
-		return busyCodes[api.ErrorCode()] || errors.As(err, &resp) && resp.HTTPStatusCode() >= 500
+		if busyCodes[api.ErrorCode()] || errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
+			return refused
+		}
+		return final
 	}
-	var invalid smithy.InvalidParamsError
-	if errors.As(err, &invalid) {
-		return false // refused by the SDK itself: the same call fails again
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return transport
 	}
-	var op *smithy.OperationError
-	return errors.As(err, &op) // failed before AWS answered, or while reading its answer
+	return final // refused by the SDK itself (parameters, credentials): the same call fails again
 }
+
+// transportAttempts bounds the calls made for a connection that fails:
+// a passing failure is over by then, and a wrong endpoint or an
+// unreachable AWS should be said soon.
+const transportAttempts = 3
 
 // backoff is how calls are tried again.
 type backoff struct {
@@ -82,11 +99,12 @@ func (b backoff) do(ctx context.Context, what string, fn func(context.Context) e
 	wait := b.first
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
-		if !busy(err) {
+		how := classify(err)
+		switch {
+		case how == final:
 			return err
-		}
-		if attempt >= b.attempts {
-			return fmt.Errorf("%s: still refused after %d tries: %w", what, attempt, err)
+		case attempt >= b.attempts, how == transport && attempt >= transportAttempts:
+			return fmt.Errorf("%s: still failing after %d tries: %w", what, attempt, err)
 		}
 		// Full jitter: concurrent callers refused together spread out.
 		d := wait/2 + rand.N(wait/2+1)
