@@ -680,7 +680,7 @@ func TestAPIDeleteAllWithDeadNode(t *testing.T) {
 // nothing.
 func TestAPIFollowerCannotResize(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
-	follower, err := cache.NewPool(t.Context(), cache.PoolOptions{Tables: f.tables, Token: testToken})
+	follower, err := cache.NewPool(t.Context(), cache.PoolOptions{Tables: f.tables, Token: testToken, Timeout: 5e9})
 	if err != nil {
 		t.Fatal(err)
 	}
