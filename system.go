@@ -229,7 +229,7 @@ func (s *system) startAutoscaler(period time.Duration) error {
 // wireHandlers builds the gallery and the control over the pool.
 func (s *system) wireHandlers(maxUploadMB int) {
 	s.gallery = handlers.NewGallery(imageStore{s.lib}, s.pool, int64(maxUploadMB)*mebibyte, s.log)
-	s.control = handlers.NewControl(s.pool, s.db, s.log)
+	s.control = handlers.NewControl(s.pool, settingsStore{s.db}, s.log)
 }
 
 // apiFlags guard the state-changing routes of the test API.
@@ -266,7 +266,7 @@ func (s *system) managerRouter(auth *handlers.Auth, guard func(http.Handler) htt
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	handlers.CommonRoutes(r)
-	deps := handlers.ManagerDeps{Auth: auth, Control: s.control, Pool: s.pool, Gallery: s.gallery, Stats: s.metrics, Log: s.log}
+	deps := handlers.ManagerDeps{Auth: auth, Control: s.control, Pool: s.pool, Gallery: s.gallery, Stats: statsSource{s.metrics}, Log: s.log}
 	if s.auto != nil {
 		deps.Decisions = s.auto
 	}
