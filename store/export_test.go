@@ -30,13 +30,22 @@ func (db *DB) MigrationVersions(ctx context.Context) ([]int, error) {
 	return vs, err
 }
 
-// MigrationCount is how many migrations the database's dialect has.
-func (db *DB) MigrationCount() int {
+// MigrationFileVersions returns the versions of the database's dialect's
+// migration files, in order. (Versions may skip numbers: branches take
+// their numbers ahead of merging.)
+func (db *DB) MigrationFileVersions() []int {
 	ms, err := migrations(db.conn.Kind)
 	if err != nil {
 		panic(err)
 	}
-	return len(ms)
+	var vs []int
+	for _, m := range ms {
+		vs = append(vs, m.version)
+	}
+	return vs
 }
+
+// SetClock replaces the requests table's clock.
+func (r *Requests) SetClock(now func() time.Time) { r.now = now }
 
 var SplitStatements = splitStatements
