@@ -66,15 +66,17 @@ func (c *Control) loadSettings(ctx context.Context) (scaling.Settings, error) {
 }
 
 // Change is a set of changes to the pool; nil fields stay as they are.
+// Its JSON, with the test API's parameter names, is how a gallery hands
+// it to the pool's owner (see forward.go).
 type Change struct {
-	Mode        *scaling.Mode
-	NumNodes    *int
-	CapacityMB  *int64
-	CachePolicy *string // a name cache.CanonicalPolicy knows
-	MaxMiss     *float64
-	MinMiss     *float64
-	ExpRatio    *float64
-	ShrinkRatio *float64
+	Mode        *scaling.Mode `json:"mode,omitempty"`
+	NumNodes    *int          `json:"numNodes,omitempty"`
+	CapacityMB  *int64        `json:"cacheSize,omitempty"`
+	CachePolicy *string       `json:"policy,omitempty"` // a name cache.CanonicalPolicy knows
+	MaxMiss     *float64      `json:"maxMiss,omitempty"`
+	MinMiss     *float64      `json:"minMiss,omitempty"`
+	ExpRatio    *float64      `json:"expRatio,omitempty"`
+	ShrinkRatio *float64      `json:"shrinkRatio,omitempty"`
 }
 
 // FieldErrors is every refusal of a change, each about one field (named

@@ -23,12 +23,12 @@ func (f funcSettings) SaveSettings(_ context.Context, s scaling.Settings) error 
 // funcPool is a PoolAdmin of func fields; the ones a test leaves nil
 // are not expected to be called.
 type funcPool struct {
-	resize    func(n int) error
+	resize    func(ctx context.Context, n int) error
 	configure func(cfg cache.NodeConfig) error
 }
 
 func (p funcPool) Nodes() int                                            { return 2 }
-func (p funcPool) Resize(_ context.Context, n int) error                 { return p.resize(n) }
+func (p funcPool) Resize(ctx context.Context, n int) error               { return p.resize(ctx, n) }
 func (p funcPool) Configure(_ context.Context, c cache.NodeConfig) error { return p.configure(c) }
 func (p funcPool) Table() cache.Table {
 	return cache.Table{Members: []string{"a", "b"}, Config: lruConfig(16)}
@@ -76,7 +76,7 @@ func TestApplySaysWhatChanged(t *testing.T) {
 		},
 		{
 			name: "the resize fails after the settings were saved", change: Change{Mode: &auto, NumNodes: &three},
-			loads: []error{nil}, pool: funcPool{resize: func(int) error { return errors.New("no nodes to be had") }}, wantCode: 503,
+			loads: []error{nil}, pool: funcPool{resize: func(context.Context, int) error { return errors.New("no nodes to be had") }}, wantCode: 503,
 			wantMsg: "Could not resize the pool to 3 nodes: no nodes to be had. Before that, the sizing settings were saved.",
 		},
 		{
@@ -84,7 +84,7 @@ func TestApplySaysWhatChanged(t *testing.T) {
 			loads: []error{nil},
 			pool: funcPool{
 				configure: func(cache.NodeConfig) error { return nil },
-				resize:    func(int) error { return errors.New("no nodes to be had") },
+				resize:    func(context.Context, int) error { return errors.New("no nodes to be had") },
 			},
 			wantCode: 503,
 			wantMsg:  "Could not resize the pool to 3 nodes: no nodes to be had. Before that, the sizing settings were saved and every node was given 8 MB with RR.",
