@@ -148,14 +148,16 @@ func (f *Forwarder) Apply(ctx context.Context, ch Change) (PoolState, error) {
 		return PoolState{}, err
 	}
 	var ans forwardAnswer
-	if err := json.Unmarshal([]byte(raw), &ans); err != nil {
-		return PoolState{}, fmt.Errorf("read the owner's answer to change %d: %w", id, err)
-	}
-	if ans.Status != http.StatusOK || ans.State == nil {
+	err = json.Unmarshal([]byte(raw), &ans)
+	switch {
+	case err == nil && ans.Status == http.StatusOK && ans.State != nil:
+		f.follow(ctx, ans.Epoch)
+		return *ans.State, nil
+	case err == nil && ans.Status >= 400 && ans.Status <= 599:
 		return PoolState{}, &Error{Code: ans.Status, Message: ans.Message}
 	}
-	f.follow(ctx, ans.Epoch)
-	return *ans.State, nil
+	f.log.Error("configure_cache: unreadable answer from the owner", "request", id, "answer", raw, "err", err)
+	return PoolState{}, errorf(http.StatusBadGateway, "The manager's answer could not be read (do the gallery and the manager run the same version of picpool?); the change may have been applied. Check the pool with getNumNodes before trying again.")
 }
 
 // await polls for the owner's answer to change id and returns it, or an
@@ -163,12 +165,14 @@ func (f *Forwarder) Apply(ctx context.Context, ch Change) (PoolState, error) {
 func (f *Forwarder) await(ctx context.Context, id int64) (string, error) {
 	start := time.Now()
 	var failing time.Time // since when the database has not answered
-	fail := func(err error) error {
+	// storageLost notes a failed call to the database: once calls have
+	// failed for StorageGrace it returns the answer to give up with.
+	storageLost := func(err error) error {
 		if failing.IsZero() {
 			failing = time.Now()
 		}
 		if time.Since(failing) < f.opts.StorageGrace {
-			return nil
+			return nil // keep waiting
 		}
 		f.log.Warn("configure_cache: storage stopped answering while waiting for the owner", "request", id, "err", err)
 		return errorf(http.StatusServiceUnavailable, "Storage stopped answering while the change was with the manager; it may or may not have been applied. Check the pool with getNumNodes before trying again.")
@@ -191,8 +195,8 @@ func (f *Forwarder) await(ctx context.Context, id int64) (string, error) {
 			// take effect, so no owner will see the change.
 			return "", fmt.Errorf("hand the change to the pool's owner: %w", ErrUnavailable)
 		case err != nil:
-			if err := fail(err); err != nil {
-				return "", err
+			if lost := storageLost(err); lost != nil {
+				return "", lost
 			}
 			continue
 		}
@@ -218,8 +222,8 @@ func (f *Forwarder) await(ctx context.Context, id int64) (string, error) {
 			withdrawn, err := f.queue.Withdraw(wctx, id)
 			cancel()
 			if err != nil {
-				if err := fail(err); err != nil {
-					return "", err
+				if lost := storageLost(err); lost != nil {
+					return "", lost
 				}
 			} else if withdrawn {
 				return "", noOwner(f.opts.Pickup)
@@ -243,11 +247,14 @@ func (f *Forwarder) abandon(id int64) {
 	}
 }
 
-// follow waits, for a few seconds at most, until the followed pool routes
-// by the table the owner left (epoch), so that what this process answers
+// followWait bounds follow: a follower reloads the table every second.
+const followWait = 3 * time.Second
+
+// follow waits, for followWait at most, until the followed pool routes by
+// the table the owner left (epoch), so that what this process answers
 // next (getNumNodes) agrees with the answer it gave.
 func (f *Forwarder) follow(ctx context.Context, epoch uint64) {
-	deadline := time.Now().Add(f.opts.Pickup)
+	deadline := time.Now().Add(followWait)
 	for f.control.pool.Table().Epoch < epoch {
 		if time.Now().After(deadline) {
 			f.log.Warn("configure_cache: the pool table did not reach this process in time", "want_epoch", epoch, "have", f.control.pool.Table().Epoch)

@@ -50,9 +50,11 @@ type InboxOptions struct {
 const inboxDepth = 16
 
 // ServeForwarded applies the changes that followers hand over, one at a
-// time in the order they were handed over, until ctx ends. It is run by
-// the process that owns the pool. Changes it took but had not started
-// when ctx ends are answered "nothing was changed".
+// time in the order they were handed over, until ctx ends; then it
+// returns nil. It is run by the process that owns the pool. Changes it
+// took but had not started when ctx ends are answered "nothing was
+// changed"; a database that does not answer is logged, once, and tried
+// again every opts.Every.
 func (c *Control) ServeForwarded(ctx context.Context, inbox ForwardInbox, opts InboxOptions) error {
 	opts.Every = cmpOr(opts.Every, 250*time.Millisecond)
 	opts.Lease = cmpOr(opts.Lease, 5*time.Second)

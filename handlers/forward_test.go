@@ -80,6 +80,7 @@ func TestForwarderWaits(t *testing.T) {
 		lost     = "The manager took the change but stopped answering while applying it (it may have stopped or restarted); part of it may have been applied. Check the pool with getNumNodes before trying again."
 		slow     = "The manager is still applying the change after 1m0s; it will finish on its own. Check the pool with getNumNodes before trying again."
 		dbGone   = "Storage stopped answering while the change was with the manager; it may or may not have been applied. Check the pool with getNumNodes before trying again."
+		garbled  = "The manager's answer could not be read (do the gallery and the manager run the same version of picpool?); the change may have been applied. Check the pool with getNumNodes before trying again."
 		failures = "The number of nodes (numNodes) must be between 1 and 8; got 3."
 	)
 	tests := []struct {
@@ -106,6 +107,13 @@ func TestForwarderWaits(t *testing.T) {
 				return answered(t, forwardAnswer{Status: 400, Message: failures}), nil
 			},
 			wantCode: 400, wantMsg: failures, wantAfter: 100 * time.Millisecond,
+		},
+		{
+			name: "the owner's answer makes no sense",
+			status: func(t *testing.T, since time.Duration) (ForwardStatus, error) {
+				return answered(t, forwardAnswer{Status: 200}), nil
+			},
+			wantCode: 502, wantMsg: garbled, wantAfter: 100 * time.Millisecond,
 		},
 		{
 			name: "no owner takes it",
