@@ -40,6 +40,10 @@ func storeError(err error) error {
 		return &handlers.Error{Code: http.StatusBadRequest, Field: "key", Message: "The storage refused this key."}
 	case errors.Is(err, context.Canceled):
 		return err
+	case errors.Is(err, store.ErrOutcomeUnknown):
+		// Its commit failed: it may have taken effect, so "nothing was
+		// changed" would not be true.
+		return &handlers.Error{Code: http.StatusServiceUnavailable, Message: "Storage failed while saving, so the change may or may not have been made. Please check before trying again."}
 	}
 	return fmt.Errorf("%w: %w", handlers.ErrUnavailable, err)
 }

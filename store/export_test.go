@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
 // BlobNames lists every object of a blob store opened by this package.
@@ -49,3 +51,8 @@ func (db *DB) MigrationFileVersions() []int {
 func (r *Requests) SetClock(now func() time.Time) { r.now = now }
 
 var SplitStatements = splitStatements
+
+// InTx runs fn in one of the database's transactions.
+func (db *DB) InTx(ctx context.Context, fn func() error) error {
+	return db.inTx(ctx, func(bun.Tx) error { return fn() })
+}

@@ -39,10 +39,6 @@ const (
 	RequestWithdrawn = "withdrawn" // its submitter took it back before any owner claimed it
 )
 
-// ErrOutcomeUnknown is returned (wrapped) when a write reported a failure
-// that it may not have had: the connection failed during its commit.
-var ErrOutcomeUnknown = errors.New("store: the write may or may not have taken effect")
-
 // requestRow is one row of pool_requests; times are Unix milliseconds.
 type requestRow struct {
 	bun.BaseModel `bun:"table:pool_requests"`
@@ -68,9 +64,8 @@ func (r *Requests) Submit(ctx context.Context, body string, ttl time.Duration) (
 		_, err := tx.NewInsert().Model(&row).Exec(ctx)
 		return err
 	})
-	var ce errCommit
-	if errors.As(err, &ce) {
-		return row.ID, fmt.Errorf("store: submit request %d: %w: %w", row.ID, ErrOutcomeUnknown, err)
+	if errors.Is(err, ErrOutcomeUnknown) {
+		return row.ID, fmt.Errorf("store: submit request %d: %w", row.ID, err)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("store: submit request: %w", err)
