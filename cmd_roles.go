@@ -24,7 +24,7 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 	af := addAPIFlags(f)
 	managerURL := f.string("manager-url", "PICPOOL_MANAGER_URL", "", "the manager's URL, linked from the home page (optional)")
 	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted, in MB")
-	forwardWait := f.duration("forward-wait", "PICPOOL_FORWARD_WAIT", 60*time.Second, "how long configure_cache waits for the manager to apply a change it took (a resize that starts machines takes minutes); after that it answers 504, and the change still completes")
+	forwardWait := f.duration("forward-wait", "PICPOOL_FORWARD_WAIT", 60*time.Second, "how long configure_cache on this gallery waits for the manager's answer (a resize that starts machines takes minutes); after that it answers 504, and the manager still completes the change")
 	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
 		return err

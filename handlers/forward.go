@@ -62,8 +62,9 @@ type ForwardOptions struct {
 	// Pickup is how long an owner has to take a change before it is
 	// withdrawn. Owners look every 250 ms. Default: 3 s.
 	Pickup time.Duration
-	// Wait bounds the wait for the answer once an owner took the change
-	// (a resize that starts machines takes minutes). Default: 60 s.
+	// Wait bounds the whole wait for the owner's answer, from the moment
+	// the change is handed over (a resize that starts machines takes
+	// minutes); at least Pickup. Default: 60 s.
 	Wait time.Duration
 	// Poll is how often the follower looks for the answer. Default: 100 ms.
 	Poll time.Duration
