@@ -67,9 +67,14 @@ func TestGalleryConfiguresLikeDev(t *testing.T) {
 			split := startSplit(t, storetest.DSN(t, kind), 1)
 			gallery := split.galleries[0]
 			dev, _ := startDev(t)
+			var devTook, galleryTook time.Duration
 			for _, call := range configureCalls {
+				start := time.Now()
 				want := apiCall(t, dev, "/api/configure_cache?"+call, nil, nil)
+				devTook += time.Since(start)
+				start = time.Now()
 				got := apiCall(t, gallery, "/api/configure_cache?"+call, nil, nil)
+				galleryTook += time.Since(start)
 				if got.status != want.status || got.raw != want.raw {
 					t.Errorf("configure_cache?%s:\n gallery %v\n dev     %v", call, got, want)
 				}
@@ -78,6 +83,7 @@ func TestGalleryConfiguresLikeDev(t *testing.T) {
 					t.Errorf("getNumNodes after configure_cache?%s: gallery %v, dev %v", call, got, want)
 				}
 			}
+			t.Logf("%d calls: dev %s, gallery (through the manager) %s", len(configureCalls), devTook.Round(time.Millisecond), galleryTook.Round(time.Millisecond))
 			// The form body is read the same way as the query.
 			form := map[string]string{"numNodes": "2", "policy": "lru"}
 			want := apiCall(t, dev, "/api/configure_cache", form, nil)
