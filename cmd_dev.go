@@ -86,6 +86,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	return runAll(ctx,
 		func(ctx context.Context) error { s.pool.Run(ctx); return nil },
 		s.auto.Run,
+		s.serveForwarded,
 		func(ctx context.Context) error {
 			return serve(ctx, log, "gallery", gl, s.galleryRouter(managerURL, af.guard(gl.Addr().String())))
 		},

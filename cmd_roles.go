@@ -16,14 +16,15 @@ import (
 
 func runGallery(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	f := newFlags("gallery", "Serves the gallery's pages and the test API. It follows the cache pool's table\n"+
-		"from the database (the manager owns it), so it never resizes or configures the pool:\n"+
-		"configure_cache answers 409 here; use the manager's.", getenv, stdout)
+		"from the database (the manager owns it): configure_cache is handed to the manager\n"+
+		"through the database, and answered with the manager's answer.", getenv, stdout)
 	addr := f.string("addr", "PICPOOL_GALLERY_ADDR", ":5000", "address the gallery listens on")
 	sf := addStoreFlags(f)
 	pf := addPoolFlags(f, false, 0)
 	af := addAPIFlags(f)
 	managerURL := f.string("manager-url", "PICPOOL_MANAGER_URL", "", "the manager's URL, linked from the home page (optional)")
 	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted, in MB")
+	forwardWait := f.duration("forward-wait", "PICPOOL_FORWARD_WAIT", 60*time.Second, "how long configure_cache on this gallery waits for the manager's answer (a resize that starts machines takes minutes); after that it answers 504, and the manager still completes the change")
 	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
 		return err
@@ -46,6 +47,7 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 		return fmt.Errorf("gallery: %w", err)
 	}
 	s.wireHandlers(*maxUploadMB)
+	s.forwardChanges(*forwardWait)
 	if err := af.needsToken(ln.Addr().String(), stdout); err != nil {
 		return err
 	}
@@ -98,7 +100,7 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 	if err := s.openPool(ctx, pf); err != nil {
 		return fmt.Errorf("manager: %w", err)
 	}
-	fns := []func(context.Context) error{func(ctx context.Context) error { s.pool.Run(ctx); return nil }}
+	fns := []func(context.Context) error{func(ctx context.Context) error { s.pool.Run(ctx); return nil }, s.serveForwarded}
 	if *autoscale {
 		if err := s.startAutoscaler(*period); err != nil {
 			return fmt.Errorf("manager: %w", err)
@@ -150,8 +152,9 @@ func runAutoscaler(ctx context.Context, args []string, getenv func(string) strin
 	if err := s.startAutoscaler(*period); err != nil {
 		return fmt.Errorf("autoscaler: %w", err)
 	}
+	s.wireControl() // it owns the pool, so it applies what galleries hand over
 	log.Info("autoscaler running", "period", *period, "nodes", s.pool.Nodes())
-	return runAll(ctx, func(ctx context.Context) error { s.pool.Run(ctx); return nil }, s.auto.Run)
+	return runAll(ctx, func(ctx context.Context) error { s.pool.Run(ctx); return nil }, s.auto.Run, s.serveForwarded)
 }
 
 // needsToken makes sure a server that is not on loopback, without

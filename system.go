@@ -74,8 +74,11 @@ type system struct {
 	pool    *cache.Pool
 	gallery *handlers.Gallery
 	control *handlers.Control
-	auto    *scaling.Autoscaler // when the autoscaler runs here
-	closers []func()
+	// configurer serves the test API's configure_cache: control where the
+	// pool is owned, a forwarder to the owner where it is followed.
+	configurer handlers.Configurer
+	auto       *scaling.Autoscaler // when the autoscaler runs here
+	closers    []func()
 }
 
 // close releases everything, in the reverse order of opening.
@@ -231,7 +234,13 @@ func (s *system) startAutoscaler(period time.Duration) error {
 // wireHandlers builds the gallery and the control over the pool.
 func (s *system) wireHandlers(maxUploadMB int) {
 	s.gallery = handlers.NewGallery(imageStore{s.lib}, s.pool, int64(maxUploadMB)*mebibyte, s.log)
-	s.control = handlers.NewControl(s.pool, s.db, s.log)
+	s.wireControl()
+}
+
+// wireControl builds the control over the pool and its settings.
+func (s *system) wireControl() {
+	s.control = handlers.NewControl(s.pool, settingsStore{s.db}, s.log)
+	s.configurer = s.control
 }
 
 // apiFlags guard the state-changing routes of the test API.
@@ -258,7 +267,7 @@ func (s *system) galleryRouter(managerURL string, guard func(http.Handler) http.
 	r.Use(middleware.Recoverer)
 	handlers.CommonRoutes(r)
 	handlers.NewGalleryPages(s.gallery, managerURL, s.log).Routes(r)
-	handlers.NewAPI(s.gallery, s.pool, s.control, s.log).Routes(r, guard)
+	handlers.NewAPI(s.gallery, s.pool, s.configurer, s.log).Routes(r, guard)
 	return r
 }
 
@@ -268,12 +277,12 @@ func (s *system) managerRouter(auth *handlers.Auth, guard func(http.Handler) htt
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	handlers.CommonRoutes(r)
-	deps := handlers.ManagerDeps{Auth: auth, Control: s.control, Pool: s.pool, Gallery: s.gallery, Stats: s.metrics, Log: s.log}
+	deps := handlers.ManagerDeps{Auth: auth, Control: s.control, Pool: s.pool, Gallery: s.gallery, Stats: statsSource{s.metrics}, Log: s.log}
 	if s.auto != nil {
 		deps.Decisions = s.auto
 	}
 	handlers.NewManagerPages(deps).Routes(r)
-	handlers.NewAPI(s.gallery, s.pool, s.control, s.log).Routes(r, guard)
+	handlers.NewAPI(s.gallery, s.pool, s.configurer, s.log).Routes(r, guard)
 	return r
 }
 

@@ -39,12 +39,13 @@ type SettingsStore interface {
 type API struct {
 	gallery *Gallery
 	pool    PoolAdmin
-	control *Control
+	control Configurer
 	log     *slog.Logger
 }
 
-// NewAPI returns the test API.
-func NewAPI(g *Gallery, pool PoolAdmin, control *Control, log *slog.Logger) *API {
+// NewAPI returns the test API. control is the pool's Control where the
+// pool is owned, a Forwarder where it is followed.
+func NewAPI(g *Gallery, pool PoolAdmin, control Configurer, log *slog.Logger) *API {
 	return &API{gallery: g, pool: pool, control: control, log: log}
 }
 
@@ -189,12 +190,8 @@ func (a *API) configure(w http.ResponseWriter, r *http.Request) {
 		err = append(err.(FieldErrors), more...) // name every bad parameter at once
 	}
 	if err != nil {
-		var fe FieldErrors
-		if errors.As(err, &fe) {
-			writeAPIError(w, http.StatusBadRequest, fe.Error())
-			return
-		}
-		a.fail(w, err)
+		code, msg := configureStatus(a.log, err)
+		writeAPIError(w, code, msg)
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
@@ -204,4 +201,16 @@ func (a *API) configure(w http.ResponseWriter, r *http.Request) {
 		CacheSize int64  `json:"cacheSize"`
 		Policy    string `json:"policy"`
 	}{"true", string(st.Settings.Mode), st.Nodes, st.Config.Capacity / mebibyte, apiPolicyName(st.Config.Policy)})
+}
+
+// configureStatus is configure_cache's status and message for err: every
+// refused parameter at once (400), else as errorStatus says. The owner of
+// the pool answers changes handed over by galleries with it too, so that
+// they answer alike.
+func configureStatus(log *slog.Logger, err error) (int, string) {
+	var fe FieldErrors
+	if errors.As(err, &fe) {
+		return http.StatusBadRequest, fe.Error()
+	}
+	return errorStatus(log, err)
 }

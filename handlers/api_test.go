@@ -675,9 +675,9 @@ func TestAPIDeleteAllWithDeadNode(t *testing.T) {
 	}
 }
 
-// TestAPIFollowerCannotResize: a gallery in another process follows the
-// owner's pool; it refuses to resize or configure it, and changes
-// nothing.
+// TestAPIFollowerCannotResize: a Control over a pool it follows refuses
+// to resize or configure it, and changes nothing. (A gallery does not use
+// one: it hands the change to the owner, see forward_test.go.)
 func TestAPIFollowerCannotResize(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	follower, err := cache.NewPool(t.Context(), cache.PoolOptions{Tables: f.tables, Token: testToken, Timeout: 5e9})
