@@ -29,7 +29,7 @@ var validOddKeys = []struct{ name, key string }{
 	{"query and fragment characters", "a?b#c&d=e"},
 	{"plus and semicolon", "a+b;c"},
 	{"backslash", `a\b`},
-	{"dots", ".."},
+	{"three dots", "..."},
 	{"quotes and angle brackets", `<img src="x">`},
 }
 
@@ -79,6 +79,8 @@ func TestAPIHostileKeysRefused(t *testing.T) {
 		{"251 × 4-byte emoji", strings.Repeat("🌄", 251), "The key is longer than 250 characters."},
 		{"invalid UTF-8", "a\xffb", "The key is not valid UTF-8 text."},
 		{"only spaces", "   ", "Please give the image a key."},
+		{"one dot", ".", dotsRefused},
+		{"two dots", "..", dotsRefused},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,6 +106,9 @@ func TestAPIHostileKeyPaths(t *testing.T) {
 		{"leading space", "%20a", "The key cannot start or end with a space."},
 		{"trailing space", "a%20", "The key cannot start or end with a space."},
 		{"251 characters", strings.Repeat("k", 251), "The key is 251 characters long; the limit is 250."},
+		{"one dot", ".", dotsRefused},
+		{"two dots", "..", dotsRefused},
+		{"escaped dots", "%2e%2E", dotsRefused},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +140,7 @@ func TestValidateKey(t *testing.T) {
 			t.Errorf("ValidateKey(%q) = %v, want nil", tt.key, err)
 		}
 	}
-	for _, key := range []string{"", "/", "a\x00", " a", strings.Repeat("x", 251), "\xff"} {
+	for _, key := range []string{"", "/", "a\x00", " a", strings.Repeat("x", 251), "\xff", ".", ".."} {
 		err := ValidateKey(key)
 		if err == nil || err.Code != http.StatusBadRequest || err.Field != "key" || err.Message == "" {
 			t.Errorf("ValidateKey(%q) = %+v, want a 400 about the field key", key, err)
@@ -150,7 +155,7 @@ func FuzzValidateKey(f *testing.F) {
 	for _, tt := range validOddKeys {
 		f.Add(tt.key)
 	}
-	for _, k := range []string{"", "/", "a\x00b", " a", "a ", "\xff", "\u202e"} {
+	for _, k := range []string{"", "/", "a\x00b", " a", "a ", "\xff", "\u202e", ".", ".."} {
 		f.Add(k)
 	}
 	f.Fuzz(func(t *testing.T, key string) {
@@ -162,7 +167,7 @@ func FuzzValidateKey(f *testing.F) {
 			return
 		}
 		n := len([]rune(key))
-		if n < 1 || n > MaxKeyChars || strings.ContainsAny(key, "/\x00\n\r\t") || strings.TrimSpace(key) != key || !utf8.ValidString(key) {
+		if n < 1 || n > MaxKeyChars || strings.ContainsAny(key, "/\x00\n\r\t") || strings.TrimSpace(key) != key || !utf8.ValidString(key) || key == "." || key == ".." {
 			t.Fatalf("ValidateKey(%q) accepted it", key)
 		}
 	})

@@ -19,12 +19,19 @@ import (
 const MaxKeyChars = 250
 
 // ValidateKey checks a gallery key: 1 to 250 characters of printable
-// UTF-8, without control characters or "/", and not starting or ending
-// with a space. It returns nil or an error with the field "key".
+// UTF-8, without control characters or "/", not starting or ending with
+// a space, and not "." or "..". It returns nil or an error with the field
+// "key".
 func ValidateKey(key string) *Error {
 	switch {
 	case key == "":
 		return fieldError(http.StatusBadRequest, "key", "Please give the image a key.")
+	case key == "." || key == "..":
+		// A browser resolves the dot segments of /image/. and /image/.. to
+		// other paths, and it does so for %2e too (WHATWG URL): escaping
+		// cannot save these two, so they are refused. Other runs of dots
+		// ("...", ".a") are ordinary path segments.
+		return fieldError(http.StatusBadRequest, "key", `The key cannot be "." or "..": a browser reads them as folders in the image's address. Please choose another key.`)
 	case !utf8.ValidString(key):
 		return fieldError(http.StatusBadRequest, "key", "The key is not valid UTF-8 text.")
 	case utf8.RuneCountInString(key) > MaxKeyChars:
