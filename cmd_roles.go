@@ -24,11 +24,16 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 	af := addAPIFlags(f)
 	managerURL := f.string("manager-url", "PICPOOL_MANAGER_URL", "", "the manager's URL, linked from the home page (optional)")
 	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted, in MB")
+	maxMegapixels := addMaxMegapixels(f)
 	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	log, err := newLogger(stdout, *logLevel)
+	if err != nil {
+		return err
+	}
+	limits, err := imageLimits("gallery", *maxUploadMB, *maxMegapixels)
 	if err != nil {
 		return err
 	}
@@ -45,7 +50,7 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 	if err := s.openPool(ctx, pf); err != nil {
 		return fmt.Errorf("gallery: %w", err)
 	}
-	s.wireHandlers(*maxUploadMB)
+	s.wireHandlers(limits)
 	if err := af.needsToken(ln.Addr().String(), stdout); err != nil {
 		return err
 	}
@@ -71,6 +76,7 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 	autoscale := f.bool("autoscaler", "PICPOOL_AUTOSCALER", false, "run the autoscaler in this process")
 	period := f.duration("autoscale-period", "PICPOOL_AUTOSCALE_PERIOD", 60*time.Second, "how often the autoscaler decides, with --autoscaler")
 	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted by the test API, in MB")
+	maxMegapixels := addMaxMegapixels(f)
 	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
 		return err
@@ -79,6 +85,10 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 		return errors.New("manager: set a password with --password or PICPOOL_MANAGER_PASSWORD: the manager can delete everything")
 	}
 	log, err := newLogger(stdout, *logLevel)
+	if err != nil {
+		return err
+	}
+	limits, err := imageLimits("manager", *maxUploadMB, *maxMegapixels)
 	if err != nil {
 		return err
 	}
@@ -105,7 +115,7 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 		}
 		fns = append(fns, s.auto.Run)
 	}
-	s.wireHandlers(*maxUploadMB)
+	s.wireHandlers(limits)
 	auth, err := handlers.NewAuth(*password, handlers.AuthOptions{})
 	if err != nil {
 		return err

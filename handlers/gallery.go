@@ -48,20 +48,20 @@ type Cache interface {
 
 // Gallery is the gallery's logic, shared by its pages and the test API.
 type Gallery struct {
-	images    ImageStore
-	cache     Cache
-	maxUpload int64
-	log       *slog.Logger
+	images ImageStore
+	cache  Cache
+	check  *imageChecker
+	log    *slog.Logger
 }
 
-// NewGallery returns a gallery over its storage and cache; maxUpload is
-// the largest file accepted, in bytes.
-func NewGallery(images ImageStore, c Cache, maxUpload int64, log *slog.Logger) *Gallery {
-	return &Gallery{images: images, cache: c, maxUpload: maxUpload, log: log}
+// NewGallery returns a gallery over its storage and cache, taking the
+// images within limits.
+func NewGallery(images ImageStore, c Cache, limits ImageLimits, log *slog.Logger) *Gallery {
+	return &Gallery{images: images, cache: c, check: newImageChecker(limits), log: log}
 }
 
 // MaxUpload returns the largest file accepted, in bytes.
-func (g *Gallery) MaxUpload() int64 { return g.maxUpload }
+func (g *Gallery) MaxUpload() int64 { return g.check.limits.MaxBytes }
 
 // Upload validates and stores an image under key (in its stored
 // spelling, see ParseKey), replacing any image there. It returns the
@@ -71,7 +71,7 @@ func (g *Gallery) Upload(ctx context.Context, key string, data []byte) (Image, e
 	if kerr != nil {
 		return Image{}, kerr
 	}
-	contentType, verr := SniffImage(data, g.maxUpload)
+	contentType, verr := g.check.check(ctx, data)
 	if verr != nil {
 		return Image{}, verr
 	}

@@ -174,43 +174,6 @@ func FuzzValidateKey(f *testing.F) {
 	})
 }
 
-func TestSniffImage(t *testing.T) {
-	tests := []struct {
-		name     string
-		data     []byte
-		wantType string
-		code     int
-		msg      string
-	}{
-		{"png", pngImage(t, 1, 1), "image/png", 0, ""},
-		{"jpeg", jpegImage(t), "image/jpeg", 0, ""},
-		{"gif", gifImage(t), "image/gif", 0, ""},
-		{"webp", webpImage(), "image/webp", 0, ""},
-		{"at the limit", paddedPNG(t, 1000), "image/png", 0, ""},
-		{"over the limit", paddedPNG(t, 1001), "", 413, "The file is larger than 1000 bytes, the limit."},
-		{"empty", nil, "", 400, "The file is empty."},
-		{"text", []byte("hello"), "", 415, "The file is not a PNG, JPEG, GIF or WebP image (it looks like text/plain)."},
-		{"pdf", []byte("%PDF-1.7\n"), "", 415, "The file is not a PNG, JPEG, GIF or WebP image (it looks like application/pdf)."},
-		{"truncated png", pngImage(t, 1, 1)[:12], "", 415, "The file starts like a PNG image but its header is damaged."},
-		{"truncated jpeg", jpegImage(t)[:4], "", 415, "The file starts like a JPEG image but its header is damaged."},
-		{"truncated webp", webpImage()[:16], "", 415, "The file starts like a WebP image but its header is damaged."},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := SniffImage(tt.data, 1000)
-			if tt.code == 0 {
-				if err != nil || got != tt.wantType {
-					t.Fatalf("SniffImage = %q, %v; want %q", got, err, tt.wantType)
-				}
-				return
-			}
-			if err == nil || err.Code != tt.code || err.Message != tt.msg || err.Field != "file" || got != "" {
-				t.Fatalf("SniffImage = %q, %+v; want %d %q about file", got, err, tt.code, tt.msg)
-			}
-		})
-	}
-}
-
 func TestHumanBytes(t *testing.T) {
 	for n, want := range map[int64]string{300: "300 bytes", 1 << 10: "1 KiB", 512 << 10: "512 KiB", 10 << 20: "10 MiB", 3 << 19: "1.5 MiB"} {
 		if got := humanBytes(n); got != want {

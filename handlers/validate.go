@@ -1,18 +1,12 @@
 package handlers
 
 import (
-	"bytes"
 	"fmt"
-	"image"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
 	"net/http"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/image/webp"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -75,40 +69,23 @@ func ValidateKey(key string) *Error {
 	return nil
 }
 
-// imageFormats are the formats the gallery takes: content type, the name
-// for people, and the decoder of its header.
-var imageFormats = []struct {
-	contentType, name string
-	decodeConfig      func(r *bytes.Reader) (image.Config, error)
-}{
-	{"image/png", "PNG", func(r *bytes.Reader) (image.Config, error) { return png.DecodeConfig(r) }},
-	{"image/jpeg", "JPEG", func(r *bytes.Reader) (image.Config, error) { return jpeg.DecodeConfig(r) }},
-	{"image/gif", "GIF", func(r *bytes.Reader) (image.Config, error) { return gif.DecodeConfig(r) }},
-	{"image/webp", "WebP", func(r *bytes.Reader) (image.Config, error) { return webp.DecodeConfig(r) }},
-}
-
-// SniffImage returns the content type of an image file judged by its
-// content, not its name: it must sniff as PNG, JPEG, GIF or WebP and its
-// header must decode. The error has the field "file".
-func SniffImage(data []byte, maxBytes int64) (string, *Error) {
+// sniffImage returns the format of an image file judged by its content,
+// not its name: it must be 1 byte to maxBytes long and sniff as PNG,
+// JPEG, GIF or WebP. The error has the field "file".
+func sniffImage(data []byte, maxBytes int64) (*imageFormat, *Error) {
 	if len(data) == 0 {
-		return "", fieldError(http.StatusBadRequest, "file", "The file is empty.")
+		return nil, fieldError(http.StatusBadRequest, "file", "The file is empty.")
 	}
 	if int64(len(data)) > maxBytes {
-		return "", fieldError(http.StatusRequestEntityTooLarge, "file", "The file is larger than %s, the limit.", humanBytes(maxBytes))
+		return nil, fieldError(http.StatusRequestEntityTooLarge, "file", "The file is larger than %s, the limit.", humanBytes(maxBytes))
 	}
 	sniffed := http.DetectContentType(data)
 	for _, f := range imageFormats {
-		if sniffed != f.contentType {
-			continue
+		if sniffed == f.contentType {
+			return f, nil
 		}
-		cfg, err := f.decodeConfig(bytes.NewReader(data))
-		if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
-			return "", fieldError(http.StatusUnsupportedMediaType, "file", "The file starts like a %s image but its header is damaged.", f.name)
-		}
-		return f.contentType, nil
 	}
-	return "", fieldError(http.StatusUnsupportedMediaType, "file", "The file is not a PNG, JPEG, GIF or WebP image (it looks like %s).", strings.SplitN(sniffed, ";", 2)[0])
+	return nil, fieldError(http.StatusUnsupportedMediaType, "file", "The file is not a PNG, JPEG, GIF or WebP image (it looks like %s).", strings.SplitN(sniffed, ";", 2)[0])
 }
 
 // humanBytes writes a size for people: 10 MiB, 512 KiB, 300 bytes.
