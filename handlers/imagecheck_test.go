@@ -32,6 +32,8 @@ func TestCheckImageAccepts(t *testing.T) {
 		{"16-bit png", "image/png", encodePNG(t, deep)},
 		{"png with trailing bytes", "image/png", paddedPNG(t, 1000)},
 		{"jpeg", "image/jpeg", encodeJPEG(t, noise(40, 30))},
+		{"progressive jpeg", "image/jpeg", progressiveJPEG(40, 30, 3)},
+		{"progressive cmyk jpeg", "image/jpeg", progressiveJPEG(40, 30, 4)},
 		{"grey jpeg", "image/jpeg", encodeJPEG(t, gray)},
 		{"gif", "image/gif", encodeGIF(t, noise(40, 30))},
 		{"animated gif", "image/gif", encodeGIF(t, noise(40, 30), noise(40, 30), noise(40, 30))},
@@ -171,6 +173,9 @@ func TestDecodeCostBoundsAllocations(t *testing.T) {
 		{"png bomb", pngBomb(t, 1200, 1200)},
 		{"jpeg", encodeJPEG(t, big)},
 		{"grey jpeg", encodeJPEG(t, gray)},
+		{"progressive jpeg", progressiveJPEG(512, 384, 3)},
+		{"progressive grey jpeg", progressiveJPEG(512, 384, 1)},
+		{"progressive cmyk jpeg", progressiveJPEG(512, 384, 4)},
 		{"gif", encodeGIF(t, big, big)},
 		{"webp", webpStill(vp8l(512, 384, color.NRGBA{1, 2, 3, 4}, true))},
 		{"animated webp", webpAnimated(512, 384, solidFrame(512, 384), solidFrame(100, 100))},
@@ -309,6 +314,7 @@ func FuzzCheckImage(f *testing.F) {
 	f.Add(webpImage())
 	f.Add(webpAnimated(8, 8, solidFrame(8, 8), solidFrame(4, 4)))
 	f.Add(encodeGIF(f, noise(4, 4), noise(4, 4)))
+	f.Add(progressiveJPEG(8, 8, 4))
 	f.Add([]byte("hello"))
 	f.Add([]byte{})
 	c := newImageChecker(ImageLimits{MaxBytes: 1 << 20, MaxPixels: 1 << 16})

@@ -334,3 +334,31 @@ type webpFrame struct {
 func solidFrame(w, h int) webpFrame {
 	return webpFrame{w, h, vp8l(w, h, color.NRGBA{200, 80, 40, 255}, false)}
 }
+
+// progressiveJPEG is a w × h progressive JPEG (SOF2) of components
+// components (1 grey, 3 YCbCr, 4 CMYK with Adobe's marker), all sampled
+// 1 × 1, of one DC scan where every block's DC is 0: a bit per block and
+// component, and the decoder keeps every block's coefficients.
+func progressiveJPEG(w, h, components int) []byte {
+	seg := func(marker byte, data ...byte) []byte {
+		n := len(data) + 2
+		return append([]byte{0xff, marker, byte(n >> 8), byte(n)}, data...)
+	}
+	b := []byte{0xff, 0xd8}
+	if components == 4 {
+		b = append(b, seg(0xee, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0)...) // transform 0: CMYK
+	}
+	b = append(b, seg(0xdb, append([]byte{0}, bytes.Repeat([]byte{1}, 64)...)...)...)
+	sof := []byte{8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), byte(components)}
+	sos := []byte{byte(components)}
+	for c := 1; c <= components; c++ {
+		sof = append(sof, byte(c), 0x11, 0)
+		sos = append(sos, byte(c), 0x00)
+	}
+	b = append(b, seg(0xc2, sof...)...)
+	b = append(b, seg(0xc4, append([]byte{0x00, 1}, append(make([]byte, 15), 0)...)...)...) // DC table 0: one code, "0", for category 0
+	b = append(b, seg(0xda, append(sos, 0, 0, 0)...)...)                                    // Ss 0, Se 0, Ah/Al 0: the first DC scan
+	blocks := (w + 7) / 8 * ((h + 7) / 8) * components
+	b = append(b, make([]byte, (blocks+7)/8)...)
+	return append(b, 0xff, 0xd9)
+}
