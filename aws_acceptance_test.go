@@ -138,7 +138,7 @@ func TestAWSAcceptance(t *testing.T) {
 	go auto.Run(ctx)
 
 	// The gallery, over real HTTP.
-	gallery := handlers.NewGallery(imageStore{lib}, pool, 10*mebibyte, log)
+	gallery := handlers.NewGallery(imageStore{lib}, pool, handlers.ImageLimits{MaxBytes: 10 * mebibyte}, log)
 	sys := &system{log: log, pool: pool, gallery: gallery, control: handlers.NewControl(pool, db, log)}
 	srv := httptest.NewServer(sys.galleryRouter("", handlers.APIGuard(true, "")))
 	defer srv.Close()

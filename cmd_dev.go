@@ -24,6 +24,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	af := addAPIFlags(f)
 	password := f.string("manager-password", "PICPOOL_MANAGER_PASSWORD", "", "the manager's password (generated and printed when empty)")
 	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted, in MB")
+	maxMegapixels := addMaxMegapixels(f)
 	period := f.duration("autoscale-period", "PICPOOL_AUTOSCALE_PERIOD", 60*time.Second, "how often the autoscaler decides, in automatic mode")
 	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
@@ -33,8 +34,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	if *maxUploadMB <= 0 {
-		return fmt.Errorf("dev: --max-upload-mb must be more than 0; got %d", *maxUploadMB)
+	limits, err := imageLimits("dev", *maxUploadMB, *maxMegapixels)
+	if err != nil {
+		return err
 	}
 	// Listen first: a port in use is an error before anything starts.
 	gl, err := listen(ctx, "gallery", *galleryAddr)
@@ -62,7 +64,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := s.startAutoscaler(*period); err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	s.wireHandlers(*maxUploadMB)
+	s.wireHandlers(limits)
 	generated := *password == ""
 	if generated {
 		*password = randomSecret()[:12]

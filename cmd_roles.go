@@ -25,11 +25,16 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 	managerURL := f.string("manager-url", "PICPOOL_MANAGER_URL", "", "the manager's URL, linked from the home page (optional)")
 	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted, in MB")
 	forwardWait := f.duration("forward-wait", "PICPOOL_FORWARD_WAIT", 60*time.Second, "how long configure_cache on this gallery waits for the manager's answer (a resize that starts machines takes minutes); after that it answers 504, and the manager still completes the change")
+	maxMegapixels := addMaxMegapixels(f)
 	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	log, err := newLogger(stdout, *logLevel)
+	if err != nil {
+		return err
+	}
+	limits, err := imageLimits("gallery", *maxUploadMB, *maxMegapixels)
 	if err != nil {
 		return err
 	}
@@ -46,7 +51,7 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 	if err := s.openPool(ctx, pf); err != nil {
 		return fmt.Errorf("gallery: %w", err)
 	}
-	s.wireHandlers(*maxUploadMB)
+	s.wireHandlers(limits)
 	s.forwardChanges(*forwardWait)
 	if err := af.needsToken(ln.Addr().String(), stdout); err != nil {
 		return err
@@ -73,6 +78,7 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 	autoscale := f.bool("autoscaler", "PICPOOL_AUTOSCALER", false, "run the autoscaler in this process")
 	period := f.duration("autoscale-period", "PICPOOL_AUTOSCALE_PERIOD", 60*time.Second, "how often the autoscaler decides, with --autoscaler")
 	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted by the test API, in MB")
+	maxMegapixels := addMaxMegapixels(f)
 	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
 		return err
@@ -81,6 +87,10 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 		return errors.New("manager: set a password with --password or PICPOOL_MANAGER_PASSWORD: the manager can delete everything")
 	}
 	log, err := newLogger(stdout, *logLevel)
+	if err != nil {
+		return err
+	}
+	limits, err := imageLimits("manager", *maxUploadMB, *maxMegapixels)
 	if err != nil {
 		return err
 	}
@@ -107,7 +117,7 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 		}
 		fns = append(fns, s.auto.Run)
 	}
-	s.wireHandlers(*maxUploadMB)
+	s.wireHandlers(limits)
 	auth, err := handlers.NewAuth(*password, handlers.AuthOptions{})
 	if err != nil {
 		return err

@@ -232,8 +232,8 @@ func (s *system) startAutoscaler(period time.Duration) error {
 }
 
 // wireHandlers builds the gallery and the control over the pool.
-func (s *system) wireHandlers(maxUploadMB int) {
-	s.gallery = handlers.NewGallery(imageStore{s.lib}, s.pool, int64(maxUploadMB)*mebibyte, s.log)
+func (s *system) wireHandlers(limits handlers.ImageLimits) {
+	s.gallery = handlers.NewGallery(imageStore{s.lib}, s.pool, limits, s.log)
 	s.wireControl()
 }
 

@@ -87,8 +87,9 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, a.gallery.MaxUpload()+1<<20)
 	key, data, err := readUpload(r, a.gallery.MaxUpload())
+	var img Image
 	if err == nil {
-		_, err = a.gallery.Upload(r.Context(), key, data)
+		img, err = a.gallery.Upload(r.Context(), key, data)
 	}
 	if err != nil {
 		a.fail(w, err)
@@ -97,7 +98,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Success string `json:"success"`
 		Key     string `json:"key"`
-	}{"true", key})
+	}{"true", img.Key}) // the key as stored: in NFC
 }
 
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +132,7 @@ func (a *API) key(w http.ResponseWriter, r *http.Request) {
 		Success string `json:"success"`
 		Key     string `json:"key"`
 		Content string `json:"content"`
-	}{"true", key, base64.StdEncoding.EncodeToString(f.Data)})
+	}{"true", f.Key, base64.StdEncoding.EncodeToString(f.Data)})
 }
 
 func (a *API) deleteAll(w http.ResponseWriter, r *http.Request) {

@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -301,6 +300,7 @@ type setup struct {
 	capacity  int64 // each node's capacity in bytes; default 16 MiB
 	cacheOff  bool  // capacity 0: the pool is off
 	maxUpload int64 // default 64 KiB
+	maxPixels int64 // default DefaultMaxPixels
 }
 
 // fixture is a gallery, a control and a manager over a real pool.
@@ -358,7 +358,7 @@ func newFixture(t *testing.T, s setup) *fixture {
 		pool:     pool,
 		log:      slog.New(slog.DiscardHandler),
 	}
-	f.gallery = NewGallery(f.images, pool, s.maxUpload, f.log)
+	f.gallery = NewGallery(f.images, pool, ImageLimits{MaxBytes: s.maxUpload, MaxPixels: s.maxPixels}, f.log)
 	f.control = NewControl(pool, f.settings, f.log)
 	f.auth, err = NewAuth(testPassword, AuthOptions{Now: f.clock.Now})
 	if err != nil {
@@ -748,18 +748,9 @@ func gifImage(t testing.TB) []byte {
 	return buf.Bytes()
 }
 
-// webpImage returns a 1×1 lossless WebP (the standard library has no
-// WebP encoder: a RIFF container with a VP8L header is all a decoder's
-// configuration reads).
+// webpImage returns a 1×1 lossless WebP.
 func webpImage() []byte {
-	vp8l := []byte{0x2f, 0, 0, 0, 0, 0} // signature, 14-bit width-1, 14-bit height-1, alpha, version; padded to even
-	var b bytes.Buffer
-	b.WriteString("RIFF")
-	binary.Write(&b, binary.LittleEndian, uint32(4+8+len(vp8l)))
-	b.WriteString("WEBPVP8L")
-	binary.Write(&b, binary.LittleEndian, uint32(5))
-	b.Write(vp8l)
-	return b.Bytes()
+	return webpStill(vp8l(1, 1, color.NRGBA{40, 120, 200, 255}, false))
 }
 
 func testPicture(w, h int) image.Image {

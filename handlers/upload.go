@@ -10,8 +10,10 @@ import (
 )
 
 // maxKeyFieldBytes bounds the key field of a form: 250 characters of
-// UTF-8 are at most 1000 bytes.
-const maxKeyFieldBytes = 4 * MaxKeyChars
+// UTF-8 are at most 1000 bytes, and a client may send them decomposed
+// (NFD), which takes up to 3 times as many bytes (UAX #15); ParseKey
+// composes them again.
+const maxKeyFieldBytes = 3 * 4 * MaxKeyChars
 
 // readUpload reads a multipart upload's "key" and "file" fields,
 // streaming: the file is read up to maxBytes+1 bytes, so an oversize
