@@ -112,7 +112,7 @@ func (m *ManagerPages) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *ManagerPages) logout(w http.ResponseWriter, r *http.Request) {
-	m.auth.Logout(w)
+	m.auth.Logout(w, r)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
