@@ -250,19 +250,20 @@ func (af apiFlags) guard(addr string) func(http.Handler) http.Handler {
 	return handlers.APIGuard(*af.open || handlers.IsLoopback(addr), *af.token)
 }
 
-// galleryRouter is the gallery's server: pages, images, assets, /api.
-func (s *system) galleryRouter(managerURL string, guard func(http.Handler) http.Handler) http.Handler {
+// galleryRouter is the gallery's server: pages, images, assets, /api,
+// behind prot.
+func (s *system) galleryRouter(managerURL string, guard func(http.Handler) http.Handler, prot handlers.Protection) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	handlers.CommonRoutes(r)
 	handlers.NewGalleryPages(s.gallery, managerURL, s.log).Routes(r)
 	handlers.NewAPI(s.gallery, s.pool, s.control, s.log).Routes(r, guard)
-	return r
+	return prot.Wrap(r)
 }
 
 // managerRouter is the manager's server: login, configuration, charts,
-// assets, /api.
-func (s *system) managerRouter(auth *handlers.Auth, guard func(http.Handler) http.Handler) http.Handler {
+// assets, /api, behind prot.
+func (s *system) managerRouter(auth *handlers.Auth, guard func(http.Handler) http.Handler, prot handlers.Protection) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	handlers.CommonRoutes(r)
@@ -272,7 +273,7 @@ func (s *system) managerRouter(auth *handlers.Auth, guard func(http.Handler) htt
 	}
 	handlers.NewManagerPages(deps).Routes(r)
 	handlers.NewAPI(s.gallery, s.pool, s.control, s.log).Routes(r, guard)
-	return r
+	return prot.Wrap(r)
 }
 
 // localURL turns a listener's address into a URL a person can open.

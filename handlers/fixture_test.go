@@ -374,21 +374,35 @@ func newFixture(t *testing.T, s setup) *fixture {
 // openAPI is the guard of a server on loopback: every route open.
 var openAPI = APIGuard(true, "")
 
-// galleryServer serves the gallery as system.go's galleryRouter does.
+// galleryServer serves the gallery as system.go's galleryRouter does,
+// with the default Protection.
 func (f *fixture) galleryServer(t *testing.T, guard func(http.Handler) http.Handler) *httptest.Server {
+	t.Helper()
+	return f.protectedGallery(t, guard, Protection{})
+}
+
+// protectedGallery serves the gallery behind prot.
+func (f *fixture) protectedGallery(t *testing.T, guard func(http.Handler) http.Handler, prot Protection) *httptest.Server {
 	t.Helper()
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	CommonRoutes(r)
 	NewGalleryPages(f.gallery, "http://manager.test/", f.log).Routes(r)
 	NewAPI(f.gallery, f.pool, f.control, f.log).Routes(r, guard)
-	srv := httptest.NewServer(r)
+	srv := httptest.NewServer(prot.Wrap(r))
 	t.Cleanup(srv.Close)
 	return srv
 }
 
-// managerServer serves the manager as system.go's managerRouter does.
+// managerServer serves the manager as system.go's managerRouter does,
+// with the default Protection.
 func (f *fixture) managerServer(t *testing.T, guard func(http.Handler) http.Handler, decisions DecisionLog) *httptest.Server {
+	t.Helper()
+	return f.protectedManager(t, guard, decisions, Protection{})
+}
+
+// protectedManager serves the manager behind prot.
+func (f *fixture) protectedManager(t *testing.T, guard func(http.Handler) http.Handler, decisions DecisionLog, prot Protection) *httptest.Server {
 	t.Helper()
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
@@ -396,7 +410,7 @@ func (f *fixture) managerServer(t *testing.T, guard func(http.Handler) http.Hand
 	NewManagerPages(ManagerDeps{Auth: f.auth, Control: f.control, Pool: f.pool, Gallery: f.gallery,
 		Stats: f.stats, Decisions: decisions, Log: f.log, Now: f.clock.Now}).Routes(r)
 	NewAPI(f.gallery, f.pool, f.control, f.log).Routes(r, guard)
-	srv := httptest.NewServer(r)
+	srv := httptest.NewServer(prot.Wrap(r))
 	t.Cleanup(srv.Close)
 	return srv
 }
