@@ -51,11 +51,7 @@ func NewAPI(g *Gallery, pool PoolAdmin, control *Control, log *slog.Logger) *API
 // Routes mounts /api on r. guard protects the routes that change state
 // (see APIGuard); they also refuse cross-origin browser requests.
 func (a *API) Routes(r chi.Router, guard func(http.Handler) http.Handler) {
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeAPIError(w, http.StatusForbidden, "Cross-origin requests cannot change state.")
-	}))
-	changes := func(h http.HandlerFunc) http.Handler { return cop.Handler(guard(h)) }
+	changes := func(h http.HandlerFunc) http.Handler { return crossOrigin(guard(h)) }
 	r.Route("/api", func(r chi.Router) {
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", http.MethodPost)

@@ -32,11 +32,12 @@ func NewGalleryPages(g *Gallery, managerURL string, log *slog.Logger) *GalleryPa
 	return &GalleryPages{gallery: g, managerURL: managerURL, log: log}
 }
 
-// Routes mounts the pages on r.
+// Routes mounts the pages on r; the forms that change state refuse
+// cross-origin posts.
 func (p *GalleryPages) Routes(r chi.Router) {
 	r.Get("/", p.home)
 	r.Get("/upload", p.uploadForm)
-	r.Post("/upload", p.upload)
+	r.With(crossOrigin).Post("/upload", p.upload)
 	r.Get("/show", p.show)
 	r.Get("/image/{key}", p.image)
 	r.Get("/keys", p.keys)

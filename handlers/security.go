@@ -32,6 +32,24 @@ func SecurityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// crossOrigin refuses requests that change state (every method but GET,
+// HEAD and OPTIONS) when a browser says they come from another origin:
+// Sec-Fetch-Site, else Origin against Host (net/http's
+// CrossOriginProtection). Requests without those headers, from tools
+// rather than browsers, pass. Every form and state-changing route of
+// both servers goes through it, so no other site's page can post to them.
+func crossOrigin(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msg := "This form was sent from another site, so it was refused. Open the page on this site and send it from there."
+		if isAPI(r) {
+			msg = "Cross-origin requests cannot change state."
+		}
+		refuse(w, r, http.StatusForbidden, msg)
+	}))
+	return cop.Handler(next)
+}
+
 // isAPI reports whether the request is for the JSON test API, whose
 // refusals are JSON; every other refusal is plain text for people.
 func isAPI(r *http.Request) bool {
