@@ -87,10 +87,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		func(ctx context.Context) error { s.pool.Run(ctx); return nil },
 		s.auto.Run,
 		func(ctx context.Context) error {
-			return serve(ctx, log, "gallery", gl, s.galleryRouter(managerURL, af.guard(gl.Addr().String()), handlers.Protection{}))
+			return serve(ctx, log, "gallery", gl, s.galleryRouter(managerURL, af.guard(gl.Addr().String()), af.protection(gl.Addr().String())))
 		},
 		func(ctx context.Context) error {
-			return serve(ctx, log, "manager", ml, s.managerRouter(auth, af.guard(ml.Addr().String()), handlers.Protection{}))
+			return serve(ctx, log, "manager", ml, s.managerRouter(auth, af.guard(ml.Addr().String()), af.protection(ml.Addr().String())))
 		},
 	)
 }

@@ -53,7 +53,7 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 	return runAll(ctx,
 		func(ctx context.Context) error { s.pool.Run(ctx); return nil },
 		func(ctx context.Context) error {
-			return serve(ctx, log, "gallery", ln, s.galleryRouter(*managerURL, af.guard(ln.Addr().String()), handlers.Protection{}))
+			return serve(ctx, log, "gallery", ln, s.galleryRouter(*managerURL, af.guard(ln.Addr().String()), af.protection(ln.Addr().String())))
 		},
 	)
 }
@@ -115,7 +115,7 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	log.Info("manager listening", "url", localURL(ln), "nodes", s.pool.Nodes(), "autoscaler", *autoscale)
 	fns = append(fns, func(ctx context.Context) error {
-		return serve(ctx, log, "manager", ln, s.managerRouter(auth, af.guard(ln.Addr().String()), handlers.Protection{}))
+		return serve(ctx, log, "manager", ln, s.managerRouter(auth, af.guard(ln.Addr().String()), af.protection(ln.Addr().String())))
 	})
 	return runAll(ctx, fns...)
 }

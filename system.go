@@ -240,7 +240,7 @@ type apiFlags struct {
 
 func addAPIFlags(f *flags) apiFlags {
 	return apiFlags{
-		open:  f.bool("open-test-api", "PICPOOL_OPEN_TEST_API", false, "serve the state-changing /api routes (upload, delete_all, configure_cache) without a token even when not on loopback"),
+		open:  f.bool("open-test-api", "PICPOOL_OPEN_TEST_API", false, "serve the state-changing /api routes (upload, delete_all, configure_cache) without a token even when not on loopback; on loopback it also lifts the check that requests name localhost, 127.0.0.1 or [::1] (for a reverse proxy on the same machine; it lets DNS rebinding through)"),
 		token: f.string("api-token", "PICPOOL_MANAGER_API_TOKEN", "", "bearer token of the state-changing /api routes when the server is not on loopback (generated and printed when empty)"),
 	}
 }
@@ -248,6 +248,15 @@ func addAPIFlags(f *flags) apiFlags {
 // guard returns the test API's guard for a server listening on addr.
 func (af apiFlags) guard(addr string) func(http.Handler) http.Handler {
 	return handlers.APIGuard(*af.open || handlers.IsLoopback(addr), *af.token)
+}
+
+// protection returns the guards of a server listening on addr. A server
+// whose test API is open because it is on loopback answers only requests
+// addressed to loopback (against DNS rebinding, see handlers.Protection).
+// --open-test-api opens the API to whoever reaches the server, a reverse
+// proxy on the same machine included, so it lifts that check too.
+func (af apiFlags) protection(addr string) handlers.Protection {
+	return handlers.Protection{LoopbackOnly: handlers.IsLoopback(addr) && !*af.open}
 }
 
 // galleryRouter is the gallery's server: pages, images, assets, /api,

@@ -7,7 +7,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 )
@@ -198,17 +197,4 @@ func APIGuard(open bool, token string) func(http.Handler) http.Handler {
 			writeAPIError(w, http.StatusUnauthorized, "This server is not on loopback: send the manager API token as \"Authorization: Bearer <token>\" (or start it with --open-test-api).")
 		})
 	}
-}
-
-// IsLoopback reports whether a listen address serves only this machine.
-func IsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
