@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/picpool/picpool/handlers"
@@ -15,7 +16,8 @@ import (
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	f := newFlags("dev", "Runs the gallery, the manager, the autoscaler and a local pool of cache nodes in one\n"+
 		"process, on embedded storage (SQLite and a local folder): nothing needs installing.\n"+
-		"It listens on loopback only, so the test API's state-changing routes need no token.", getenv, stdout)
+		"It listens on loopback by default, so the test API's state-changing routes need no token;\n"+
+		"on another address they need one (--api-token, or generated and printed at start).", getenv, stdout)
 	galleryAddr := f.string("gallery-addr", "PICPOOL_GALLERY_ADDR", "127.0.0.1:5000", "address the gallery listens on")
 	managerAddr := f.string("manager-addr", "PICPOOL_MANAGER_ADDR", "127.0.0.1:5001", "address the manager listens on")
 	sf := addStoreFlags(f)
@@ -67,8 +69,12 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if generated {
 		*password = randomSecret()[:12]
 	}
-	if *af.token == "" {
-		*af.token = randomSecret()
+	// Off loopback (--gallery-addr :5000, say) the state-changing API
+	// routes need a token: generated and printed here when none was given.
+	for _, ln := range []net.Listener{gl, ml} {
+		if err := af.needsToken(ln.Addr().String(), stdout); err != nil {
+			return err
+		}
 	}
 	auth, err := handlers.NewAuth(*password, handlers.AuthOptions{})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -63,5 +64,37 @@ func TestDevRefusesDNSRebinding(t *testing.T) {
 	open := startDevServers(t, "--open-test-api")
 	if status, body := postWithHost(t, open.gallery, "/api/list_keys", "picpool.example:443"); status != http.StatusOK {
 		t.Errorf("--open-test-api, Host picpool.example: %d %s, want 200", status, body)
+	}
+}
+
+// TestDevOffLoopbackPrintsToken: `dev` on an address other than loopback
+// generates the test API's token and prints it, as the manager does, and
+// the state-changing routes take it.
+func TestDevOffLoopbackPrintsToken(t *testing.T) {
+	dev := startDevServers(t, "--gallery-addr", "0.0.0.0:0")
+	m := regexp.MustCompile(`need "Authorization: Bearer ([0-9a-f]{32})"`).FindStringSubmatch(dev.log.String())
+	if m == nil {
+		t.Fatalf("dev printed no token:\n%s", dev.log.String())
+	}
+	if strings.Count(dev.log.String(), "Authorization: Bearer") != 1 {
+		t.Errorf("the token was printed more than once:\n%s", dev.log.String())
+	}
+	post := func(token string) int {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, dev.gallery+"/api/delete_all", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(""); got != http.StatusUnauthorized {
+		t.Errorf("delete_all without the token: %d, want 401", got)
+	}
+	if got := post(m[1]); got != http.StatusOK {
+		t.Errorf("delete_all with the printed token: %d, want 200", got)
 	}
 }
