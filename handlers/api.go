@@ -80,7 +80,7 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 }
 
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, a.gallery.MaxUpload()+1<<20)
+	r.Body = http.MaxBytesReader(w, r.Body, a.gallery.MaxUpload()+UploadFormOverhead)
 	key, data, err := readUpload(r, a.gallery.MaxUpload())
 	if err == nil {
 		_, err = a.gallery.Upload(r.Context(), key, data)

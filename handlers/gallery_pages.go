@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -61,7 +62,10 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, page, frag
 	if fragment != nil && isHTMX(r) {
 		c = fragment
 	}
-	if err := c.Render(r.Context(), w); err != nil {
+	// Not cancelled with the request: net/http cancels it when reading the
+	// body fails (a client too slow, see bodyPacer), and that is exactly
+	// when the page must still say why.
+	if err := c.Render(context.WithoutCancel(r.Context()), w); err != nil {
 		log.Warn("render page", "path", r.URL.Path, "err", err)
 	}
 }
@@ -84,7 +88,7 @@ func (p *GalleryPages) uploadForm(w http.ResponseWriter, r *http.Request) {
 
 func (p *GalleryPages) upload(w http.ResponseWriter, r *http.Request) {
 	m := views.Upload{MaxBytes: p.gallery.MaxUpload()}
-	r.Body = http.MaxBytesReader(w, r.Body, p.gallery.MaxUpload()+1<<20)
+	r.Body = http.MaxBytesReader(w, r.Body, p.gallery.MaxUpload()+UploadFormOverhead)
 	key, data, err := readUpload(r, p.gallery.MaxUpload())
 	m.Key = key
 	if err == nil {

@@ -9,6 +9,11 @@ import (
 	"strings"
 )
 
+// UploadFormOverhead is what an upload's form may add to its file (the
+// key, the boundaries, the parts' headers): an upload body may be this
+// much larger than the largest file.
+const UploadFormOverhead = 1 << 20
+
 // maxKeyFieldBytes bounds the key field of a form: 250 characters of
 // UTF-8 are at most 1000 bytes.
 const maxKeyFieldBytes = 4 * MaxKeyChars
@@ -37,8 +42,11 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 		switch part.FormName() {
 		case "key":
 			b, err := readPart(part, maxKeyFieldBytes)
-			if err != nil {
+			if errors.Is(err, errPartTooLarge) {
 				return "", nil, fieldError(http.StatusBadRequest, "key", "The key is longer than %d characters.", MaxKeyChars)
+			}
+			if err != nil {
+				return "", nil, bodyError(err, maxBytes, "The upload was cut short.")
 			}
 			key, gotKey = string(b), true
 		case "file":
@@ -65,12 +73,17 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 var errPartTooLarge = errors.New("part too large")
 
 // bodyError turns a failure to read the body into an *Error: a body over
-// the server's limit (http.MaxBytesReader) is a 413 about the file,
-// anything else a 400 saying what.
+// the server's limit (http.MaxBytesReader) is a 413 about the file, one
+// that came too slowly the 408 of its bodyPacer, anything else a 400
+// saying what.
 func bodyError(err error, maxBytes int64, otherwise string) *Error {
 	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	var e *Error
+	switch {
+	case errors.As(err, &tooLarge):
 		return fieldError(http.StatusRequestEntityTooLarge, "file", "The upload is larger than %s, the limit.", humanBytes(maxBytes))
+	case errors.As(err, &e):
+		return e
 	}
 	return errorf(http.StatusBadRequest, "%s", otherwise)
 }
