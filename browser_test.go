@@ -368,7 +368,7 @@ func (c *apiClient) read(t *testing.T, key string) {
 // in the list and through the prefix filter.
 func TestBrowserGallery(t *testing.T) {
 	b := newBrowser(t) // first: it skips when there is no browser
-	dev := startDevServers(t)
+	dev := startDevServers(t, "--concurrent-uploads", "1")
 	b.page.server = dev.log
 	api := newAPIClient(dev.gallery)
 	dir := t.TempDir()
@@ -518,6 +518,20 @@ func TestBrowserGallery(t *testing.T) {
 	}) {
 		return
 	}
+
+	t.Run("too many uploads at once", func(t *testing.T) {
+		b := b.with(t)
+		// Another client's upload stalls in the only slot: the page's
+		// upload waits for it, then says why it was refused.
+		holder := startStalledUpload(t, dev.gallery, 200)
+		b.do("choose cat.png",
+			chromedp.SetValue(byTestID("upload-key"), "browser-cat-3"),
+			chromedp.SetUploadFiles(byTestID("upload-file"), []string{cat}))
+		b.click("upload-submit")
+		const want = "Too many uploads are arriving at once; nothing was changed. Try again in a few seconds."
+		b.waitJS("the refusal", 15*time.Second, fmt.Sprintf(`%s.textContent === %s && !%s.hidden`, q("htmx-error"), jsString(want), q("htmx-error")))
+		holder.Close()
+	})
 
 	t.Run("show", func(t *testing.T) {
 		b := b.with(t)

@@ -24,8 +24,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	metrics := f.string("metrics", "PICPOOL_METRICS", "db", "metrics backend: db (samples in the database) or cloudwatch:NAMESPACE")
 	pf := addPoolFlags(f, true, 100*time.Millisecond) // no other process routes by dev's table
 	af := addAPIFlags(f)
+	hf := addHTTPFlags(f)
 	password := f.string("manager-password", "PICPOOL_MANAGER_PASSWORD", "", "the manager's password (generated and printed when empty)")
-	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted, in MB")
+	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", defaultMaxUploadMB, "largest image accepted, in MB")
 	period := f.duration("autoscale-period", "PICPOOL_AUTOSCALE_PERIOD", 60*time.Second, "how often the autoscaler decides, in automatic mode")
 	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
@@ -37,6 +38,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	if *maxUploadMB <= 0 {
 		return fmt.Errorf("dev: --max-upload-mb must be more than 0; got %d", *maxUploadMB)
+	}
+	hs, err := hf.settings(int64(*maxUploadMB) * mebibyte)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
 	}
 	// Listen first: a port in use is an error before anything starts.
 	gl, err := listen(ctx, "gallery", *galleryAddr)
@@ -81,6 +86,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 
+	slots := handlers.NewUploadSlots(hs.uploads, uploadQueueWait) // one bound for the whole process
 	galleryURL, managerURL := localURL(gl), localURL(ml)
 	log.Info("gallery listening", "url", galleryURL)
 	log.Info("manager listening", "url", managerURL)
@@ -93,10 +99,12 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		func(ctx context.Context) error { s.pool.Run(ctx); return nil },
 		s.auto.Run,
 		func(ctx context.Context) error {
-			return serve(ctx, log, "gallery", gl, s.galleryRouter(managerURL, af.guard(gl.Addr().String()), af.protection(gl.Addr().String())))
+			prot := af.protection(gl.Addr().String(), hs, slots)
+			return serve(ctx, log, "gallery", gl, s.galleryRouter(managerURL, af.guard(gl.Addr().String()), prot), hs.timeouts)
 		},
 		func(ctx context.Context) error {
-			return serve(ctx, log, "manager", ml, s.managerRouter(auth, af.guard(ml.Addr().String()), af.protection(ml.Addr().String())))
+			prot := af.protection(ml.Addr().String(), hs, slots)
+			return serve(ctx, log, "manager", ml, s.managerRouter(auth, af.guard(ml.Addr().String()), prot), hs.timeouts)
 		},
 	)
 }

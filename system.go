@@ -255,8 +255,10 @@ func (af apiFlags) guard(addr string) func(http.Handler) http.Handler {
 // addressed to loopback (against DNS rebinding, see handlers.Protection).
 // --open-test-api opens the API to whoever reaches the server, a reverse
 // proxy on the same machine included, so it lifts that check too.
-func (af apiFlags) protection(addr string) handlers.Protection {
-	return handlers.Protection{LoopbackOnly: handlers.IsLoopback(addr) && !*af.open}
+//
+// Its uploads take slots and keep the pace of hs (see handlers.Protection).
+func (af apiFlags) protection(addr string, hs httpSettings, slots *handlers.UploadSlots) handlers.Protection {
+	return handlers.Protection{LoopbackOnly: handlers.IsLoopback(addr) && !*af.open, Uploads: slots, Bodies: hs.pace}
 }
 
 // galleryRouter is the gallery's server: pages, images, assets, /api,
