@@ -41,7 +41,7 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 		}
 		switch part.FormName() {
 		case "key":
-			b, err := readPart(part, maxKeyFieldBytes)
+			b, err := readPart(part, maxKeyFieldBytes, -1)
 			if errors.Is(err, errPartTooLarge) {
 				return "", nil, fieldError(http.StatusBadRequest, "key", "The key is longer than %d characters.", MaxKeyChars)
 			}
@@ -50,7 +50,7 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 			}
 			key, gotKey = string(b), true
 		case "file":
-			b, err := readPart(part, maxBytes)
+			b, err := readPart(part, maxBytes, r.ContentLength)
 			if errors.Is(err, errPartTooLarge) {
 				return key, nil, fieldError(http.StatusRequestEntityTooLarge, "file", "The file is larger than %s, the limit.", humanBytes(maxBytes))
 			}
@@ -89,14 +89,33 @@ func bodyError(err error, maxBytes int64, otherwise string) *Error {
 }
 
 // readPart reads at most max bytes of a part, and errPartTooLarge if it
-// has more.
-func readPart(p *multipart.Part, max int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(p, max+1))
-	if err != nil {
-		return nil, err
+// has more. sizeHint, the request body's length when known (else -1),
+// sizes the buffer once: the file is then never copied as it grows, nor
+// at the end (io.ReadAll builds its result from chunks), so an upload
+// holds about its own size, and a failed one leaves no copy behind.
+func readPart(p *multipart.Part, max, sizeHint int64) ([]byte, error) {
+	size := min(max+1, 512) // a length not known: start small, grow as append does
+	if sizeHint >= 0 {
+		size = min(max+1, sizeHint+1) // +1: the read that finds the end
 	}
-	if int64(len(b)) > max {
-		return nil, errPartTooLarge
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			if int64(len(b)) > max {
+				return nil, errPartTooLarge
+			}
+			b = append(b, 0)[:len(b)] // grow as append does
+		}
+		n, err := p.Read(b[len(b):min(cap(b), int(max)+1)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > max {
+			return nil, errPartTooLarge
+		}
+		if errors.Is(err, io.EOF) {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return b, nil
 }
