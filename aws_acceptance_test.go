@@ -140,7 +140,7 @@ func TestAWSAcceptance(t *testing.T) {
 	// The gallery, over real HTTP.
 	gallery := handlers.NewGallery(imageStore{lib}, pool, handlers.ImageLimits{MaxBytes: 10 * mebibyte}, log)
 	sys := &system{log: log, pool: pool, gallery: gallery, control: handlers.NewControl(pool, db, log)}
-	srv := httptest.NewServer(sys.galleryRouter("", handlers.APIGuard(true, "")))
+	srv := httptest.NewServer(sys.galleryRouter("", handlers.APIGuard(true, ""), handlers.Protection{}))
 	defer srv.Close()
 
 	keys := uploadImages(t, ctx, lib, images)

@@ -23,7 +23,8 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 	pf := addPoolFlags(f, false, 0)
 	af := addAPIFlags(f)
 	managerURL := f.string("manager-url", "PICPOOL_MANAGER_URL", "", "the manager's URL, linked from the home page (optional)")
-	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted, in MB")
+	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", defaultMaxUploadMB, "largest image accepted, in MB")
+	hf := addHTTPFlags(f)
 	forwardWait := f.duration("forward-wait", "PICPOOL_FORWARD_WAIT", 60*time.Second, "how long configure_cache on this gallery waits for the manager's answer (a resize that starts machines takes minutes); after that it answers 504, and the manager still completes the change")
 	maxMegapixels := addMaxMegapixels(f)
 	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
@@ -37,6 +38,10 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 	limits, err := imageLimits("gallery", *maxUploadMB, *maxMegapixels)
 	if err != nil {
 		return err
+	}
+	hs, err := hf.settings(int64(*maxUploadMB) * mebibyte)
+	if err != nil {
+		return fmt.Errorf("gallery: %w", err)
 	}
 	ln, err := listen(ctx, "gallery", *addr)
 	if err != nil {
@@ -60,7 +65,8 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 	return runAll(ctx,
 		func(ctx context.Context) error { s.pool.Run(ctx); return nil },
 		func(ctx context.Context) error {
-			return serve(ctx, log, "gallery", ln, s.galleryRouter(*managerURL, af.guard(ln.Addr().String())))
+			prot := af.protection(ln.Addr().String(), hs, handlers.NewUploadSlots(hs.uploads, uploadQueueWait))
+			return serve(ctx, log, "gallery", ln, s.galleryRouter(*managerURL, af.guard(ln.Addr().String()), prot), hs.timeouts)
 		},
 	)
 }
@@ -77,7 +83,8 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 	password := f.string("password", "PICPOOL_MANAGER_PASSWORD", "", "the manager's password (required)")
 	autoscale := f.bool("autoscaler", "PICPOOL_AUTOSCALER", false, "run the autoscaler in this process")
 	period := f.duration("autoscale-period", "PICPOOL_AUTOSCALE_PERIOD", 60*time.Second, "how often the autoscaler decides, with --autoscaler")
-	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted by the test API, in MB")
+	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", defaultMaxUploadMB, "largest image accepted by the test API, in MB")
+	hf := addHTTPFlags(f)
 	maxMegapixels := addMaxMegapixels(f)
 	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
@@ -93,6 +100,10 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 	limits, err := imageLimits("manager", *maxUploadMB, *maxMegapixels)
 	if err != nil {
 		return err
+	}
+	hs, err := hf.settings(int64(*maxUploadMB) * mebibyte)
+	if err != nil {
+		return fmt.Errorf("manager: %w", err)
 	}
 	ln, err := listen(ctx, "manager", *addr)
 	if err != nil {
@@ -127,7 +138,8 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	log.Info("manager listening", "url", localURL(ln), "nodes", s.pool.Nodes(), "autoscaler", *autoscale)
 	fns = append(fns, func(ctx context.Context) error {
-		return serve(ctx, log, "manager", ln, s.managerRouter(auth, af.guard(ln.Addr().String())))
+		prot := af.protection(ln.Addr().String(), hs, handlers.NewUploadSlots(hs.uploads, uploadQueueWait))
+		return serve(ctx, log, "manager", ln, s.managerRouter(auth, af.guard(ln.Addr().String()), prot), hs.timeouts)
 	})
 	return runAll(ctx, fns...)
 }

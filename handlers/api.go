@@ -52,11 +52,7 @@ func NewAPI(g *Gallery, pool PoolAdmin, control Configurer, log *slog.Logger) *A
 // Routes mounts /api on r. guard protects the routes that change state
 // (see APIGuard); they also refuse cross-origin browser requests.
 func (a *API) Routes(r chi.Router, guard func(http.Handler) http.Handler) {
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeAPIError(w, http.StatusForbidden, "Cross-origin requests cannot change state.")
-	}))
-	changes := func(h http.HandlerFunc) http.Handler { return cop.Handler(guard(h)) }
+	changes := func(h http.HandlerFunc) http.Handler { return crossOrigin(guard(h)) }
 	r.Route("/api", func(r chi.Router) {
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", http.MethodPost)
@@ -85,7 +81,7 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 }
 
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, a.gallery.MaxUpload()+1<<20)
+	r.Body = http.MaxBytesReader(w, r.Body, a.gallery.MaxUpload()+UploadFormOverhead)
 	key, data, err := readUpload(r, a.gallery.MaxUpload())
 	var img Image
 	if err == nil {

@@ -370,21 +370,52 @@ func newFixture(t *testing.T, s setup) *fixture {
 // openAPI is the guard of a server on loopback: every route open.
 var openAPI = APIGuard(true, "")
 
-// galleryServer serves the gallery as system.go's galleryRouter does.
+// galleryServer serves the gallery as system.go's galleryRouter does,
+// with the default Protection.
 func (f *fixture) galleryServer(t *testing.T, guard func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
+	return f.protectedGallery(t, guard, Protection{})
+}
+
+// protectedGallery serves the gallery behind prot.
+func (f *fixture) protectedGallery(t *testing.T, guard func(http.Handler) http.Handler, prot Protection) *httptest.Server {
+	t.Helper()
+	return serveTest(t, prot.Wrap(f.galleryRouter(guard)), nil)
+}
+
+// galleryRouter is the gallery's routes, as system.go's galleryRouter
+// builds them.
+func (f *fixture) galleryRouter(guard func(http.Handler) http.Handler) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	CommonRoutes(r)
 	NewGalleryPages(f.gallery, "http://manager.test/", f.log).Routes(r)
 	NewAPI(f.gallery, f.pool, f.control, f.log).Routes(r, guard)
-	srv := httptest.NewServer(r)
+	return r
+}
+
+// serveTest serves h on loopback until the test ends; configure, when not
+// nil, sets the server's fields (timeouts) before it starts.
+func serveTest(t *testing.T, h http.Handler, configure func(*http.Server)) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	if configure != nil {
+		configure(srv.Config)
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
 }
 
-// managerServer serves the manager as system.go's managerRouter does.
+// managerServer serves the manager as system.go's managerRouter does,
+// with the default Protection.
 func (f *fixture) managerServer(t *testing.T, guard func(http.Handler) http.Handler, decisions DecisionLog) *httptest.Server {
+	t.Helper()
+	return f.protectedManager(t, guard, decisions, Protection{})
+}
+
+// protectedManager serves the manager behind prot.
+func (f *fixture) protectedManager(t *testing.T, guard func(http.Handler) http.Handler, decisions DecisionLog, prot Protection) *httptest.Server {
 	t.Helper()
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
@@ -392,9 +423,7 @@ func (f *fixture) managerServer(t *testing.T, guard func(http.Handler) http.Hand
 	NewManagerPages(ManagerDeps{Auth: f.auth, Control: f.control, Pool: f.pool, Gallery: f.gallery,
 		Stats: f.stats, Decisions: decisions, Log: f.log, Now: f.clock.Now}).Routes(r)
 	NewAPI(f.gallery, f.pool, f.control, f.log).Routes(r, guard)
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-	return srv
+	return serveTest(t, prot.Wrap(r), nil)
 }
 
 // put stores an image straight through the gallery (not over HTTP).
