@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/picpool/picpool/cache"
 	"github.com/picpool/picpool/handlers"
@@ -26,19 +27,23 @@ func toImage(img store.Image) handlers.Image {
 }
 
 // storeError maps storage failures to what handlers tell users: a missing
-// key, a refused key, or storage that is unavailable right now.
+// key, a refused key, or storage that is unavailable right now. Every
+// adapter's errors go through it, so that no failure of a backend reaches
+// a user as a 500.
 func storeError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, store.ErrOutcomeUnknown):
-		return fmt.Errorf("%w: %w", handlers.ErrOutcomeUnknown, err)
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("%w: %w", handlers.ErrNotFound, err)
 	case errors.Is(err, store.ErrInvalidKey):
 		return &handlers.Error{Code: http.StatusBadRequest, Field: "key", Message: "The storage refused this key."}
 	case errors.Is(err, context.Canceled):
 		return err
+	case errors.Is(err, store.ErrOutcomeUnknown):
+		// Its commit failed: it may have taken effect, so "nothing was
+		// changed" would not be true.
+		return &handlers.Error{Code: http.StatusServiceUnavailable, Message: "Storage failed while saving, so the change may or may not have been made. Please check before trying again."}
 	}
 	return fmt.Errorf("%w: %w", handlers.ErrUnavailable, err)
 }
@@ -69,6 +74,33 @@ func (s imageStore) Keys(ctx context.Context) ([]string, error) {
 
 func (s imageStore) DeleteAll(ctx context.Context) error { return storeError(s.lib.DeleteAll(ctx)) }
 
+// settingsStore adapts the database's pool settings to
+// handlers.SettingsStore: a database that is down is unavailable (503),
+// as for images, not an internal error.
+type settingsStore struct{ db *store.DB }
+
+var _ handlers.SettingsStore = settingsStore{}
+
+func (s settingsStore) LoadSettings(ctx context.Context) (scaling.Settings, bool, error) {
+	st, ok, err := s.db.LoadSettings(ctx)
+	return st, ok, storeError(err)
+}
+
+func (s settingsStore) SaveSettings(ctx context.Context, st scaling.Settings) error {
+	return storeError(s.db.SaveSettings(ctx, st))
+}
+
+// statsSource adapts a metrics backend to handlers.StatsSource: a backend
+// that does not answer (the database, or CloudWatch) is unavailable.
+type statsSource struct{ metrics scaling.Metrics }
+
+var _ handlers.StatsSource = statsSource{}
+
+func (s statsSource) Series(ctx context.Context, from, to time.Time, step time.Duration) ([]scaling.Point, error) {
+	points, err := s.metrics.Series(ctx, from, to, step)
+	return points, storeError(err)
+}
+
 // statsPublisher adapts a metrics backend to the nodes' cache.StatsPublisher.
 type statsPublisher struct{ metrics scaling.Metrics }
 
@@ -82,10 +114,9 @@ func (p statsPublisher) PublishStats(ctx context.Context, s cache.NodeStats) err
 // The pool is what the autoscaler resizes, and the Auto Scaling group is a
 // provider of the pool's nodes: checked here, where both packages meet.
 var (
-	_ scaling.Resizer      = (*cache.Pool)(nil)
-	_ cache.Provider       = (*scaling.ASG)(nil)
-	_ cache.TableStore     = (*store.DB)(nil)
-	_ handlers.PoolAdmin   = (*cache.Pool)(nil)
-	_ handlers.Cache       = (*cache.Pool)(nil)
-	_ handlers.StatsSource = scaling.Metrics(nil)
+	_ scaling.Resizer    = (*cache.Pool)(nil)
+	_ cache.Provider     = (*scaling.ASG)(nil)
+	_ cache.TableStore   = (*store.DB)(nil)
+	_ handlers.PoolAdmin = (*cache.Pool)(nil)
+	_ handlers.Cache     = (*cache.Pool)(nil)
 )

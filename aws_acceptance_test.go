@@ -168,10 +168,10 @@ func TestAWSAcceptance(t *testing.T) {
 
 	// The gallery, over real HTTP, and the owner's reconciliation with
 	// the group, as the manager runs it.
-	gallery := handlers.NewGallery(imageStore{lib}, pool, 10*mebibyte, log)
+	gallery := handlers.NewGallery(imageStore{lib}, pool, handlers.ImageLimits{MaxBytes: 10 * mebibyte}, log)
 	sys := &system{log: log, pool: pool, gallery: gallery, control: handlers.NewControl(pool, db, log)}
 	go sys.reconcileLoop(aws(30 * time.Second))(ctx)
-	srv := httptest.NewServer(sys.galleryRouter("", handlers.APIGuard(true, "")))
+	srv := httptest.NewServer(sys.galleryRouter("", handlers.APIGuard(true, ""), handlers.Protection{}))
 	defer srv.Close()
 
 	keys := uploadImages(t, ctx, lib, images)

@@ -79,6 +79,7 @@ type pageLog struct {
 	mu         sync.Mutex
 	console    []string
 	exceptions []string
+	refused    []string // what the content security policy refused
 	server     *syncBuffer
 }
 
@@ -133,6 +134,9 @@ func newBrowser(t *testing.T) *browser {
 			if m.IsException() {
 				log.exceptions = append(log.exceptions, m.Text)
 			}
+			if strings.Contains(m.Text, "Content Security Policy") {
+				log.refused = append(log.refused, m.Text)
+			}
 			log.mu.Unlock()
 		}
 	}()
@@ -140,10 +144,13 @@ func newBrowser(t *testing.T) *browser {
 	// Registered last, so it runs first, while the tab is still open.
 	t.Cleanup(func() {
 		log.mu.Lock()
-		exceptions := slices.Clone(log.exceptions)
+		exceptions, refused := slices.Clone(log.exceptions), slices.Clone(log.refused)
 		log.mu.Unlock()
 		if len(exceptions) > 0 {
 			t.Errorf("the pages threw %d uncaught exceptions: %q", len(exceptions), exceptions)
+		}
+		if len(refused) > 0 {
+			t.Errorf("the content security policy refused %d things the pages do, first: %q", len(refused), refused[0])
 		}
 		if !t.Failed() {
 			return
@@ -186,7 +193,8 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 }
 
 // navigate opens url and waits for the page to load, which must come
-// with status 200 (after redirects).
+// with status 200 (after redirects) and the content security policy, so
+// that every test runs its pages under the policy.
 func (b *browser) navigate(url string) {
 	b.t.Helper()
 	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(url))
@@ -195,6 +203,9 @@ func (b *browser) navigate(url string) {
 	}
 	if resp.Status != http.StatusOK {
 		b.t.Fatalf("open %s: status %d %s, want 200", url, resp.Status, resp.StatusText)
+	}
+	if csp, _ := resp.Headers["Content-Security-Policy"].(string); !strings.Contains(csp, "script-src 'self'") {
+		b.t.Fatalf("open %s: Content-Security-Policy %q, want the pages' policy", url, csp)
 	}
 }
 
@@ -357,7 +368,7 @@ func (c *apiClient) read(t *testing.T, key string) {
 // in the list and through the prefix filter.
 func TestBrowserGallery(t *testing.T) {
 	b := newBrowser(t) // first: it skips when there is no browser
-	dev := startDevServers(t)
+	dev := startDevServers(t, "--concurrent-uploads", "1")
 	b.page.server = dev.log
 	api := newAPIClient(dev.gallery)
 	dir := t.TempDir()
@@ -507,6 +518,20 @@ func TestBrowserGallery(t *testing.T) {
 	}) {
 		return
 	}
+
+	t.Run("too many uploads at once", func(t *testing.T) {
+		b := b.with(t)
+		// Another client's upload stalls in the only slot: the page's
+		// upload waits for it, then says why it was refused.
+		holder := startStalledUpload(t, dev.gallery, 200)
+		b.do("choose cat.png",
+			chromedp.SetValue(byTestID("upload-key"), "browser-cat-3"),
+			chromedp.SetUploadFiles(byTestID("upload-file"), []string{cat}))
+		b.click("upload-submit")
+		const want = "Too many uploads are arriving at once; nothing was changed. Try again in a few seconds."
+		b.waitJS("the refusal", 15*time.Second, fmt.Sprintf(`%s.textContent === %s && !%s.hidden`, q("htmx-error"), jsString(want), q("htmx-error")))
+		holder.Close()
+	})
 
 	t.Run("show", func(t *testing.T) {
 		b := b.with(t)
@@ -802,6 +827,15 @@ func TestBrowserManager(t *testing.T) {
 		if diff := cmp.Diff([]zoom{{40, 100}, {40, 100}}, got); diff != "" {
 			t.Errorf("zoom of the requests chart after the update (-want +got):\n%s", diff)
 		}
+
+		// The tooltip shows under the content security policy (it is drawn
+		// in the canvas; an HTML one would need inline styles).
+		b.do("show the tooltip of the last minute", chromedp.Evaluate[chromedp.Void](`
+			window.picpoolTip = false;
+			window.picpoolChart.on("showTip", () => { window.picpoolTip = true; });
+			window.picpoolChart.dispatchAction({type: "showTip", seriesIndex: 0,
+				dataIndex: window.picpoolChart.getOption().series[0].data.length - 1});`))
+		b.waitJS("the tooltip is shown", 5*time.Second, `window.picpoolTip === true`)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/picpool/picpool/cache"
 )
@@ -114,12 +115,19 @@ func runNode(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	wg.Go(func() { node.Run(ctx) })
 	log.Info("node listening", "url", "http://"+hl.Addr().String(), "capacity_mb", *capacityMB, "max_capacity_mb", maxCapacity/mebibyte, "policy", *policy)
-	err = serve(ctx, log, "node", hl, node.Handler())
+	err = serve(ctx, log, "node", hl, node.Handler(), nodeTimeouts)
 	cancel()
 	wg.Wait()
 	close(errs)
 	return errors.Join(err, <-errs)
 }
+
+// nodeTimeouts are a node's HTTP limits: no read or write timeout (a
+// partition's entries stream out for as long as a warm resize takes),
+// and idle connections closed after longer than the pool client keeps
+// them (net/http's 90 s), so that the client, not the node, closes them
+// and never sends a request down a connection the node is closing.
+var nodeTimeouts = httpTimeouts{ReadHeader: 10 * time.Second, Idle: 2 * time.Minute}
 
 // nodeName is the name a node publishes its statistics under: its
 // address as the pool lists it. Listening on all interfaces, it takes the

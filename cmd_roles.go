@@ -16,14 +16,17 @@ import (
 
 func runGallery(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	f := newFlags("gallery", "Serves the gallery's pages and the test API. It follows the cache pool's table\n"+
-		"from the database (the manager owns it), so it never resizes or configures the pool:\n"+
-		"configure_cache answers 409 here; use the manager's.", getenv, stdout)
+		"from the database (the manager owns it): configure_cache is handed to the manager\n"+
+		"through the database, and answered with the manager's answer.", getenv, stdout)
 	addr := f.string("addr", "PICPOOL_GALLERY_ADDR", ":5000", "address the gallery listens on")
 	sf := addStoreFlags(f)
 	pf := addPoolFlags(f, false, 0)
 	af := addAPIFlags(f)
 	managerURL := f.string("manager-url", "PICPOOL_MANAGER_URL", "", "the manager's URL, linked from the home page (optional)")
-	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted, in MB")
+	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", defaultMaxUploadMB, "largest image accepted, in MB")
+	hf := addHTTPFlags(f)
+	forwardWait := f.duration("forward-wait", "PICPOOL_FORWARD_WAIT", 60*time.Second, "how long configure_cache on this gallery waits for the manager's answer (a resize that starts machines takes minutes); after that it answers 504, and the manager still completes the change")
+	maxMegapixels := addMaxMegapixels(f)
 	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
 		return err
@@ -31,6 +34,14 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 	log, err := newLogger(stdout, *logLevel)
 	if err != nil {
 		return err
+	}
+	limits, err := imageLimits("gallery", *maxUploadMB, *maxMegapixels)
+	if err != nil {
+		return err
+	}
+	hs, err := hf.settings(int64(*maxUploadMB) * mebibyte)
+	if err != nil {
+		return fmt.Errorf("gallery: %w", err)
 	}
 	ln, err := listen(ctx, "gallery", *addr)
 	if err != nil {
@@ -45,7 +56,8 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 	if err := s.openPool(ctx, pf); err != nil {
 		return fmt.Errorf("gallery: %w", err)
 	}
-	s.wireHandlers(*maxUploadMB)
+	s.wireHandlers(limits)
+	s.forwardChanges(*forwardWait)
 	if err := af.needsToken(ln.Addr().String(), stdout); err != nil {
 		return err
 	}
@@ -53,7 +65,8 @@ func runGallery(ctx context.Context, args []string, getenv func(string) string, 
 	return runAll(ctx,
 		func(ctx context.Context) error { s.pool.Run(ctx); return nil },
 		func(ctx context.Context) error {
-			return serve(ctx, log, "gallery", ln, s.galleryRouter(*managerURL, af.guard(ln.Addr().String())))
+			prot := af.protection(ln.Addr().String(), hs, handlers.NewUploadSlots(hs.uploads, uploadQueueWait))
+			return serve(ctx, log, "gallery", ln, s.galleryRouter(*managerURL, af.guard(ln.Addr().String()), prot), hs.timeouts)
 		},
 	)
 }
@@ -70,7 +83,9 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 	password := f.string("password", "PICPOOL_MANAGER_PASSWORD", "", "the manager's password (required)")
 	autoscale := f.bool("autoscaler", "PICPOOL_AUTOSCALER", false, "run the autoscaler in this process")
 	period := f.duration("autoscale-period", "PICPOOL_AUTOSCALE_PERIOD", 60*time.Second, "how often the autoscaler decides, with --autoscaler")
-	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted by the test API, in MB")
+	maxUploadMB := f.int("max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", defaultMaxUploadMB, "largest image accepted by the test API, in MB")
+	hf := addHTTPFlags(f)
+	maxMegapixels := addMaxMegapixels(f)
 	logLevel := f.string("log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
 		return err
@@ -81,6 +96,14 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 	log, err := newLogger(stdout, *logLevel)
 	if err != nil {
 		return err
+	}
+	limits, err := imageLimits("manager", *maxUploadMB, *maxMegapixels)
+	if err != nil {
+		return err
+	}
+	hs, err := hf.settings(int64(*maxUploadMB) * mebibyte)
+	if err != nil {
+		return fmt.Errorf("manager: %w", err)
 	}
 	ln, err := listen(ctx, "manager", *addr)
 	if err != nil {
@@ -98,14 +121,14 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 	if err := s.openPool(ctx, pf); err != nil {
 		return fmt.Errorf("manager: %w", err)
 	}
-	fns := s.ownerLoops(pf)
+	fns := append(s.ownerLoops(pf), s.serveForwarded)
 	if *autoscale {
 		if err := s.startAutoscaler(*period); err != nil {
 			return fmt.Errorf("manager: %w", err)
 		}
 		fns = append(fns, s.auto.Run)
 	}
-	s.wireHandlers(*maxUploadMB)
+	s.wireHandlers(limits)
 	auth, err := handlers.NewAuth(*password, handlers.AuthOptions{})
 	if err != nil {
 		return err
@@ -115,7 +138,8 @@ func runManager(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	log.Info("manager listening", "url", localURL(ln), "nodes", s.pool.Nodes(), "autoscaler", *autoscale)
 	fns = append(fns, func(ctx context.Context) error {
-		return serve(ctx, log, "manager", ln, s.managerRouter(auth, af.guard(ln.Addr().String())))
+		prot := af.protection(ln.Addr().String(), hs, handlers.NewUploadSlots(hs.uploads, uploadQueueWait))
+		return serve(ctx, log, "manager", ln, s.managerRouter(auth, af.guard(ln.Addr().String()), prot), hs.timeouts)
 	})
 	return runAll(ctx, fns...)
 }
@@ -150,8 +174,9 @@ func runAutoscaler(ctx context.Context, args []string, getenv func(string) strin
 	if err := s.startAutoscaler(*period); err != nil {
 		return fmt.Errorf("autoscaler: %w", err)
 	}
+	s.wireControl() // it owns the pool, so it applies what galleries hand over
 	log.Info("autoscaler running", "period", *period, "nodes", s.pool.Nodes())
-	return runAll(ctx, append(s.ownerLoops(pf), s.auto.Run)...)
+	return runAll(ctx, append(s.ownerLoops(pf), s.auto.Run, s.serveForwarded)...)
 }
 
 // needsToken makes sure a server that is not on loopback, without

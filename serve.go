@@ -25,11 +25,23 @@ func listen(ctx context.Context, what, addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// httpTimeouts bound each phase of a connection (see http.Server); zero
+// is no bound.
+type httpTimeouts struct {
+	ReadHeader time.Duration // a request's headers
+	Read       time.Duration // a whole request, headers and body
+	Write      time.Duration // an answer, from the end of the request's headers
+	Idle       time.Duration // a keep-alive connection waiting for its next request
+}
+
 // serve serves h on ln until ctx is done, then shuts down gracefully.
-func serve(ctx context.Context, log *slog.Logger, what string, ln net.Listener, h http.Handler) error {
+func serve(ctx context.Context, log *slog.Logger, what string, ln net.Listener, h http.Handler, to httpTimeouts) error {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: to.ReadHeader,
+		ReadTimeout:       to.Read,
+		WriteTimeout:      to.Write,
+		IdleTimeout:       to.Idle,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

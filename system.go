@@ -77,8 +77,11 @@ type system struct {
 	pool    *cache.Pool
 	gallery *handlers.Gallery
 	control *handlers.Control
-	auto    *scaling.Autoscaler // when the autoscaler runs here
-	closers []func()
+	// configurer serves the test API's configure_cache: control where the
+	// pool is owned, a forwarder to the owner where it is followed.
+	configurer handlers.Configurer
+	auto       *scaling.Autoscaler // when the autoscaler runs here
+	closers    []func()
 }
 
 // close releases everything, in the reverse order of opening.
@@ -257,9 +260,15 @@ func (s *system) startAutoscaler(period time.Duration) error {
 }
 
 // wireHandlers builds the gallery and the control over the pool.
-func (s *system) wireHandlers(maxUploadMB int) {
-	s.gallery = handlers.NewGallery(imageStore{s.lib}, s.pool, int64(maxUploadMB)*mebibyte, s.log)
-	s.control = handlers.NewControl(s.pool, s.db, s.log)
+func (s *system) wireHandlers(limits handlers.ImageLimits) {
+	s.gallery = handlers.NewGallery(imageStore{s.lib}, s.pool, limits, s.log)
+	s.wireControl()
+}
+
+// wireControl builds the control over the pool and its settings.
+func (s *system) wireControl() {
+	s.control = handlers.NewControl(s.pool, settingsStore{s.db}, s.log)
+	s.configurer = s.control
 }
 
 // apiFlags guard the state-changing routes of the test API.
@@ -270,7 +279,7 @@ type apiFlags struct {
 
 func addAPIFlags(f *flags) apiFlags {
 	return apiFlags{
-		open:  f.bool("open-test-api", "PICPOOL_OPEN_TEST_API", false, "serve the state-changing /api routes (upload, delete_all, configure_cache) without a token even when not on loopback"),
+		open:  f.bool("open-test-api", "PICPOOL_OPEN_TEST_API", false, "serve the state-changing /api routes (upload, delete_all, configure_cache) without a token even when not on loopback; on loopback it also lifts the check that requests name localhost, 127.0.0.1 or [::1] (for a reverse proxy on the same machine; it lets DNS rebinding through)"),
 		token: f.string("api-token", "PICPOOL_MANAGER_API_TOKEN", "", "bearer token of the state-changing /api routes when the server is not on loopback (generated and printed when empty)"),
 	}
 }
@@ -280,29 +289,41 @@ func (af apiFlags) guard(addr string) func(http.Handler) http.Handler {
 	return handlers.APIGuard(*af.open || handlers.IsLoopback(addr), *af.token)
 }
 
-// galleryRouter is the gallery's server: pages, images, assets, /api.
-func (s *system) galleryRouter(managerURL string, guard func(http.Handler) http.Handler) http.Handler {
+// protection returns the guards of a server listening on addr. A server
+// whose test API is open because it is on loopback answers only requests
+// addressed to loopback (against DNS rebinding, see handlers.Protection).
+// --open-test-api opens the API to whoever reaches the server, a reverse
+// proxy on the same machine included, so it lifts that check too.
+//
+// Its uploads take slots and keep the pace of hs (see handlers.Protection).
+func (af apiFlags) protection(addr string, hs httpSettings, slots *handlers.UploadSlots) handlers.Protection {
+	return handlers.Protection{LoopbackOnly: handlers.IsLoopback(addr) && !*af.open, Uploads: slots, Bodies: hs.pace}
+}
+
+// galleryRouter is the gallery's server: pages, images, assets, /api,
+// behind prot.
+func (s *system) galleryRouter(managerURL string, guard func(http.Handler) http.Handler, prot handlers.Protection) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	handlers.CommonRoutes(r)
 	handlers.NewGalleryPages(s.gallery, managerURL, s.log).Routes(r)
-	handlers.NewAPI(s.gallery, s.pool, s.control, s.log).Routes(r, guard)
-	return r
+	handlers.NewAPI(s.gallery, s.pool, s.configurer, s.log).Routes(r, guard)
+	return prot.Wrap(r)
 }
 
 // managerRouter is the manager's server: login, configuration, charts,
-// assets, /api.
-func (s *system) managerRouter(auth *handlers.Auth, guard func(http.Handler) http.Handler) http.Handler {
+// assets, /api, behind prot.
+func (s *system) managerRouter(auth *handlers.Auth, guard func(http.Handler) http.Handler, prot handlers.Protection) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	handlers.CommonRoutes(r)
-	deps := handlers.ManagerDeps{Auth: auth, Control: s.control, Pool: s.pool, Gallery: s.gallery, Stats: s.metrics, Log: s.log}
+	deps := handlers.ManagerDeps{Auth: auth, Control: s.control, Pool: s.pool, Gallery: s.gallery, Stats: statsSource{s.metrics}, Log: s.log}
 	if s.auto != nil {
 		deps.Decisions = s.auto
 	}
 	handlers.NewManagerPages(deps).Routes(r)
-	handlers.NewAPI(s.gallery, s.pool, s.control, s.log).Routes(r, guard)
-	return r
+	handlers.NewAPI(s.gallery, s.pool, s.configurer, s.log).Routes(r, guard)
+	return prot.Wrap(r)
 }
 
 // localURL turns a listener's address into a URL a person can open.

@@ -80,6 +80,22 @@ func (c *NodeClient) deadline(ctx context.Context, n int) time.Time {
 // Addr returns the node's HTTP address.
 func (c *NodeClient) Addr() string { return c.addr }
 
+// controlTimeout bounds the node's control operations (configure, clear,
+// drop partitions, stats): they are not on a reader's path, and some move
+// every item the node holds (a policy switch), so they get far longer than
+// an item's budget.
+const controlTimeout = 30 * time.Second
+
+// statusTimeout bounds a request for the node's statistics: pages and
+// health checks wait on it, and a node that does not answer in it is
+// shown as down.
+const statusTimeout = 2 * time.Second
+
+// withControl bounds ctx for a control operation.
+func (c *NodeClient) withControl(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, controlTimeout)
+}
+
 // withBudget bounds ctx by budget(n).
 func (c *NodeClient) withBudget(ctx context.Context, n int) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(ctx, c.deadline(ctx, n))
@@ -248,14 +264,14 @@ func statusErr(status byte, msg []byte) error {
 
 // Clear drops every item on the node.
 func (c *NodeClient) Clear(ctx context.Context) error {
-	ctx, cancel := c.withBudget(ctx, 0)
+	ctx, cancel := c.withControl(ctx)
 	defer cancel()
 	return c.expect(ctx, "clear", http.MethodDelete, "/v1/items", nil, nil, http.StatusNoContent, nil)
 }
 
 // Status returns the node's statistics and configuration.
 func (c *NodeClient) Status(ctx context.Context) (NodeStatus, error) {
-	ctx, cancel := c.withBudget(ctx, 0)
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	return c.status(ctx)
 }
@@ -268,7 +284,7 @@ func (c *NodeClient) status(ctx context.Context) (NodeStatus, error) {
 
 // Configure sets the node's capacity and policy.
 func (c *NodeClient) Configure(ctx context.Context, cfg NodeConfig) error {
-	ctx, cancel := c.withBudget(ctx, 0)
+	ctx, cancel := c.withControl(ctx)
 	defer cancel()
 	body, _ := json.Marshal(cfg)
 	h := http.Header{"Content-Type": {"application/json"}}
@@ -304,7 +320,7 @@ func (c *NodeClient) Partitions(ctx context.Context, partitioner string, parts [
 
 // DropPartitions removes the node's items of the given partitions.
 func (c *NodeClient) DropPartitions(ctx context.Context, partitioner string, parts []int) (int, error) {
-	ctx, cancel := c.withBudget(ctx, 0)
+	ctx, cancel := c.withControl(ctx)
 	defer cancel()
 	var res struct{ Dropped int }
 	err := c.expect(ctx, "drop partitions", http.MethodDelete, partitionsPath(partitioner, parts), nil, nil, http.StatusOK, &res)

@@ -39,23 +39,20 @@ type SettingsStore interface {
 type API struct {
 	gallery *Gallery
 	pool    PoolAdmin
-	control *Control
+	control Configurer
 	log     *slog.Logger
 }
 
-// NewAPI returns the test API.
-func NewAPI(g *Gallery, pool PoolAdmin, control *Control, log *slog.Logger) *API {
+// NewAPI returns the test API. control is the pool's Control where the
+// pool is owned, a Forwarder where it is followed.
+func NewAPI(g *Gallery, pool PoolAdmin, control Configurer, log *slog.Logger) *API {
 	return &API{gallery: g, pool: pool, control: control, log: log}
 }
 
 // Routes mounts /api on r. guard protects the routes that change state
 // (see APIGuard); they also refuse cross-origin browser requests.
 func (a *API) Routes(r chi.Router, guard func(http.Handler) http.Handler) {
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeAPIError(w, http.StatusForbidden, "Cross-origin requests cannot change state.")
-	}))
-	changes := func(h http.HandlerFunc) http.Handler { return cop.Handler(guard(h)) }
+	changes := func(h http.HandlerFunc) http.Handler { return crossOrigin(guard(h)) }
 	r.Route("/api", func(r chi.Router) {
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", http.MethodPost)
@@ -84,10 +81,11 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 }
 
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, a.gallery.MaxUpload()+1<<20)
+	r.Body = http.MaxBytesReader(w, r.Body, a.gallery.MaxUpload()+UploadFormOverhead)
 	key, data, err := readUpload(r, a.gallery.MaxUpload())
+	var img Image
 	if err == nil {
-		_, err = a.gallery.Upload(r.Context(), key, data)
+		img, err = a.gallery.Upload(r.Context(), key, data)
 	}
 	if err != nil {
 		a.fail(w, err)
@@ -96,7 +94,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Success string `json:"success"`
 		Key     string `json:"key"`
-	}{"true", key})
+	}{"true", img.Key}) // the key as stored: in NFC
 }
 
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request) {
@@ -130,7 +128,7 @@ func (a *API) key(w http.ResponseWriter, r *http.Request) {
 		Success string `json:"success"`
 		Key     string `json:"key"`
 		Content string `json:"content"`
-	}{"true", key, base64.StdEncoding.EncodeToString(f.Data)})
+	}{"true", f.Key, base64.StdEncoding.EncodeToString(f.Data)})
 }
 
 func (a *API) deleteAll(w http.ResponseWriter, r *http.Request) {
@@ -189,12 +187,8 @@ func (a *API) configure(w http.ResponseWriter, r *http.Request) {
 		err = append(err.(FieldErrors), more...) // name every bad parameter at once
 	}
 	if err != nil {
-		var fe FieldErrors
-		if errors.As(err, &fe) {
-			writeAPIError(w, http.StatusBadRequest, fe.Error())
-			return
-		}
-		a.fail(w, err)
+		code, msg := configureStatus(a.log, err)
+		writeAPIError(w, code, msg)
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
@@ -204,4 +198,16 @@ func (a *API) configure(w http.ResponseWriter, r *http.Request) {
 		CacheSize int64  `json:"cacheSize"`
 		Policy    string `json:"policy"`
 	}{"true", string(st.Settings.Mode), st.Nodes, st.Config.Capacity / mebibyte, apiPolicyName(st.Config.Policy)})
+}
+
+// configureStatus is configure_cache's status and message for err: every
+// refused parameter at once (400), else as errorStatus says. The owner of
+// the pool answers changes handed over by galleries with it too, so that
+// they answer alike.
+func configureStatus(log *slog.Logger, err error) (int, string) {
+	var fe FieldErrors
+	if errors.As(err, &fe) {
+		return http.StatusBadRequest, fe.Error()
+	}
+	return errorStatus(log, err)
 }

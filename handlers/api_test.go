@@ -113,10 +113,10 @@ func TestAPIUploadRefusals(t *testing.T) {
 		}, 415, "The file is not a PNG, JPEG, GIF or WebP image (it looks like text/html)."},
 		{"truncated png header", func(t *testing.T) []formPart {
 			return []formPart{keyPart("k"), filePart("cut.png", png(t)[:20])}
-		}, 415, "The file starts like a PNG image but its header is damaged."},
+		}, 415, "The PNG image is damaged: the image data is cut short."},
 		{"damaged gif header", func(t *testing.T) []formPart {
 			return []formPart{keyPart("k"), filePart("cut.gif", []byte("GIF89a\x00"))}
-		}, 415, "The file starts like a GIF image but its header is damaged."},
+		}, 415, "The GIF image is damaged: the image data is cut short."},
 		{"one byte over the limit", func(t *testing.T) []formPart {
 			return []formPart{keyPart("k"), filePart("big.png", paddedPNG(t, 64<<10+1))}
 		}, 413, "The file is larger than 64 KiB, the limit."},
@@ -675,17 +675,17 @@ func TestAPIDeleteAllWithDeadNode(t *testing.T) {
 	}
 }
 
-// TestAPIFollowerCannotResize: a gallery in another process follows the
-// owner's pool; it refuses to resize or configure it, and changes
-// nothing.
+// TestAPIFollowerCannotResize: a Control over a pool it follows refuses
+// to resize or configure it, and changes nothing. (A gallery does not use
+// one: it hands the change to the owner, see forward_test.go.)
 func TestAPIFollowerCannotResize(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
-	follower, err := cache.NewPool(t.Context(), cache.PoolOptions{Tables: f.tables, Token: testToken})
+	follower, err := cache.NewPool(t.Context(), cache.PoolOptions{Tables: f.tables, Token: testToken, Timeout: 5e9})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(follower.Close)
-	g := NewGallery(f.images, follower, 64<<10, f.log)
+	g := NewGallery(f.images, follower, ImageLimits{MaxBytes: 64 << 10}, f.log)
 	c := NewControl(follower, f.settings, f.log)
 	r := chi.NewRouter()
 	NewAPI(g, follower, c, f.log).Routes(r, openAPI)

@@ -1,17 +1,12 @@
 package handlers
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 )
@@ -19,12 +14,12 @@ import (
 // sessionCookie is the manager's session cookie.
 const sessionCookie = "picpool_session"
 
-// Auth guards the manager: one password, sessions in signed cookies
-// (HttpOnly, SameSite=Lax; the signing key lives only in this process, so
-// a restart logs everyone out), and a per-client limit on login attempts.
+// Auth guards the manager: one password, sessions recorded on the server
+// behind a random id in an HttpOnly, SameSite=Lax cookie (see sessions),
+// and a per-client limit on login attempts.
 type Auth struct {
 	password [sha256.Size]byte // the password's hash: compared in constant time
-	secret   []byte
+	sessions *sessions
 	ttl      time.Duration
 	limiter  *loginLimiter
 	now      func() time.Time
@@ -43,8 +38,6 @@ func NewAuth(password string, opts AuthOptions) (*Auth, error) {
 	if password == "" {
 		return nil, fmt.Errorf("handlers: the manager needs a password")
 	}
-	secret := make([]byte, 32)
-	rand.Read(secret)
 	if opts.SessionTTL <= 0 {
 		opts.SessionTTL = 12 * time.Hour
 	}
@@ -59,7 +52,7 @@ func NewAuth(password string, opts AuthOptions) (*Auth, error) {
 	}
 	return &Auth{
 		password: sha256.Sum256([]byte(password)),
-		secret:   secret,
+		sessions: newSessions(),
 		ttl:      opts.SessionTTL,
 		limiter:  &loginLimiter{max: opts.MaxAttempts, window: opts.Window, clients: map[string]*attempts{}},
 		now:      opts.Now,
@@ -83,31 +76,26 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, password string) er
 	}
 	a.limiter.reset(client)
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: a.sign(now.Add(a.ttl)), Path: "/",
+		Name: sessionCookie, Value: a.sessions.start(now, now.Add(a.ttl)), Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
 		Expires: now.Add(a.ttl),
 	})
 	return nil
 }
 
-// Logout clears the session cookie.
-func (a *Auth) Logout(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+// Logout ends the request's session on the server, so that no copy of
+// its cookie works any more, and clears the cookie.
+func (a *Auth) Logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		a.sessions.end(c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 }
 
 // Valid reports whether the request carries a live session.
 func (a *Auth) Valid(r *http.Request) bool {
 	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil || len(raw) != 8+sha256.Size {
-		return false
-	}
-	expires := time.Unix(int64(binary.BigEndian.Uint64(raw)), 0)
-	want := a.mac(raw[:8])
-	return hmac.Equal(raw[8:], want) && a.now().Before(expires)
+	return err == nil && a.sessions.valid(c.Value, a.now())
 }
 
 // Require lets only logged-in requests through: a page request is sent
@@ -130,17 +118,6 @@ func (a *Auth) Require(next http.Handler) http.Handler {
 			http.Error(w, "Log in first.", http.StatusUnauthorized)
 		}
 	})
-}
-
-func (a *Auth) sign(expires time.Time) string {
-	raw := binary.BigEndian.AppendUint64(nil, uint64(expires.Unix()))
-	return base64.RawURLEncoding.EncodeToString(append(raw, a.mac(raw)...))
-}
-
-func (a *Auth) mac(b []byte) []byte {
-	h := hmac.New(sha256.New, a.secret)
-	h.Write(b)
-	return h.Sum(nil)
 }
 
 // clientIP is the request's peer address. Behind a proxy every client
@@ -220,17 +197,4 @@ func APIGuard(open bool, token string) func(http.Handler) http.Handler {
 			writeAPIError(w, http.StatusUnauthorized, "This server is not on loopback: send the manager API token as \"Authorization: Bearer <token>\" (or start it with --open-test-api).")
 		})
 	}
-}
-
-// IsLoopback reports whether a listen address serves only this machine.
-func IsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/picpool/picpool/cache"
 	"github.com/picpool/picpool/scaling"
@@ -65,15 +66,17 @@ func (c *Control) loadSettings(ctx context.Context) (scaling.Settings, error) {
 }
 
 // Change is a set of changes to the pool; nil fields stay as they are.
+// Its JSON, with the test API's parameter names, is how a gallery hands
+// it to the pool's owner (see forward.go).
 type Change struct {
-	Mode        *scaling.Mode
-	NumNodes    *int
-	CapacityMB  *int64
-	CachePolicy *string // a name cache.CanonicalPolicy knows
-	MaxMiss     *float64
-	MinMiss     *float64
-	ExpRatio    *float64
-	ShrinkRatio *float64
+	Mode        *scaling.Mode `json:"mode,omitempty"`
+	NumNodes    *int          `json:"numNodes,omitempty"`
+	CapacityMB  *int64        `json:"cacheSize,omitempty"`
+	CachePolicy *string       `json:"policy,omitempty"` // a name cache.CanonicalPolicy knows
+	MaxMiss     *float64      `json:"maxMiss,omitempty"`
+	MinMiss     *float64      `json:"minMiss,omitempty"`
+	ExpRatio    *float64      `json:"expRatio,omitempty"`
+	ShrinkRatio *float64      `json:"shrinkRatio,omitempty"`
 }
 
 // FieldErrors is every refusal of a change, each about one field (named
@@ -220,10 +223,14 @@ func (c *Control) Apply(ctx context.Context, ch Change) (PoolState, error) {
 		return PoolState{}, errs
 	}
 
+	// Each step that succeeds is named in done, so that a failure after it
+	// says what changed instead of claiming that nothing did.
+	var done []string
 	if next != settings {
 		if err := c.settings.SaveSettings(ctx, next); err != nil {
-			return PoolState{}, fmt.Errorf("save pool settings: %w", err)
+			return PoolState{}, c.saveFailed(ctx, next, err)
 		}
+		done = append(done, "the sizing settings were saved")
 	}
 	if ch.CapacityMB != nil || ch.CachePolicy != nil {
 		cfg := c.pool.Table().Config
@@ -234,15 +241,46 @@ func (c *Control) Apply(ctx context.Context, ch Change) (PoolState, error) {
 			cfg.Policy = *ch.CachePolicy
 		}
 		if err := c.pool.Configure(ctx, cfg); err != nil {
-			return PoolState{}, poolError("configure the nodes", err)
+			return PoolState{}, afterDone(done, poolError("configure the nodes", err))
 		}
+		done = append(done, fmt.Sprintf("every node was given %d MB with %s", cfg.Capacity/mebibyte, apiPolicyName(cfg.Policy)))
 	}
 	if ch.NumNodes != nil {
 		if err := c.pool.Resize(ctx, *ch.NumNodes); err != nil {
-			return PoolState{}, poolError(fmt.Sprintf("resize the pool to %d nodes", *ch.NumNodes), err)
+			return PoolState{}, afterDone(done, poolError(fmt.Sprintf("resize the pool to %d nodes", *ch.NumNodes), err))
 		}
 	}
 	return PoolState{Settings: next, Nodes: c.pool.Nodes(), Config: c.pool.Table().Config}, nil
+}
+
+// saveFailed says what a failed save of the settings left. The write can
+// land although it reported a failure (the connection can drop after the
+// server wrote it), so the settings are read back: only when they are not
+// the new ones is "nothing was changed" true.
+func (c *Control) saveFailed(ctx context.Context, next scaling.Settings, err error) error {
+	err = fmt.Errorf("save pool settings: %w", err)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	stored, ok, rerr := c.settings.LoadSettings(rctx)
+	switch {
+	case rerr == nil && !(ok && stored == next):
+		return err // not saved: nothing was changed
+	case rerr == nil:
+		c.log.Warn("pool settings saved although the save failed", "err", err)
+		return errorf(http.StatusServiceUnavailable, "The sizing settings were saved, but storage failed right after; the pool itself was not changed. Please try again in a moment.")
+	}
+	c.log.Warn("pool settings: save failed and could not be read back", "err", err, "read_err", rerr)
+	return errorf(http.StatusServiceUnavailable, "Storage failed while saving the sizing settings: they may or may not have been saved, and the pool itself was not changed. Check them on the manager's page before trying again.")
+}
+
+// afterDone adds to a failure what the change had done before it.
+func afterDone(done []string, err error) error {
+	var e *Error
+	if len(done) == 0 || !errors.As(err, &e) {
+		return err
+	}
+	msg := strings.TrimSuffix(e.Message, ".") + ". Before that, " + strings.Join(done, " and ") + "."
+	return &Error{Code: e.Code, Field: e.Field, Message: msg}
 }
 
 // poolError says what failed when the pool refused or failed a change.

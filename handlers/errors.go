@@ -39,10 +39,6 @@ var ErrNotFound = errors.New("handlers: not found")
 // 503 and is told to try again, and nothing is lost.
 var ErrUnavailable = errors.New("handlers: backend unavailable")
 
-// ErrOutcomeUnknown is what a backend returns when it failed while
-// committing a change: the change may or may not have been made.
-var ErrOutcomeUnknown = errors.New("handlers: outcome unknown")
-
 // errorStatus maps any error to the status and the message a user may
 // see: an *Error as it is, an unavailable backend as 503, anything else as
 // a 500 whose details go only to the log.
@@ -51,9 +47,6 @@ func errorStatus(log *slog.Logger, err error) (int, string) {
 	switch {
 	case errors.As(err, &e):
 		return e.Code, e.Message
-	case errors.Is(err, ErrOutcomeUnknown):
-		log.Warn("backend failed while committing", "err", err)
-		return http.StatusServiceUnavailable, "Storage failed while saving; the change may or may not have been made. Please check, then try again."
 	case errors.Is(err, ErrUnavailable):
 		log.Warn("backend unavailable", "err", err)
 		return http.StatusServiceUnavailable, "Storage is unavailable right now; nothing was changed. Please try again in a moment."

@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -301,6 +300,7 @@ type setup struct {
 	capacity  int64 // each node's capacity in bytes; default 16 MiB
 	cacheOff  bool  // capacity 0: the pool is off
 	maxUpload int64 // default 64 KiB
+	maxPixels int64 // default DefaultMaxPixels
 }
 
 // fixture is a gallery, a control and a manager over a real pool.
@@ -342,7 +342,7 @@ func newFixture(t *testing.T, s setup) *fixture {
 		Provider: local, Tables: tables, Token: testToken,
 		Config: cache.NodeConfig{Capacity: s.capacity, Policy: "lru"}, InitialNodes: s.nodes,
 		FollowEvery: 20 * time.Millisecond, Settle: 5 * time.Millisecond, ProbeEvery: 20 * time.Millisecond,
-		Lease: 50 * time.Millisecond,
+		Lease: 50 * time.Millisecond, Timeout: 5 * time.Second, // a loaded CI machine must not trip circuits
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -358,7 +358,7 @@ func newFixture(t *testing.T, s setup) *fixture {
 		pool:     pool,
 		log:      slog.New(slog.DiscardHandler),
 	}
-	f.gallery = NewGallery(f.images, pool, s.maxUpload, f.log)
+	f.gallery = NewGallery(f.images, pool, ImageLimits{MaxBytes: s.maxUpload, MaxPixels: s.maxPixels}, f.log)
 	f.control = NewControl(pool, f.settings, f.log)
 	f.auth, err = NewAuth(testPassword, AuthOptions{Now: f.clock.Now})
 	if err != nil {
@@ -370,21 +370,52 @@ func newFixture(t *testing.T, s setup) *fixture {
 // openAPI is the guard of a server on loopback: every route open.
 var openAPI = APIGuard(true, "")
 
-// galleryServer serves the gallery as system.go's galleryRouter does.
+// galleryServer serves the gallery as system.go's galleryRouter does,
+// with the default Protection.
 func (f *fixture) galleryServer(t *testing.T, guard func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
+	return f.protectedGallery(t, guard, Protection{})
+}
+
+// protectedGallery serves the gallery behind prot.
+func (f *fixture) protectedGallery(t *testing.T, guard func(http.Handler) http.Handler, prot Protection) *httptest.Server {
+	t.Helper()
+	return serveTest(t, prot.Wrap(f.galleryRouter(guard)), nil)
+}
+
+// galleryRouter is the gallery's routes, as system.go's galleryRouter
+// builds them.
+func (f *fixture) galleryRouter(guard func(http.Handler) http.Handler) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	CommonRoutes(r)
 	NewGalleryPages(f.gallery, "http://manager.test/", f.log).Routes(r)
 	NewAPI(f.gallery, f.pool, f.control, f.log).Routes(r, guard)
-	srv := httptest.NewServer(r)
+	return r
+}
+
+// serveTest serves h on loopback until the test ends; configure, when not
+// nil, sets the server's fields (timeouts) before it starts.
+func serveTest(t *testing.T, h http.Handler, configure func(*http.Server)) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	if configure != nil {
+		configure(srv.Config)
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
 }
 
-// managerServer serves the manager as system.go's managerRouter does.
+// managerServer serves the manager as system.go's managerRouter does,
+// with the default Protection.
 func (f *fixture) managerServer(t *testing.T, guard func(http.Handler) http.Handler, decisions DecisionLog) *httptest.Server {
+	t.Helper()
+	return f.protectedManager(t, guard, decisions, Protection{})
+}
+
+// protectedManager serves the manager behind prot.
+func (f *fixture) protectedManager(t *testing.T, guard func(http.Handler) http.Handler, decisions DecisionLog, prot Protection) *httptest.Server {
 	t.Helper()
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
@@ -392,9 +423,7 @@ func (f *fixture) managerServer(t *testing.T, guard func(http.Handler) http.Hand
 	NewManagerPages(ManagerDeps{Auth: f.auth, Control: f.control, Pool: f.pool, Gallery: f.gallery,
 		Stats: f.stats, Decisions: decisions, Log: f.log, Now: f.clock.Now}).Routes(r)
 	NewAPI(f.gallery, f.pool, f.control, f.log).Routes(r, guard)
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-	return srv
+	return serveTest(t, prot.Wrap(r), nil)
 }
 
 // put stores an image straight through the gallery (not over HTTP).
@@ -748,18 +777,9 @@ func gifImage(t testing.TB) []byte {
 	return buf.Bytes()
 }
 
-// webpImage returns a 1×1 lossless WebP (the standard library has no
-// WebP encoder: a RIFF container with a VP8L header is all a decoder's
-// configuration reads).
+// webpImage returns a 1×1 lossless WebP.
 func webpImage() []byte {
-	vp8l := []byte{0x2f, 0, 0, 0, 0, 0} // signature, 14-bit width-1, 14-bit height-1, alpha, version; padded to even
-	var b bytes.Buffer
-	b.WriteString("RIFF")
-	binary.Write(&b, binary.LittleEndian, uint32(4+8+len(vp8l)))
-	b.WriteString("WEBPVP8L")
-	binary.Write(&b, binary.LittleEndian, uint32(5))
-	b.Write(vp8l)
-	return b.Bytes()
+	return webpStill(vp8l(1, 1, color.NRGBA{40, 120, 200, 255}, false))
 }
 
 func testPicture(w, h int) image.Image {

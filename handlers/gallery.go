@@ -51,28 +51,30 @@ type Cache interface {
 
 // Gallery is the gallery's logic, shared by its pages and the test API.
 type Gallery struct {
-	images    ImageStore
-	cache     Cache
-	maxUpload int64
-	log       *slog.Logger
+	images ImageStore
+	cache  Cache
+	check  *imageChecker
+	log    *slog.Logger
 }
 
-// NewGallery returns a gallery over its storage and cache; maxUpload is
-// the largest file accepted, in bytes.
-func NewGallery(images ImageStore, c Cache, maxUpload int64, log *slog.Logger) *Gallery {
-	return &Gallery{images: images, cache: c, maxUpload: maxUpload, log: log}
+// NewGallery returns a gallery over its storage and cache, taking the
+// images within limits.
+func NewGallery(images ImageStore, c Cache, limits ImageLimits, log *slog.Logger) *Gallery {
+	return &Gallery{images: images, cache: c, check: newImageChecker(limits), log: log}
 }
 
 // MaxUpload returns the largest file accepted, in bytes.
-func (g *Gallery) MaxUpload() int64 { return g.maxUpload }
+func (g *Gallery) MaxUpload() int64 { return g.check.limits.MaxBytes }
 
-// Upload validates and stores an image under key, replacing any image
-// there. It returns the stored image or an *Error for the user.
+// Upload validates and stores an image under key (in its stored
+// spelling, see ParseKey), replacing any image there. It returns the
+// stored image or an *Error for the user.
 func (g *Gallery) Upload(ctx context.Context, key string, data []byte) (Image, error) {
-	if err := ValidateKey(key); err != nil {
-		return Image{}, err
+	key, kerr := ParseKey(key)
+	if kerr != nil {
+		return Image{}, kerr
 	}
-	contentType, verr := SniffImage(data, g.maxUpload)
+	contentType, verr := g.check.check(ctx, data)
 	if verr != nil {
 		return Image{}, verr
 	}
@@ -107,11 +109,13 @@ type Fetched struct {
 	Latency     time.Duration // of the whole fetch
 }
 
-// Fetch returns the image under key: from its cache node on a hit, else
+// Fetch returns the image under key (in any spelling ParseKey takes):
+// from its cache node on a hit, else
 // from storage (one load per key at a time), putting it into the node.
 func (g *Gallery) Fetch(ctx context.Context, key string) (Fetched, error) {
-	if err := ValidateKey(key); err != nil {
-		return Fetched{}, err
+	key, kerr := ParseKey(key)
+	if kerr != nil {
+		return Fetched{}, kerr
 	}
 	start := time.Now()
 	f := Fetched{Key: key}
@@ -169,8 +173,9 @@ func (g *Gallery) Keys(ctx context.Context) ([]string, error) {
 }
 
 // List returns a page of images, newest first, with keys starting with
-// prefix, and the number of matches.
+// prefix (in NFC, as keys are), and the number of matches.
 func (g *Gallery) List(ctx context.Context, prefix string, limit, offset int) ([]Image, int, error) {
+	prefix = NormalizeKey(prefix)
 	imgs, total, err := g.images.List(ctx, prefix, limit, offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list images: %w", err)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,11 +33,12 @@ func NewGalleryPages(g *Gallery, managerURL string, log *slog.Logger) *GalleryPa
 	return &GalleryPages{gallery: g, managerURL: managerURL, log: log}
 }
 
-// Routes mounts the pages on r.
+// Routes mounts the pages on r; the forms that change state refuse
+// cross-origin posts.
 func (p *GalleryPages) Routes(r chi.Router) {
 	r.Get("/", p.home)
 	r.Get("/upload", p.uploadForm)
-	r.Post("/upload", p.upload)
+	r.With(crossOrigin).Post("/upload", p.upload)
 	r.Get("/show", p.show)
 	r.Get("/image/{key}", p.image)
 	r.Get("/keys", p.keys)
@@ -60,7 +62,10 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, page, frag
 	if fragment != nil && isHTMX(r) {
 		c = fragment
 	}
-	if err := c.Render(r.Context(), w); err != nil {
+	// Not cancelled with the request: net/http cancels it when reading the
+	// body fails (a client too slow, see bodyPacer), and that is exactly
+	// when the page must still say why.
+	if err := c.Render(context.WithoutCancel(r.Context()), w); err != nil {
 		log.Warn("render page", "path", r.URL.Path, "err", err)
 	}
 }
@@ -83,7 +88,7 @@ func (p *GalleryPages) uploadForm(w http.ResponseWriter, r *http.Request) {
 
 func (p *GalleryPages) upload(w http.ResponseWriter, r *http.Request) {
 	m := views.Upload{MaxBytes: p.gallery.MaxUpload()}
-	r.Body = http.MaxBytesReader(w, r.Body, p.gallery.MaxUpload()+1<<20)
+	r.Body = http.MaxBytesReader(w, r.Body, p.gallery.MaxUpload()+UploadFormOverhead)
 	key, data, err := readUpload(r, p.gallery.MaxUpload())
 	m.Key = key
 	if err == nil {

@@ -81,7 +81,7 @@ func TestGalleryUploadOutcomes(t *testing.T) {
 		{"not an image", []formPart{keyPart("cat"), filePart("a.png", []byte("plain words"))}, false,
 			uploadWant{fileError: "The file is not a PNG, JPEG, GIF or WebP image (it looks like text/plain)."}, "cat"},
 		{"damaged header", []formPart{keyPart("cat"), filePart("a.png", pngData[:20])}, false,
-			uploadWant{fileError: "The file starts like a PNG image but its header is damaged."}, "cat"},
+			uploadWant{fileError: "The PNG image is damaged: the image data is cut short."}, "cat"},
 		{"too large", []formPart{keyPart("cat"), filePart("a.png", paddedPNG(t, 64<<10+1))}, false,
 			uploadWant{fileError: "The file is larger than 64 KiB, the limit."}, "cat"},
 		{"storage down", []formPart{keyPart("cat"), filePart("a.png", pngData)}, true,

@@ -64,15 +64,14 @@ func NewManagerPages(d ManagerDeps) *ManagerPages {
 // Routes mounts the pages on r: the login page open, the rest behind the
 // session, every form behind cross-origin protection.
 func (m *ManagerPages) Routes(r chi.Router) {
-	cop := http.NewCrossOriginProtection()
 	r.Group(func(r chi.Router) {
-		r.Use(cop.Handler)
+		r.Use(crossOrigin)
 		r.Get("/login", m.loginForm)
 		r.Post("/login", m.login)
 		r.Post("/logout", m.logout)
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(cop.Handler, m.auth.Require)
+		r.Use(crossOrigin, m.auth.Require)
 		r.Get("/", m.config)
 		r.Post("/config/cache", m.setCache)
 		r.Post("/config/mode", m.setMode)
@@ -112,7 +111,7 @@ func (m *ManagerPages) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *ManagerPages) logout(w http.ResponseWriter, r *http.Request) {
-	m.auth.Logout(w)
+	m.auth.Logout(w, r)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 

@@ -9,9 +9,16 @@ import (
 	"strings"
 )
 
+// UploadFormOverhead is what an upload's form may add to its file (the
+// key, the boundaries, the parts' headers): an upload body may be this
+// much larger than the largest file.
+const UploadFormOverhead = 1 << 20
+
 // maxKeyFieldBytes bounds the key field of a form: 250 characters of
-// UTF-8 are at most 1000 bytes.
-const maxKeyFieldBytes = 4 * MaxKeyChars
+// UTF-8 are at most 1000 bytes, and a client may send them decomposed
+// (NFD), which takes up to 3 times as many bytes (UAX #15); ParseKey
+// composes them again.
+const maxKeyFieldBytes = 3 * 4 * MaxKeyChars
 
 // readUpload reads a multipart upload's "key" and "file" fields,
 // streaming: the file is read up to maxBytes+1 bytes, so an oversize
@@ -36,13 +43,16 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 		}
 		switch part.FormName() {
 		case "key":
-			b, err := readPart(part, maxKeyFieldBytes)
-			if err != nil {
+			b, err := readPart(part, maxKeyFieldBytes, -1)
+			if errors.Is(err, errPartTooLarge) {
 				return "", nil, fieldError(http.StatusBadRequest, "key", "The key is longer than %d characters.", MaxKeyChars)
+			}
+			if err != nil {
+				return "", nil, bodyError(err, maxBytes, "The upload was cut short.")
 			}
 			key, gotKey = string(b), true
 		case "file":
-			b, err := readPart(part, maxBytes)
+			b, err := readPart(part, maxBytes, r.ContentLength)
 			if errors.Is(err, errPartTooLarge) {
 				return key, nil, fieldError(http.StatusRequestEntityTooLarge, "file", "The file is larger than %s, the limit.", humanBytes(maxBytes))
 			}
@@ -65,25 +75,49 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 var errPartTooLarge = errors.New("part too large")
 
 // bodyError turns a failure to read the body into an *Error: a body over
-// the server's limit (http.MaxBytesReader) is a 413 about the file,
-// anything else a 400 saying what.
+// the server's limit (http.MaxBytesReader) is a 413 about the file, one
+// that came too slowly the 408 of its bodyPacer, anything else a 400
+// saying what.
 func bodyError(err error, maxBytes int64, otherwise string) *Error {
 	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	var e *Error
+	switch {
+	case errors.As(err, &tooLarge):
 		return fieldError(http.StatusRequestEntityTooLarge, "file", "The upload is larger than %s, the limit.", humanBytes(maxBytes))
+	case errors.As(err, &e):
+		return e
 	}
 	return errorf(http.StatusBadRequest, "%s", otherwise)
 }
 
 // readPart reads at most max bytes of a part, and errPartTooLarge if it
-// has more.
-func readPart(p *multipart.Part, max int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(p, max+1))
-	if err != nil {
-		return nil, err
+// has more. sizeHint, the request body's length when known (else -1),
+// sizes the buffer once: the file is then never copied as it grows, nor
+// at the end (io.ReadAll builds its result from chunks), so an upload
+// holds about its own size, and a failed one leaves no copy behind.
+func readPart(p *multipart.Part, max, sizeHint int64) ([]byte, error) {
+	size := min(max+1, 512) // a length not known: start small, grow as append does
+	if sizeHint >= 0 {
+		size = min(max+1, sizeHint+1) // +1: the read that finds the end
 	}
-	if int64(len(b)) > max {
-		return nil, errPartTooLarge
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			if int64(len(b)) > max {
+				return nil, errPartTooLarge
+			}
+			b = append(b, 0)[:len(b)] // grow as append does
+		}
+		n, err := p.Read(b[len(b):min(cap(b), int(max)+1)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > max {
+			return nil, errPartTooLarge
+		}
+		if errors.Is(err, io.EOF) {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return b, nil
 }

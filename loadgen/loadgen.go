@@ -85,7 +85,7 @@ func measure(ctx context.Context, cfg Config) (*Result, error) {
 		s, st := c.state(ctx)
 		if !s.OK() {
 			return nil, fmt.Errorf("loadgen: scenario %s changes the pool, but reading its configuration failed: %s (status %d); "+
-				"point --target at the manager or picpool dev, not at a standalone gallery", cfg.Scenario, s.Err, s.Status)
+				"configure_cache needs the process that owns the pool: picpool dev, or the manager (a gallery hands the change to it)", cfg.Scenario, s.Err, s.Status)
 		}
 		env.nodes = *st.NumNodes
 		restore = values("mode", st.Mode, "numNodes", fmt.Sprint(*st.NumNodes), "cacheSize", fmt.Sprint(*st.CacheSize), "policy", st.Policy)

@@ -139,7 +139,7 @@ func (rn *runner) run(ctx context.Context, ph phase, seed uint64) (PhaseResult, 
 		rec.Add(s)
 		if !s.OK() {
 			res = rn.result(res, rec)
-			return res, fmt.Errorf("loadgen: %s: %s (status %d); configure_cache works on the manager or picpool dev, not on a standalone gallery", ph.name, s.Err, s.Status)
+			return res, fmt.Errorf("loadgen: %s: %s (status %d); configure_cache needs the process that owns the pool: picpool dev, or the manager (a gallery hands the change to it)", ph.name, s.Err, s.Status)
 		}
 	}
 	res.Start = time.Since(rn.c.start)

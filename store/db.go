@@ -146,12 +146,17 @@ func retryable(err error) bool {
 	return false
 }
 
+// ErrOutcomeUnknown is returned (wrapped) when a write reported a failure
+// that it may not have had: the connection failed during its commit.
+var ErrOutcomeUnknown = errors.New("store: the write may or may not have taken effect")
+
 // errCommit marks a failed COMMIT: the transaction may or may not have
-// taken effect (the connection can drop after the server committed).
+// taken effect (the connection can drop after the server committed). It
+// wraps ErrOutcomeUnknown, so that callers outside the package can tell.
 type errCommit struct{ err error }
 
-func (e errCommit) Error() string { return "commit: " + e.err.Error() }
-func (e errCommit) Unwrap() error { return e.err }
+func (e errCommit) Error() string   { return "commit: " + e.err.Error() }
+func (e errCommit) Unwrap() []error { return []error{e.err, ErrOutcomeUnknown} }
 
 // inTx runs fn in a transaction, and runs it again (up to 5 times in all)
 // after a transient conflict. A failed COMMIT is returned as errCommit and

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,9 +129,9 @@ func TestMigrations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var want []int
-			for v := range dbs[0].MigrationCount() {
-				want = append(want, v+1)
+			want := dbs[0].MigrationFileVersions()
+			if len(want) == 0 || want[0] != 1 {
+				t.Fatalf("migration files %v: want them to start at 1", want)
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("schema_migrations versions (-want +got):\n%s", diff)
@@ -160,6 +161,26 @@ func TestPing(t *testing.T) {
 			db.Close()
 			if err := db.Ping(context.Background()); err == nil || !strings.HasPrefix(err.Error(), "store: ping ") {
 				t.Errorf("Ping after Close = %v, want a store: ping error", err)
+			}
+		})
+	}
+}
+
+// TestCommitFailureIsOutcomeUnknown: a transaction whose COMMIT failed
+// says its outcome is unknown (callers must not say "nothing changed");
+// one that failed before its commit does not.
+func TestCommitFailureIsOutcomeUnknown(t *testing.T) {
+	for _, kind := range storetest.Kinds(t) {
+		t.Run(kind, func(t *testing.T) {
+			db := storetest.OpenDB(t, kind)
+			ctx, cancel := context.WithCancel(context.Background())
+			err := db.InTx(ctx, func() error { cancel(); return nil }) // the commit finds its context gone
+			if !errors.Is(err, store.ErrOutcomeUnknown) {
+				t.Errorf("a failed commit: %v, want ErrOutcomeUnknown", err)
+			}
+			err = db.InTx(context.Background(), func() error { return errors.New("no") })
+			if err == nil || errors.Is(err, store.ErrOutcomeUnknown) {
+				t.Errorf("a failure before the commit: %v, want an error that is not ErrOutcomeUnknown", err)
 			}
 		})
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
 // BlobNames lists every object of a blob store opened by this package.
@@ -30,13 +32,27 @@ func (db *DB) MigrationVersions(ctx context.Context) ([]int, error) {
 	return vs, err
 }
 
-// MigrationCount is how many migrations the database's dialect has.
-func (db *DB) MigrationCount() int {
+// MigrationFileVersions returns the versions of the database's dialect's
+// migration files, in order. (Versions may skip numbers: branches take
+// their numbers ahead of merging.)
+func (db *DB) MigrationFileVersions() []int {
 	ms, err := migrations(db.conn.Kind)
 	if err != nil {
 		panic(err)
 	}
-	return len(ms)
+	var vs []int
+	for _, m := range ms {
+		vs = append(vs, m.version)
+	}
+	return vs
 }
 
+// SetClock replaces the requests table's clock.
+func (r *Requests) SetClock(now func() time.Time) { r.now = now }
+
 var SplitStatements = splitStatements
+
+// InTx runs fn in one of the database's transactions.
+func (db *DB) InTx(ctx context.Context, fn func() error) error {
+	return db.inTx(ctx, func(bun.Tx) error { return fn() })
+}

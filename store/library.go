@@ -18,10 +18,6 @@ import (
 // MaxKeyLen is the longest key, in characters (Unicode code points).
 const MaxKeyLen = 250
 
-// ErrOutcomeUnknown is returned (wrapped) when the database failed while
-// committing a change: it may or may not have taken effect.
-var ErrOutcomeUnknown = errors.New("store: the database failed while committing; the change may or may not have been made")
-
 // ErrInvalidKey is returned (wrapped) for a key that the database cannot
 // hold exactly: empty, longer than MaxKeyLen characters, not UTF-8, or
 // holding a NUL. The gallery validates keys more strictly before this.
@@ -136,7 +132,7 @@ func (l *Library) Put(ctx context.Context, key, contentType string, data []byte)
 			// failed: keep the blob it may point at.
 			l.log.Warn("upload's commit failed: its outcome is unknown, its blob is kept",
 				"key", key, "object", object, "err", err)
-			return Image{}, fmt.Errorf("store: put image %q: save row in %s: %w: %w", key, l.db, ErrOutcomeUnknown, err)
+			return Image{}, fmt.Errorf("store: put image %q: save row in %s: %w", key, l.db, err) // wraps ErrOutcomeUnknown
 		}
 		l.deleteBlob(ctx, object, "failed upload")
 		return Image{}, fmt.Errorf("store: put image %q: save row in %s: %w", key, l.db, err)
@@ -333,9 +329,8 @@ func (l *Library) DeleteAll(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		var ce errCommit
-		if errors.As(err, &ce) {
-			return fmt.Errorf("store: delete all images: %w: %w", ErrOutcomeUnknown, err)
+		if errors.Is(err, ErrOutcomeUnknown) {
+			return fmt.Errorf("store: delete all images: %w", err)
 		}
 		return fmt.Errorf("store: delete all images: nothing was deleted: %w", err)
 	}

@@ -109,7 +109,6 @@ func lineChart(m Stats, i int) *charts.Line {
 		charts.WithAnimation(false), // an update every few seconds should not replay a transition
 		charts.WithColorsOpts(opts.Colors{chartColors[i%len(chartColors)]}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithGridOpts(opts.Grid{Left: "56", Right: "20", Top: "36", Bottom: "72"}),
 		// Ticks five minutes apart: at two, the labels of 30 minutes touch
 		// on a half-width chart. ECharts picks the tick step strictly below
@@ -138,9 +137,14 @@ func lineChart(m Stats, i int) *charts.Line {
 	return line
 }
 
-// chartOption returns the complete ECharts option of chart i of m.
+// chartOption returns the complete ECharts option of chart i of m. Its
+// tooltip is drawn in the canvas (renderMode richText, which go-echarts
+// has no field for): ECharts' HTML tooltip writes inline style
+// attributes, which the pages' content security policy refuses.
 func chartOption(m Stats, i int) map[string]any {
-	return lineChart(m, i).JSON()
+	o := lineChart(m, i).JSON()
+	o["tooltip"] = map[string]any{"show": true, "trigger": "axis", "renderMode": "richText"}
+	return o
 }
 
 // LiveUpdate is what GET /stats/live carries for the charts, as JSON:

@@ -11,7 +11,9 @@ import (
 // ImageURL is the path of an image's bytes: /image/{key}, the key
 // path-escaped, so that "a b", "ü", "%" and "?" stay part of the key. The
 // handler gets the key back with url.PathUnescape of the raw segment (chi
-// matches on r.URL.RawPath when it is set).
+// matches on r.URL.RawPath when it is set). The keys "." and ".." would be
+// dot segments that browsers resolve away, escaped or not: the key rules
+// refuse them.
 func ImageURL(key string) string {
 	return "/image/" + url.PathEscape(key)
 }

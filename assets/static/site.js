@@ -25,6 +25,13 @@
 			show("Your session has ended or this action is not allowed (" + status + "). Reload the page and sign in again.");
 			return;
 		}
+		// The server's other refusals (too many uploads at once, an upload
+		// that came too slowly) are sentences for people in plain text.
+		var type = xhr ? xhr.getResponseHeader("Content-Type") || "" : "";
+		if (type.indexOf("text/plain") === 0 && xhr.responseText.trim() !== "") {
+			show(xhr.responseText.trim());
+			return;
+		}
 		if (status === 413) {
 			show("The file is larger than the server accepts.");
 			return;

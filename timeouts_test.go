@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/picpool/picpool/handlers"
+)
+
+func TestHTTPSettings(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     func(string) string
+		upload  int64
+		want    httpSettings
+		wantErr string
+	}{
+		{
+			name: "defaults", upload: 10 * mebibyte,
+			// 11 MiB at 16 KiB/s is 704 s; the base64 of 10 MiB and 1 KiB is 853 s.
+			want: httpSettings{
+				timeouts: httpTimeouts{ReadHeader: 10 * time.Second, Read: 729 * time.Second, Write: 868 * time.Second, Idle: time.Minute},
+				pace:     handlers.BodyPace{MinRate: 16 << 10, Stall: 15 * time.Second, ReadTimeout: 729 * time.Second, WriteTimeout: 868 * time.Second},
+				uploads:  8,
+			},
+		},
+		{
+			name: "a faster minimum and a smaller limit", upload: 1 * mebibyte,
+			args: []string{"--min-transfer-rate-kb", "64", "--stall-timeout", "5s", "--read-header-timeout", "2s", "--idle-timeout", "30s", "--concurrent-uploads", "2"},
+			// 2 MiB at 64 KiB/s is 32 s; the base64 of 1 MiB and 1 KiB is 21 s.
+			want: httpSettings{
+				timeouts: httpTimeouts{ReadHeader: 2 * time.Second, Read: 39 * time.Second, Write: 26 * time.Second, Idle: 30 * time.Second},
+				pace:     handlers.BodyPace{MinRate: 64 << 10, Stall: 5 * time.Second, ReadTimeout: 39 * time.Second, WriteTimeout: 26 * time.Second},
+				uploads:  2,
+			},
+		},
+		{
+			name: "timeouts given, from the environment", upload: 10 * mebibyte,
+			env: env("PICPOOL_READ_TIMEOUT", "5m", "PICPOOL_WRITE_TIMEOUT", "6m", "PICPOOL_IDLE_TIMEOUT", "2s", "PICPOOL_CONCURRENT_UPLOADS", "3"),
+			want: httpSettings{
+				timeouts: httpTimeouts{ReadHeader: 10 * time.Second, Read: 5 * time.Minute, Write: 6 * time.Minute, Idle: 2 * time.Second},
+				pace:     handlers.BodyPace{MinRate: 16 << 10, Stall: 15 * time.Second, ReadTimeout: 5 * time.Minute, WriteTimeout: 6 * time.Minute},
+				uploads:  3,
+			},
+		},
+		{name: "no rate", args: []string{"--min-transfer-rate-kb", "0"}, wantErr: "--min-transfer-rate-kb must be more than 0; got 0"},
+		{name: "no stall", args: []string{"--stall-timeout", "0s"}, wantErr: "--stall-timeout must be more than 0; got 0s"},
+		{name: "no uploads", args: []string{"--concurrent-uploads", "0"}, wantErr: "--concurrent-uploads must be more than 0; got 0"},
+		{name: "no idle", args: []string{"--idle-timeout", "0s"}, wantErr: "--read-header-timeout and --idle-timeout must be more than 0; got 10s and 0s"},
+		{name: "negative", args: []string{"--read-timeout", "-1s"}, wantErr: "--read-timeout and --write-timeout must be 0 (derived) or more; got -1s and 0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := tt.env
+			if getenv == nil {
+				getenv = env()
+			}
+			f := newFlags("test", "", getenv, io.Discard)
+			hf := addHTTPFlags(f)
+			if err := f.parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			got, err := hf.settings(tt.upload)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(httpSettings{}), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("settings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestIdleConnectionClosed: a keep-alive connection that sends nothing
+// after its request is closed after --idle-timeout, on the gallery and the
+// manager; today's server kept it for ever, and enough of them used up
+// the file descriptors.
+func TestIdleConnectionClosed(t *testing.T) {
+	dev := startDevServers(t, "--idle-timeout", "300ms")
+	for _, base := range []string{dev.gallery, dev.manager} {
+		u, _ := url.Parse(base)
+		conn, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", u.Host)
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Close {
+			t.Fatalf("%s: %d, close %v: want 200 on a kept connection", base, resp.StatusCode, resp.Close)
+		}
+		idle := time.Now()
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err = br.ReadByte()
+		waited := time.Since(idle)
+		if !errors.Is(err, io.EOF) {
+			t.Fatalf("%s: the idle connection gave %v after %s, want it closed (EOF)", base, err, waited)
+		}
+		if waited < 250*time.Millisecond || waited > 5*time.Second {
+			t.Errorf("%s: the idle connection was closed after %s, want about 300 ms", base, waited)
+		}
+	}
+}
+
+// startStalledUpload sends the headers and half the body of an upload of
+// a w×w noise PNG to base's /api/upload over its own connection, then
+// nothing: the connection stays open until the test or the server closes
+// it.
+func startStalledUpload(t *testing.T, base string, w int) net.Conn {
+	t.Helper()
+	u, _ := url.Parse(base)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("key", "stalled")
+	fw, _ := mw.CreateFormFile("file", "photo.png")
+	fw.Write(pngOf(t, w, w))
+	mw.Close()
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /api/upload HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+		u.Host, mw.FormDataContentType(), body.Len())
+	conn.Write(body.Bytes()[:body.Len()/2])
+	return conn
+}
+
+// TestDevCutsOffStalledUpload: `picpool dev` passes its body limits to
+// both servers: an upload that stalls is answered 408 with the test API's
+// JSON error soon after --stall-timeout, and its connection closed.
+func TestDevCutsOffStalledUpload(t *testing.T) {
+	dev := startDevServers(t, "--stall-timeout", "500ms", "--min-transfer-rate-kb", "16")
+	for _, base := range []string{dev.gallery, dev.manager} {
+		conn := startStalledUpload(t, base, 300)
+		sent := time.Now()
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%s: no answer to a stalled upload: %v", base, err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var got struct {
+			Success string
+			Error   struct {
+				Code    int
+				Message string
+			}
+		}
+		json.Unmarshal(raw, &got)
+		if resp.StatusCode != http.StatusRequestTimeout || got.Error.Code != http.StatusRequestTimeout ||
+			!strings.HasPrefix(got.Error.Message, "The upload arrived too slowly (under 16 KiB/s for more than 500ms)") {
+			t.Errorf("%s: %d %s, want a 408 JSON error", base, resp.StatusCode, raw)
+		}
+		if took := time.Since(sent); took > 5*time.Second {
+			t.Errorf("%s: answered %s after the last byte, want about 500 ms", base, took)
+		}
+		if _, err := br.ReadByte(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("%s: the connection stayed open: %v", base, err)
+		}
+	}
+	if r := apiCall(t, dev.gallery, "/api/list_keys", nil, nil); r.raw != `{"success":"true","keys":[]}`+"\n" {
+		t.Errorf("keys: %s, want none", r)
+	}
+}
