@@ -156,7 +156,7 @@ func TestAWSAcceptance(t *testing.T) {
 			t.Logf("%s  nodes %d → %d  window %s–%s (%d samples)  miss rate %.2f over %d lookups  %s: %s",
 				d.Time.Format("15:04:05.0"), d.Current, d.Target, clock(d.PeriodStart), clock(periodEndOf(d, period)), d.Samples,
 				d.MissRate, d.Lookups, d.Outcome, d.Reason)
-			if d.Outcome == scaling.OutcomeResized && d.Target == cache.MaxPoolNodes {
+			if pool.Nodes() == cache.MaxPoolNodes {
 				rebalanceOnce.Do(func() { go func() { rebalanced <- rebalance(fake, group, pool, port) }() })
 			}
 		},
