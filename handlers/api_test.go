@@ -11,6 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/picpool/picpool/gallery"
+	"github.com/picpool/picpool/internal/testimg"
+	"github.com/picpool/picpool/photo"
+
 	"github.com/go-chi/chi/v5"
 	"github.com/google/go-cmp/cmp"
 
@@ -29,14 +33,14 @@ func TestAPIUploadAccepts(t *testing.T) {
 		data           func(t *testing.T) []byte
 		contentType    string
 	}{
-		{"png", "a.png", func(t *testing.T) []byte { return pngImage(t, 3, 2) }, "image/png"},
-		{"jpeg", "a.jpg", func(t *testing.T) []byte { return jpegImage(t) }, "image/jpeg"},
-		{"gif", "a.gif", func(t *testing.T) []byte { return gifImage(t) }, "image/gif"},
-		{"webp", "a.webp", func(t *testing.T) []byte { return webpImage() }, "image/webp"},
+		{"png", "a.png", func(t *testing.T) []byte { return testimg.PNG(t, 3, 2) }, "image/png"},
+		{"jpeg", "a.jpg", func(t *testing.T) []byte { return testimg.JPEG(t) }, "image/jpeg"},
+		{"gif", "a.gif", func(t *testing.T) []byte { return testimg.GIF(t) }, "image/gif"},
+		{"webp", "a.webp", func(t *testing.T) []byte { return testimg.WebP() }, "image/webp"},
 		// The content decides, not the name: a GIF called .png is a GIF.
-		{"gif named png", "holiday.png", func(t *testing.T) []byte { return gifImage(t) }, "image/gif"},
-		{"png without a name", "", func(t *testing.T) []byte { return pngImage(t, 1, 1) }, "image/png"},
-		{"png exactly at the limit", "big.png", func(t *testing.T) []byte { return paddedPNG(t, 64<<10) }, "image/png"},
+		{"gif named png", "holiday.png", func(t *testing.T) []byte { return testimg.GIF(t) }, "image/gif"},
+		{"png without a name", "", func(t *testing.T) []byte { return testimg.PNG(t, 1, 1) }, "image/png"},
+		{"png exactly at the limit", "big.png", func(t *testing.T) []byte { return testimg.PaddedPNG(t, 64<<10) }, "image/png"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +69,7 @@ func TestAPIUploadAccepts(t *testing.T) {
 func TestAPIUploadReplaces(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.galleryServer(t, openAPI)
-	first, second := pngImage(t, 1, 1), gifImage(t)
+	first, second := testimg.PNG(t, 1, 1), testimg.GIF(t)
 	checkJSON(t, upload(t, srv.URL, "/api/upload", "k", first), http.StatusOK, okKey("k"))
 	for range 2 { // a miss, then a hit: the first version is cached
 		checkJSON(t, postForm(t, srv.URL+"/api/key/k", nil), http.StatusOK, contentJSON("k", first))
@@ -86,7 +90,7 @@ func contentJSON(key string, data []byte) string {
 }
 
 func TestAPIUploadRefusals(t *testing.T) {
-	png := func(t *testing.T) []byte { return pngImage(t, 2, 2) }
+	png := func(t *testing.T) []byte { return testimg.PNG(t, 2, 2) }
 	tests := []struct {
 		name  string
 		parts func(t *testing.T) []formPart
@@ -118,13 +122,13 @@ func TestAPIUploadRefusals(t *testing.T) {
 			return []formPart{keyPart("k"), filePart("cut.gif", []byte("GIF89a\x00"))}
 		}, 415, "The GIF image is damaged: the image data is cut short."},
 		{"one byte over the limit", func(t *testing.T) []formPart {
-			return []formPart{keyPart("k"), filePart("big.png", paddedPNG(t, 64<<10+1))}
+			return []formPart{keyPart("k"), filePart("big.png", testimg.PaddedPNG(t, 64<<10+1))}
 		}, 413, "The file is larger than 64 KiB, the limit."},
 		{"far over the limit", func(t *testing.T) []formPart {
-			return []formPart{keyPart("k"), filePart("big.png", paddedPNG(t, 64<<10+200<<10))}
+			return []formPart{keyPart("k"), filePart("big.png", testimg.PaddedPNG(t, 64<<10+200<<10))}
 		}, 413, "The file is larger than 64 KiB, the limit."},
 		{"over the limit before the key", func(t *testing.T) []formPart {
-			return []formPart{filePart("big.png", paddedPNG(t, 64<<10+1)), keyPart("k")}
+			return []formPart{filePart("big.png", testimg.PaddedPNG(t, 64<<10+1)), keyPart("k")}
 		}, 413, "The file is larger than 64 KiB, the limit."},
 	}
 	for _, tt := range tests {
@@ -156,17 +160,17 @@ func TestAPIListKeys(t *testing.T) {
 	srv := f.galleryServer(t, openAPI)
 	checkJSON(t, postForm(t, srv.URL+"/api/list_keys", nil), http.StatusOK, `{"success":"true","keys":[]}`)
 	for _, k := range []string{"first", "second", "third"} {
-		f.put(t, k, pngImage(t, 1, 1))
+		f.put(t, k, testimg.PNG(t, 1, 1))
 	}
 	checkJSON(t, postForm(t, srv.URL+"/api/list_keys", nil), http.StatusOK, `{"success":"true","keys":["third","second","first"]}`)
-	f.put(t, "first", gifImage(t)) // a replacement is the newest
+	f.put(t, "first", testimg.GIF(t)) // a replacement is the newest
 	checkJSON(t, postForm(t, srv.URL+"/api/list_keys", nil), http.StatusOK, `{"success":"true","keys":["first","third","second"]}`)
 }
 
 func TestAPIKey(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.galleryServer(t, openAPI)
-	data := jpegImage(t)
+	data := testimg.JPEG(t)
 	f.put(t, "holiday", data)
 	for i, wantCache := range []string{"MISS", "HIT", "HIT"} {
 		r := postForm(t, srv.URL+"/api/key/holiday", nil)
@@ -199,8 +203,8 @@ func TestAPIDeleteAll(t *testing.T) {
 	srv := f.galleryServer(t, openAPI)
 	for i := range 12 {
 		k := fmt.Sprintf("img-%d", i)
-		f.put(t, k, pngImage(t, 1+i, 1))
-		checkJSON(t, postForm(t, srv.URL+"/api/key/"+k, nil), http.StatusOK, contentJSON(k, pngImage(t, 1+i, 1)))
+		f.put(t, k, testimg.PNG(t, 1+i, 1))
+		checkJSON(t, postForm(t, srv.URL+"/api/key/"+k, nil), http.StatusOK, contentJSON(k, testimg.PNG(t, 1+i, 1)))
 	}
 	if got := f.totalItems(t); got != 12 {
 		t.Fatalf("the nodes hold %d items before delete_all, want 12", got)
@@ -291,7 +295,7 @@ func rateJSON(rate string, value float64) string {
 func TestAPIGetRateCountsUserLookups(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	f.put(t, "k", pngImage(t, 1, 1))
+	f.put(t, "k", testimg.PNG(t, 1, 1))
 	for _, want := range []string{"MISS", "HIT"} {
 		r := postForm(t, srv.URL+"/api/key/k", nil)
 		if r.status != http.StatusOK || r.header.Get("X-Cache") != want {
@@ -530,7 +534,7 @@ func TestAPIConfigureCacheRefusals(t *testing.T) {
 func TestAPIMethodNotAllowed(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	f.put(t, "k", pngImage(t, 1, 1))
+	f.put(t, "k", testimg.PNG(t, 1, 1))
 	for _, path := range []string{"/api/upload", "/api/list_keys", "/api/key/k", "/api/delete_all", "/api/getNumNodes",
 		"/api/getRate?rate=miss", "/api/configure_cache?numNodes=3"} {
 		t.Run(path, func(t *testing.T) {
@@ -560,14 +564,14 @@ func TestAPIUnknownRoute(t *testing.T) {
 func TestAPIStorageUnavailable(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.galleryServer(t, openAPI)
-	data := pngImage(t, 2, 2)
+	data := testimg.PNG(t, 2, 2)
 	f.put(t, "cached", data)
-	f.put(t, "stored", gifImage(t))
+	f.put(t, "stored", testimg.GIF(t))
 	checkJSON(t, postForm(t, srv.URL+"/api/key/cached", nil), http.StatusOK, contentJSON("cached", data))
 	f.images.setFail(errStorageDown)
 
 	t.Run("upload", func(t *testing.T) {
-		checkAPIError(t, upload(t, srv.URL, "/api/upload", "new", pngImage(t, 1, 1)), 503, storageMessage)
+		checkAPIError(t, upload(t, srv.URL, "/api/upload", "new", testimg.PNG(t, 1, 1)), 503, storageMessage)
 	})
 	t.Run("list_keys", func(t *testing.T) {
 		checkAPIError(t, postForm(t, srv.URL+"/api/list_keys", nil), 503, storageMessage)
@@ -600,13 +604,14 @@ func TestAPIStorageUnavailable(t *testing.T) {
 	}
 }
 
-// TestAPIOtherFailure: a failure that is not an outage is a 500 whose
-// details stay in the log.
+// TestAPIOtherFailure: any failure of storage, whatever it says, is told
+// as storage being unavailable (503, nothing changed): its details stay in
+// the log (the one rule is gallery's storageError).
 func TestAPIOtherFailure(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
 	f.images.setFail(fmt.Errorf("fake store: disk on fire at /var/lib/secret"))
-	checkAPIError(t, postForm(t, srv.URL+"/api/list_keys", nil), 500, "Something went wrong on our side; nothing was changed. Please try again.")
+	checkAPIError(t, postForm(t, srv.URL+"/api/list_keys", nil), 503, storageMessage)
 }
 
 // TestAPIDeadNode: a node that died is a miss, not an error: its keys
@@ -620,9 +625,9 @@ func TestAPIDeadNode(t *testing.T) {
 	for i := range 16 {
 		k := fmt.Sprintf("k%d", i)
 		keys = append(keys, k)
-		f.put(t, k, pngImage(t, 1+i, 1))
+		f.put(t, k, testimg.PNG(t, 1+i, 1))
 		before := deadNode.Status().Items
-		checkJSON(t, postForm(t, srv.URL+"/api/key/"+k, nil), http.StatusOK, contentJSON(k, pngImage(t, 1+i, 1)))
+		checkJSON(t, postForm(t, srv.URL+"/api/key/"+k, nil), http.StatusOK, contentJSON(k, testimg.PNG(t, 1+i, 1)))
 		if deadNode.Status().Items > before {
 			onDead = append(onDead, k)
 		}
@@ -639,7 +644,7 @@ func TestAPIDeadNode(t *testing.T) {
 			want = "MISS"
 		}
 		r := postForm(t, srv.URL+"/api/key/"+k, nil)
-		checkJSON(t, r, http.StatusOK, contentJSON(k, pngImage(t, 1+i, 1)))
+		checkJSON(t, r, http.StatusOK, contentJSON(k, testimg.PNG(t, 1+i, 1)))
 		if got := r.header.Get("X-Cache"); got != want {
 			t.Errorf("%s: X-Cache %q, want %q", k, got, want)
 		}
@@ -649,8 +654,8 @@ func TestAPIDeadNode(t *testing.T) {
 		t.Errorf("getRate with a dead node: %d %s", r.status, r.body)
 	}
 	replaced := onDead[0]
-	checkJSON(t, upload(t, srv.URL, "/api/upload", replaced, gifImage(t)), http.StatusOK, okKey(replaced))
-	checkJSON(t, postForm(t, srv.URL+"/api/key/"+replaced, nil), http.StatusOK, contentJSON(replaced, gifImage(t)))
+	checkJSON(t, upload(t, srv.URL, "/api/upload", replaced, testimg.GIF(t)), http.StatusOK, okKey(replaced))
+	checkJSON(t, postForm(t, srv.URL+"/api/key/"+replaced, nil), http.StatusOK, contentJSON(replaced, testimg.GIF(t)))
 }
 
 // TestAPIDeleteAllWithDeadNode: a node that is down does not stop
@@ -675,7 +680,7 @@ func TestAPIDeleteAllWithDeadNode(t *testing.T) {
 	}
 }
 
-// TestAPIFollowerCannotResize: a Control over a pool it follows refuses
+// TestAPIFollowerCannotResize: a gallery.Control over a pool it follows refuses
 // to resize or configure it, and changes nothing. (A gallery does not use
 // one: it hands the change to the owner, see forward_test.go.)
 func TestAPIFollowerCannotResize(t *testing.T) {
@@ -685,8 +690,8 @@ func TestAPIFollowerCannotResize(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(follower.Close)
-	g := NewGallery(f.images, follower, ImageLimits{MaxBytes: 64 << 10}, f.log)
-	c := NewControl(follower, f.settings, f.log)
+	g := gallery.NewService(f.images, follower, photo.Limits{MaxBytes: 64 << 10}, f.log)
+	c := gallery.NewControl(follower, f.settings, f.log)
 	r := chi.NewRouter()
 	NewAPI(g, follower, c, f.log).Routes(r, openAPI)
 	srv := httptest.NewServer(r)
@@ -700,17 +705,17 @@ func TestAPIFollowerCannotResize(t *testing.T) {
 	// It reads the pool as the owner sees it.
 	checkJSON(t, postForm(t, srv.URL+"/api/getNumNodes", nil), http.StatusOK, `{"success":"true","numNodes":2}`)
 	checkJSON(t, configure(t, srv.URL, "", nil), http.StatusOK, `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`)
-	f.put(t, "k", pngImage(t, 1, 1))
-	checkJSON(t, postForm(t, srv.URL+"/api/key/k", nil), http.StatusOK, contentJSON("k", pngImage(t, 1, 1)))
+	f.put(t, "k", testimg.PNG(t, 1, 1))
+	checkJSON(t, postForm(t, srv.URL+"/api/key/k", nil), http.StatusOK, contentJSON("k", testimg.PNG(t, 1, 1)))
 }
 
 // TestAPIOnManager: the manager serves the same /api, without a session.
 func TestAPIOnManager(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.managerServer(t, openAPI, nil)
-	checkJSON(t, upload(t, srv.URL, "/api/upload", "m", pngImage(t, 1, 1)), http.StatusOK, okKey("m"))
+	checkJSON(t, upload(t, srv.URL, "/api/upload", "m", testimg.PNG(t, 1, 1)), http.StatusOK, okKey("m"))
 	checkJSON(t, postForm(t, srv.URL+"/api/list_keys", nil), http.StatusOK, `{"success":"true","keys":["m"]}`)
-	checkJSON(t, postForm(t, srv.URL+"/api/key/m", nil), http.StatusOK, contentJSON("m", pngImage(t, 1, 1)))
+	checkJSON(t, postForm(t, srv.URL+"/api/key/m", nil), http.StatusOK, contentJSON("m", testimg.PNG(t, 1, 1)))
 	checkJSON(t, postForm(t, srv.URL+"/api/getNumNodes", nil), http.StatusOK, `{"success":"true","numNodes":2}`)
 	checkJSON(t, configure(t, srv.URL, "", url.Values{"numNodes": {"3"}, "policy": {"RR"}}), http.StatusOK,
 		`{"success":"true","mode":"manual","numNodes":3,"cacheSize":16,"policy":"RR"}`)
@@ -749,7 +754,7 @@ func TestAPIUnreadableBodies(t *testing.T) {
 	t.Run("body over the server's bound", func(t *testing.T) {
 		// Other fields count too: the whole body is bounded at the file
 		// limit plus 1 MiB.
-		parts := []formPart{{name: "junk", data: make([]byte, 64<<10+1<<20+64<<10)}, keyPart("k"), filePart("a.png", pngImage(t, 1, 1))}
+		parts := []formPart{{name: "junk", data: make([]byte, 64<<10+1<<20+64<<10)}, keyPart("k"), filePart("a.png", testimg.PNG(t, 1, 1))}
 		checkAPIError(t, postMultipart(t, srv.URL+"/api/upload", parts), 413, "The upload is larger than 64 KiB, the limit.")
 	})
 	t.Run("configure_cache with a broken multipart body", func(t *testing.T) {

@@ -5,11 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
 	"io"
 	"log/slog"
 	"maps"
@@ -24,6 +19,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/picpool/picpool/gallery"
+	"github.com/picpool/picpool/internal/testimg"
+	"github.com/picpool/picpool/photo"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/go-chi/chi/v5"
@@ -46,7 +45,7 @@ const testToken = "handlers-test-token"
 // testPassword is the manager's password in these tests.
 const testPassword = "correct horse battery staple"
 
-// memImages is an in-memory ImageStore with the real store's contract:
+// memImages is an in-memory gallery.ImageStore with the real store's contract:
 // versions come from one sequence and never repeat, lists are newest
 // first (then by key), prefixes are literal, and DeleteAll raises the
 // cache's generation with the rows it deletes. Setting fail makes every
@@ -62,13 +61,13 @@ type memImages struct {
 }
 
 type memRow struct {
-	img  Image
+	img  gallery.Image
 	data []byte
 }
 
 // errStorageDown is how the main adapter reports a database or blob store
-// that cannot be reached: wrapped in ErrUnavailable.
-var errStorageDown = fmt.Errorf("%w: fake database: connection refused", ErrUnavailable)
+// that cannot be reached: wrapped in gallery.ErrUnavailable.
+var errStorageDown = fmt.Errorf("%w: fake database: connection refused", gallery.ErrUnavailable)
 
 func newMemImages(tables *cache.MemoryTableStore) *memImages {
 	return &memImages{
@@ -85,39 +84,39 @@ func (m *memImages) begin(call string) error {
 	return m.fail
 }
 
-func (m *memImages) Put(ctx context.Context, key, contentType string, data []byte) (Image, error) {
+func (m *memImages) Put(ctx context.Context, key, contentType string, data []byte) (gallery.Image, error) {
 	defer m.mu.Unlock()
 	if err := m.begin("Put"); err != nil {
-		return Image{}, err
+		return gallery.Image{}, err
 	}
 	m.version++
-	img := Image{Key: key, ContentType: contentType, Size: int64(len(data)), Version: m.version, Updated: m.now}
+	img := gallery.Image{Key: key, ContentType: contentType, Size: int64(len(data)), Version: m.version, Updated: m.now}
 	m.now = m.now.Add(time.Second)
 	m.rows[key] = memRow{img: img, data: bytes.Clone(data)}
 	return img, nil
 }
 
-func (m *memImages) Load(ctx context.Context, key string) (Image, []byte, error) {
+func (m *memImages) Load(ctx context.Context, key string) (gallery.Image, []byte, error) {
 	defer m.mu.Unlock()
 	if err := m.begin("Load"); err != nil {
-		return Image{}, nil, err
+		return gallery.Image{}, nil, err
 	}
 	r, ok := m.rows[key]
 	if !ok {
-		return Image{}, nil, fmt.Errorf("fake store: image %q: %w", key, ErrNotFound)
+		return gallery.Image{}, nil, fmt.Errorf("fake store: image %q: %w", key, gallery.ErrNotFound)
 	}
 	return r.img, bytes.Clone(r.data), nil
 }
 
 // sorted returns the rows newest first, then by key.
-func (m *memImages) sorted(prefix string) []Image {
-	var out []Image
+func (m *memImages) sorted(prefix string) []gallery.Image {
+	var out []gallery.Image
 	for k, r := range m.rows {
 		if strings.HasPrefix(k, prefix) {
 			out = append(out, r.img)
 		}
 	}
-	slices.SortFunc(out, func(a, b Image) int {
+	slices.SortFunc(out, func(a, b gallery.Image) int {
 		if c := b.Updated.Compare(a.Updated); c != 0 {
 			return c
 		}
@@ -126,15 +125,15 @@ func (m *memImages) sorted(prefix string) []Image {
 	return out
 }
 
-func (m *memImages) List(ctx context.Context, prefix string, limit, offset int) ([]Image, int, error) {
+func (m *memImages) List(ctx context.Context, o gallery.ListOptions) ([]gallery.Image, int, error) {
 	defer m.mu.Unlock()
 	if err := m.begin("List"); err != nil {
 		return nil, 0, err
 	}
-	all := m.sorted(prefix)
-	page := all[min(offset, len(all)):]
-	if limit > 0 && len(page) > limit {
-		page = page[:limit]
+	all := m.sorted(o.Prefix)
+	page := all[min(o.Offset, len(all)):]
+	if o.Limit > 0 && len(page) > o.Limit {
+		page = page[:o.Limit]
 	}
 	return page, len(all), nil
 }
@@ -195,7 +194,7 @@ func (m *memImages) keys() []string {
 	return keys
 }
 
-// memSettings is an in-memory SettingsStore.
+// memSettings is an in-memory gallery.SettingsStore.
 type memSettings struct {
 	mu               sync.Mutex
 	s                scaling.Settings
@@ -312,8 +311,8 @@ type fixture struct {
 	local    *cache.LocalProvider
 	tables   *cache.MemoryTableStore
 	pool     *cache.Pool
-	gallery  *Gallery
-	control  *Control
+	gallery  *gallery.Service
+	control  *gallery.Control
 	auth     *Auth
 	log      *slog.Logger
 }
@@ -358,8 +357,8 @@ func newFixture(t *testing.T, s setup) *fixture {
 		pool:     pool,
 		log:      slog.New(slog.DiscardHandler),
 	}
-	f.gallery = NewGallery(f.images, pool, ImageLimits{MaxBytes: s.maxUpload, MaxPixels: s.maxPixels}, f.log)
-	f.control = NewControl(pool, f.settings, f.log)
+	f.gallery = gallery.NewService(f.images, pool, photo.Limits{MaxBytes: s.maxUpload, MaxPixels: s.maxPixels}, f.log)
+	f.control = gallery.NewControl(pool, f.settings, f.log)
 	f.auth, err = NewAuth(testPassword, AuthOptions{Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -427,7 +426,7 @@ func (f *fixture) protectedManager(t *testing.T, guard func(http.Handler) http.H
 }
 
 // put stores an image straight through the gallery (not over HTTP).
-func (f *fixture) put(t *testing.T, key string, data []byte) Image {
+func (f *fixture) put(t *testing.T, key string, data []byte) gallery.Image {
 	t.Helper()
 	img, err := f.gallery.Upload(t.Context(), key, data)
 	if err != nil {
@@ -442,7 +441,7 @@ func (f *fixture) putCached(t *testing.T, n int) {
 	t.Helper()
 	for i := range n {
 		k := fmt.Sprint("k", i)
-		f.put(t, k, pngImage(t, 1+i, 1))
+		f.put(t, k, testimg.PNG(t, 1+i, 1))
 		if _, err := f.gallery.Fetch(t.Context(), k); err != nil {
 			t.Fatal(err)
 		}
@@ -745,62 +744,6 @@ func checkHTML(t *testing.T, r result, fullPage bool) *goquery.Document {
 		t.Errorf("fragment holds an <html> element")
 	}
 	return page(t, r)
-}
-
-// Images.
-
-// pngImage returns a valid w×h PNG.
-func pngImage(t testing.TB, w, h int) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, testPicture(w, h)); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func jpegImage(t testing.TB) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, testPicture(3, 2), nil); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func gifImage(t testing.TB) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := gif.Encode(&buf, testPicture(2, 3), nil); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// webpImage returns a 1×1 lossless WebP.
-func webpImage() []byte {
-	return webpStill(vp8l(1, 1, color.NRGBA{40, 120, 200, 255}, false))
-}
-
-func testPicture(w, h int) image.Image {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for x := range w {
-		for y := range h {
-			img.Set(x, y, color.RGBA{uint8(40 * x), uint8(60 * y), 200, 255})
-		}
-	}
-	return img
-}
-
-// paddedPNG is a valid PNG padded with trailing bytes to exactly n bytes:
-// a decoder's configuration never reads past the header.
-func paddedPNG(t testing.TB, n int) []byte {
-	t.Helper()
-	b := pngImage(t, 4, 4)
-	if len(b) > n {
-		t.Fatalf("a PNG takes %d bytes, more than %d", len(b), n)
-	}
-	return append(b, make([]byte, n-len(b))...)
 }
 
 // storageMessage is what users are told when storage is unavailable.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picpool/picpool/internal/testimg"
+
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/picpool/picpool/cache"
@@ -245,7 +247,7 @@ func TestManagerLoginLimit(t *testing.T) {
 func TestManagerRequiresLogin(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.managerServer(t, openAPI, nil).URL
-	f.put(t, "kept", pngImage(t, 1, 1))
+	f.put(t, "kept", testimg.PNG(t, 1, 1))
 	for _, path := range []string{"/", "/stats", "/stats/live"} {
 		t.Run("GET "+path, func(t *testing.T) {
 			r := get(t, srv+path)
@@ -759,7 +761,7 @@ func TestManagerDeleteData(t *testing.T) {
 // (the down node's entries are retired with the pool's generation).
 func TestManagerDeleteDataWithDeadNode(t *testing.T) {
 	m := newManager(t, setup{nodes: 2})
-	m.put(t, "k", pngImage(t, 1, 1))
+	m.put(t, "k", testimg.PNG(t, 1, 1))
 	if err := m.local.Kill(m.pool.Table().Members[1]); err != nil {
 		t.Fatal(err)
 	}

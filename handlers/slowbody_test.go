@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/picpool/picpool/internal/testimg"
 )
 
 // Slow clients over real loopback TCP: each test client writes its
@@ -296,7 +298,7 @@ func TestUploadSlotsFull(t *testing.T) {
 		t.Errorf("page: %d %s %q, want 503 in text", a.status, a.header.Get("Content-Type"), a.body)
 	}
 	// Small bodies need no slot.
-	checkJSON(t, upload(t, base, "/api/upload", "small", pngImage(t, 2, 2)), http.StatusOK, okKey("small"))
+	checkJSON(t, upload(t, base, "/api/upload", "small", testimg.PNG(t, 2, 2)), http.StatusOK, okKey("small"))
 	checkJSON(t, postForm(t, base+"/api/list_keys", nil), http.StatusOK, `{"success":"true","keys":["small"]}`)
 
 	for i, h := range holders {

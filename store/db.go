@@ -25,11 +25,13 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/store/internal/sqlconn"
 )
 
-// ErrNotFound is returned (wrapped) for a key or blob that does not exist.
-var ErrNotFound = errors.New("store: not found")
+// ErrNotFound is returned (wrapped) for a key, blob or request that does
+// not exist; it wraps gallery.ErrNotFound, which the domain tells.
+var ErrNotFound = fmt.Errorf("store: not found: %w", gallery.ErrNotFound)
 
 // DB is PicPool's relational database. It is safe for concurrent use.
 type DB struct {
@@ -148,7 +150,7 @@ func retryable(err error) bool {
 
 // ErrOutcomeUnknown is returned (wrapped) when a write reported a failure
 // that it may not have had: the connection failed during its commit.
-var ErrOutcomeUnknown = errors.New("store: the write may or may not have taken effect")
+var ErrOutcomeUnknown = fmt.Errorf("store: the write may or may not have taken effect: %w", gallery.ErrOutcomeUnknown)
 
 // errCommit marks a failed COMMIT: the transaction may or may not have
 // taken effect (the connection can drop after the server committed). It

@@ -1,4 +1,4 @@
-package handlers
+package gallery
 
 import (
 	"context"
@@ -53,30 +53,30 @@ func TestApplySaysWhatChanged(t *testing.T) {
 		saveErr  error
 		lands    bool // the failed save wrote the settings anyway
 		pool     funcPool
-		wantCode int
+		wantCode Code
 		wantMsg  string
 	}{
 		{
 			name: "settings cannot be read", change: Change{Mode: &auto, NumNodes: &three},
-			loads: []error{down}, wantCode: 503, wantMsg: nothing,
+			loads: []error{down}, wantCode: Unavailable, wantMsg: nothing,
 		},
 		{
 			name: "the save fails and did not land", change: Change{Mode: &auto, NumNodes: &three},
-			loads: []error{nil, nil}, saveErr: down, wantCode: 503, wantMsg: nothing,
+			loads: []error{nil, nil}, saveErr: down, wantCode: Unavailable, wantMsg: nothing,
 		},
 		{
 			name: "the save fails but landed", change: Change{Mode: &auto, NumNodes: &three},
-			loads: []error{nil, nil}, saveErr: down, lands: true, wantCode: 503,
+			loads: []error{nil, nil}, saveErr: down, lands: true, wantCode: Unavailable,
 			wantMsg: "The sizing settings were saved, but storage failed right after; the pool itself was not changed. Please try again in a moment.",
 		},
 		{
 			name: "the save fails and cannot be read back", change: Change{Mode: &auto, NumNodes: &three},
-			loads: []error{nil, down}, saveErr: down, wantCode: 503,
+			loads: []error{nil, down}, saveErr: down, wantCode: Unavailable,
 			wantMsg: "Storage failed while saving the sizing settings: they may or may not have been saved, and the pool itself was not changed. Check them on the manager's page before trying again.",
 		},
 		{
 			name: "the resize fails after the settings were saved", change: Change{Mode: &auto, NumNodes: &three},
-			loads: []error{nil}, pool: funcPool{resize: func(context.Context, int) error { return errors.New("no nodes to be had") }}, wantCode: 503,
+			loads: []error{nil}, pool: funcPool{resize: func(context.Context, int) error { return errors.New("no nodes to be had") }}, wantCode: Unavailable,
 			wantMsg: "Could not resize the pool to 3 nodes: no nodes to be had. Before that, the sizing settings were saved.",
 		},
 		{
@@ -86,12 +86,12 @@ func TestApplySaysWhatChanged(t *testing.T) {
 				configure: func(cache.NodeConfig) error { return nil },
 				resize:    func(context.Context, int) error { return errors.New("no nodes to be had") },
 			},
-			wantCode: 503,
+			wantCode: Unavailable,
 			wantMsg:  "Could not resize the pool to 3 nodes: no nodes to be had. Before that, the sizing settings were saved and every node was given 8 MB with RR.",
 		},
 		{
 			name: "configuring fails, nothing saved before", change: Change{CapacityMB: &eight},
-			loads: []error{nil}, pool: funcPool{configure: func(cache.NodeConfig) error { return errors.New("node a refused") }}, wantCode: 503,
+			loads: []error{nil}, pool: funcPool{configure: func(cache.NodeConfig) error { return errors.New("node a refused") }}, wantCode: Unavailable,
 			wantMsg: "Could not configure the nodes: node a refused",
 		},
 	}
@@ -121,7 +121,7 @@ func TestApplySaysWhatChanged(t *testing.T) {
 			}
 			c := NewControl(tt.pool, settings, slog.New(slog.DiscardHandler))
 			_, err := c.Apply(t.Context(), tt.change)
-			code, msg := errorStatus(c.log, err)
+			code, msg := Describe(c.log, err)
 			if code != tt.wantCode || msg != tt.wantMsg {
 				t.Errorf("Apply = %d %q, want %d %q", code, msg, tt.wantCode, tt.wantMsg)
 			}

@@ -1,11 +1,10 @@
-package handlers
+package gallery
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -157,7 +156,7 @@ func (s *inboxServer) answer(ctx context.Context, id int64, ans forwardAnswer) {
 			return
 		}
 		if time.Now().After(deadline) {
-			s.control.log.Warn("configure_cache from galleries: could not write an answer", "request", id, "status", ans.Status, "err", err)
+			s.control.log.Warn("configure_cache from galleries: could not write an answer", "request", id, "code", ans.Code, "err", err)
 			return
 		}
 		time.Sleep(s.opts.Every)
@@ -168,21 +167,21 @@ func (s *inboxServer) answer(ctx context.Context, id int64, ans forwardAnswer) {
 // this process's own API would give.
 func (c *Control) answerForwarded(ctx context.Context, body string) forwardAnswer {
 	if ctx.Err() != nil {
-		return forwardAnswer{Status: http.StatusServiceUnavailable, Message: "The manager stopped before applying the change; nothing was changed. Please try again in a moment."}
+		return forwardAnswer{Code: Unavailable, Message: "The manager stopped before applying the change; nothing was changed. Please try again in a moment."}
 	}
 	var ch Change
 	if err := json.Unmarshal([]byte(body), &ch); err != nil {
 		c.log.Warn("configure_cache from galleries: unreadable change", "err", err)
-		return forwardAnswer{Status: http.StatusBadRequest, Message: "The manager could not read the change (do the gallery and the manager run the same version of picpool?); nothing was changed."}
+		return forwardAnswer{Code: Invalid, Message: "The manager could not read the change (do the gallery and the manager run the same version of picpool?); nothing was changed."}
 	}
 	st, err := c.Apply(ctx, ch)
 	if err != nil && ctx.Err() != nil {
 		c.log.Warn("configure_cache from galleries: stopped while applying a change", "err", err)
-		return forwardAnswer{Status: http.StatusServiceUnavailable, Message: "The manager stopped while applying the change; part of it may have been applied. Check the pool with getNumNodes before trying again."}
+		return forwardAnswer{Code: Unavailable, Message: "The manager stopped while applying the change; part of it may have been applied. Check the pool with getNumNodes before trying again."}
 	}
 	if err != nil {
-		code, msg := configureStatus(c.log, err)
-		return forwardAnswer{Status: code, Message: msg}
+		code, msg := Describe(c.log, err)
+		return forwardAnswer{Code: code, Message: msg}
 	}
-	return forwardAnswer{Status: http.StatusOK, State: &st, Epoch: c.pool.Table().Epoch}
+	return forwardAnswer{State: &st, Epoch: c.pool.Table().Epoch}
 }

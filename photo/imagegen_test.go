@@ -1,4 +1,4 @@
-package handlers
+package photo
 
 // Test images made on the spot: valid ones of each format, damaged ones
 // (cut short, bad checksums) and decompression bombs (tiny files that

@@ -1,4 +1,4 @@
-package handlers
+package gallery
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 )
 
@@ -52,10 +51,6 @@ type ForwardStatus struct {
 	LeaseLost bool
 	Answer    string
 }
-
-// ErrOutcomeUnknown is what a ForwardQueue returns (wrapped) when a write
-// failed in a way that may have let it take effect.
-var ErrOutcomeUnknown = errors.New("handlers: the write may or may not have taken effect")
 
 // ForwardOptions configures a Forwarder; zero fields take their defaults.
 type ForwardOptions struct {
@@ -131,7 +126,7 @@ func (f *Forwarder) Apply(ctx context.Context, ch Change) (PoolState, error) {
 	if err != nil {
 		return PoolState{}, err
 	}
-	if errs = append(errs, ch.rangeErrors()...); len(errs) > 0 {
+	if len(errs) > 0 {
 		return PoolState{}, errs
 	}
 	body, err := json.Marshal(ch)
@@ -142,7 +137,7 @@ func (f *Forwarder) Apply(ctx context.Context, ch Change) (PoolState, error) {
 	id, err := f.queue.Submit(sctx, string(body), f.opts.Pickup)
 	cancel()
 	if err != nil && !errors.Is(err, ErrOutcomeUnknown) {
-		return PoolState{}, fmt.Errorf("hand the change to the pool's owner: %w", err)
+		return PoolState{}, fmt.Errorf("hand the change to the pool's owner: %w", storageError(err))
 	}
 	raw, err := f.await(ctx, id)
 	if err != nil {
@@ -151,14 +146,14 @@ func (f *Forwarder) Apply(ctx context.Context, ch Change) (PoolState, error) {
 	var ans forwardAnswer
 	err = json.Unmarshal([]byte(raw), &ans)
 	switch {
-	case err == nil && ans.Status == http.StatusOK && ans.State != nil:
+	case err == nil && ans.Code == 0 && ans.State != nil:
 		f.follow(ctx, ans.Epoch)
 		return *ans.State, nil
-	case err == nil && ans.Status >= 400 && ans.Status <= 599:
-		return PoolState{}, &Error{Code: ans.Status, Message: ans.Message}
+	case err == nil && ans.Code != 0:
+		return PoolState{}, &Error{Code: ans.Code, Message: ans.Message}
 	}
 	f.log.Error("configure_cache: unreadable answer from the owner", "request", id, "answer", raw, "err", err)
-	return PoolState{}, errorf(http.StatusBadGateway, "The manager's answer could not be read (do the gallery and the manager run the same version of picpool?); the change may have been applied. Check the pool with getNumNodes before trying again.")
+	return PoolState{}, Errorf(Upstream, "The manager's answer could not be read (do the gallery and the manager run the same version of picpool?); the change may have been applied. Check the pool with getNumNodes before trying again.")
 }
 
 // await polls for the owner's answer to change id and returns it, or an
@@ -176,7 +171,7 @@ func (f *Forwarder) await(ctx context.Context, id int64) (string, error) {
 			return nil // keep waiting
 		}
 		f.log.Warn("configure_cache: storage stopped answering while waiting for the owner", "request", id, "err", err)
-		return errorf(http.StatusServiceUnavailable, "Storage stopped answering while the change was with the manager; it may or may not have been applied. Check the pool with getNumNodes before trying again.")
+		return Errorf(Unavailable, "Storage stopped answering while the change was with the manager; it may or may not have been applied. Check the pool with getNumNodes before trying again.")
 	}
 	tick := time.NewTicker(f.opts.Poll)
 	defer tick.Stop()
@@ -210,10 +205,10 @@ func (f *Forwarder) await(ctx context.Context, id int64) (string, error) {
 			return "", noOwner(f.opts.Pickup)
 		case ForwardClaimed:
 			if st.LeaseLost {
-				return "", errorf(http.StatusServiceUnavailable, "The manager took the change but stopped answering while applying it (it may have stopped or restarted); part of it may have been applied. Check the pool with getNumNodes before trying again.")
+				return "", Errorf(Unavailable, "The manager took the change but stopped answering while applying it (it may have stopped or restarted); part of it may have been applied. Check the pool with getNumNodes before trying again.")
 			}
 			if waited >= f.opts.Wait {
-				return "", errorf(http.StatusGatewayTimeout, "The manager is still applying the change after %s; it will finish on its own. Check the pool with getNumNodes before trying again.", f.opts.Wait)
+				return "", Errorf(Timeout, "The manager is still applying the change after %s; it will finish on its own. Check the pool with getNumNodes before trying again.", f.opts.Wait)
 			}
 		case ForwardPending:
 			if waited < f.opts.Pickup {
@@ -235,7 +230,7 @@ func (f *Forwarder) await(ctx context.Context, id int64) (string, error) {
 }
 
 func noOwner(pickup time.Duration) error {
-	return errorf(http.StatusServiceUnavailable, "No manager took the change within %s, so it was withdrawn and nothing was changed. Start the process that owns the cache pool (picpool manager) on this database, or send configure_cache to it.", pickup)
+	return Errorf(Unavailable, "No manager took the change within %s, so it was withdrawn and nothing was changed. Start the process that owns the cache pool (picpool manager) on this database, or send configure_cache to it.", pickup)
 }
 
 // abandon withdraws a change whose caller went away, if no owner has
@@ -269,11 +264,11 @@ func (f *Forwarder) follow(ctx context.Context, epoch uint64) {
 	}
 }
 
-// forwardAnswer is the owner's answer to a handed-over change: the status
-// and message its own API would answer with, and on success the pool's
-// state and the epoch of the table that has it.
+// forwardAnswer is the owner's answer to a handed-over change: the kind
+// of failure and the message its own API would answer with, or on success
+// the pool's state and the epoch of the table that has it.
 type forwardAnswer struct {
-	Status  int        `json:"status"`
+	Code    Code       `json:"code,omitempty"` // 0: success
 	Message string     `json:"message,omitempty"`
 	State   *PoolState `json:"state,omitempty"`
 	Epoch   uint64     `json:"epoch,omitempty"`

@@ -1,37 +1,30 @@
-package handlers
+package gallery
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/photo"
 )
 
-// Image is what the gallery knows of a stored image.
-type Image struct {
-	Key         string
-	ContentType string
-	Size        int64
-	Version     int64
-	Updated     time.Time
-}
-
 // ImageStore keeps images: their rows and their blobs, with the upload
-// flow's ordering (main adapts store.Library to it).
+// flow's ordering (store.Library). A failure to reach the backend is any
+// error; ErrNotFound, ErrInvalid and ErrOutcomeUnknown (wrapped) say more.
 type ImageStore interface {
 	// Put stores a new image or replaces one: blob, then row (with a new
 	// version, never given before), then the old blob goes. The caller
 	// invalidates the cache.
 	Put(ctx context.Context, key, contentType string, data []byte) (Image, error)
-	// Load returns the image's row and bytes, or ErrNotFound.
+	// Load returns the image's row and bytes, or an error wrapping
+	// ErrNotFound.
 	Load(ctx context.Context, key string) (Image, []byte, error)
 	// List returns one page of images, newest first, whose keys start with
 	// prefix, and how many match in all.
-	List(ctx context.Context, prefix string, limit, offset int) ([]Image, int, error)
+	List(ctx context.Context, o ListOptions) ([]Image, int, error)
 	// Keys returns every key, newest first.
 	Keys(ctx context.Context) ([]string, error)
 	// DeleteAll removes every row and blob, and raises the cache's
@@ -49,38 +42,42 @@ type Cache interface {
 	Window(ctx context.Context) cache.Counts
 }
 
-// Gallery is the gallery's logic, shared by its pages and the test API.
-type Gallery struct {
+// Service is the gallery: upload, fetch, list and delete images, shared
+// by its pages and the test API.
+type Service struct {
 	images ImageStore
 	cache  Cache
-	check  *imageChecker
+	check  *photo.Checker
 	log    *slog.Logger
 }
 
-// NewGallery returns a gallery over its storage and cache, taking the
+// NewService returns the gallery over its storage and cache, taking the
 // images within limits.
-func NewGallery(images ImageStore, c Cache, limits ImageLimits, log *slog.Logger) *Gallery {
-	return &Gallery{images: images, cache: c, check: newImageChecker(limits), log: log}
+func NewService(images ImageStore, c Cache, limits photo.Limits, log *slog.Logger) *Service {
+	return &Service{images: images, cache: c, check: photo.NewChecker(limits), log: log}
 }
 
+// Nodes returns how many nodes the pool routes to.
+func (g *Service) Nodes() int { return len(g.cache.Table().Members) }
+
 // MaxUpload returns the largest file accepted, in bytes.
-func (g *Gallery) MaxUpload() int64 { return g.check.limits.MaxBytes }
+func (g *Service) MaxUpload() int64 { return g.check.Limits().MaxBytes }
 
 // Upload validates and stores an image under key (in its stored
 // spelling, see ParseKey), replacing any image there. It returns the
 // stored image or an *Error for the user.
-func (g *Gallery) Upload(ctx context.Context, key string, data []byte) (Image, error) {
+func (g *Service) Upload(ctx context.Context, key string, data []byte) (Image, error) {
 	key, kerr := ParseKey(key)
 	if kerr != nil {
 		return Image{}, kerr
 	}
-	contentType, verr := g.check.check(ctx, data)
-	if verr != nil {
-		return Image{}, verr
+	contentType, err := g.check.Check(ctx, data)
+	if err != nil {
+		return Image{}, fileError(err)
 	}
 	img, err := g.images.Put(ctx, key, contentType, data)
 	if err != nil {
-		return Image{}, fmt.Errorf("upload %q: %w", key, err)
+		return Image{}, fmt.Errorf("upload %q: %w", key, storageError(err))
 	}
 	// The row is committed: the cache must forget the old image even if
 	// the client has gone, and the upload is acknowledged only once no
@@ -89,7 +86,7 @@ func (g *Gallery) Upload(ctx context.Context, key string, data []byte) (Image, e
 	defer cancel()
 	if err := g.cache.Invalidate(ictx, key, uint64(img.Version)); err != nil {
 		g.log.Warn("upload stored, but the cache could not forget the previous image", "key", key, "version", img.Version, "err", err)
-		return img, errorf(http.StatusServiceUnavailable, "Your image was stored, but the cache could not be told to forget the previous one, so it may still be shown for a while. Upload it again to be sure.")
+		return img, Errorf(Unavailable, "Your image was stored, but the cache could not be told to forget the previous one, so it may still be shown for a while. Upload it again to be sure.")
 	}
 	return img, nil
 }
@@ -112,7 +109,7 @@ type Fetched struct {
 // Fetch returns the image under key (in any spelling ParseKey takes):
 // from its cache node on a hit, else
 // from storage (one load per key at a time), putting it into the node.
-func (g *Gallery) Fetch(ctx context.Context, key string) (Fetched, error) {
+func (g *Service) Fetch(ctx context.Context, key string) (Fetched, error) {
 	key, kerr := ParseKey(key)
 	if kerr != nil {
 		return Fetched{}, kerr
@@ -122,7 +119,7 @@ func (g *Gallery) Fetch(ctx context.Context, key string) (Fetched, error) {
 	load := func(ctx context.Context) ([]byte, uint64, error) {
 		img, data, err := g.images.Load(ctx, key)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, storageError(err)
 		}
 		return data, uint64(img.Version), nil
 	}
@@ -136,13 +133,13 @@ func (g *Gallery) Fetch(ctx context.Context, key string) (Fetched, error) {
 		data, version, f.Hit, err = g.cache.GetOrLoad(ctx, key, load)
 	}
 	if errors.Is(err, ErrNotFound) {
-		return Fetched{}, fieldError(http.StatusNotFound, "key", "No image is stored under the key %q.", key)
+		return Fetched{}, FieldErrorf(NotFound, "key", "No image is stored under the key %q.", key)
 	}
 	if err != nil {
 		return Fetched{}, fmt.Errorf("fetch %q: %w", key, err)
 	}
 	f.Data, f.Version, f.Latency = data, int64(version), time.Since(start)
-	f.ContentType = http.DetectContentType(data) // a hit carries bytes only; they were sniffed at upload
+	f.ContentType = photo.ContentType(data) // a hit carries bytes only; they were sniffed at upload
 	return f, nil
 }
 
@@ -150,35 +147,49 @@ func (g *Gallery) Fetch(ctx context.Context, key string) (Fetched, error) {
 // transaction that also retires every cache entry (the pool's generation),
 // then the cache waits until no process can read an old entry, even from
 // a node that is down now, before DeleteAll answers.
-func (g *Gallery) DeleteAll(ctx context.Context) error {
+func (g *Service) DeleteAll(ctx context.Context) error {
 	if err := g.images.DeleteAll(ctx); err != nil {
-		return fmt.Errorf("delete all images: %w", err)
+		return fmt.Errorf("delete all images: %w", storageError(err))
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), invalidateTimeout)
 	defer cancel()
 	if err := g.cache.Purge(pctx); err != nil {
 		g.log.Warn("delete all: images deleted, but the cache could not confirm it forgot them", "err", err)
-		return errorf(http.StatusServiceUnavailable, "Every image was deleted, but the cache could not confirm that it forgot them (the database stopped answering), so some may still be shown for a while.")
+		return Errorf(Unavailable, "Every image was deleted, but the cache could not confirm that it forgot them (the database stopped answering), so some may still be shown for a while.")
 	}
 	return nil
 }
 
 // Keys returns every key, newest first.
-func (g *Gallery) Keys(ctx context.Context) ([]string, error) {
+func (g *Service) Keys(ctx context.Context) ([]string, error) {
 	keys, err := g.images.Keys(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list keys: %w", err)
+		return nil, fmt.Errorf("list keys: %w", storageError(err))
 	}
 	return keys, nil
 }
 
 // List returns a page of images, newest first, with keys starting with
-// prefix (in NFC, as keys are), and the number of matches.
-func (g *Gallery) List(ctx context.Context, prefix string, limit, offset int) ([]Image, int, error) {
-	prefix = NormalizeKey(prefix)
-	imgs, total, err := g.images.List(ctx, prefix, limit, offset)
+// the prefix (in NFC, as keys are), and the number of matches.
+func (g *Service) List(ctx context.Context, o ListOptions) ([]Image, int, error) {
+	o.Prefix = NormalizeKey(o.Prefix)
+	imgs, total, err := g.images.List(ctx, o)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list images: %w", err)
+		return nil, 0, fmt.Errorf("list images: %w", storageError(err))
 	}
 	return imgs, total, nil
+}
+
+// fileError is what the user is told about an upload's file that the
+// image check refused.
+func fileError(err error) error {
+	var r *photo.Refusal
+	if !errors.As(err, &r) {
+		return err
+	}
+	code := map[photo.Kind]Code{
+		photo.Empty: Invalid, photo.TooLarge: TooLarge, photo.NotImage: Unsupported,
+		photo.Damaged: Unsupported, photo.Busy: Unavailable,
+	}[r.Kind]
+	return &Error{Code: code, Field: "file", Message: r.Message}
 }

@@ -1,18 +1,19 @@
-package handlers
+package gallery
 
 import (
+	"log/slog"
 	"math"
-	"net/http"
 	"net/url"
 	"slices"
 	"testing"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/scaling"
 )
 
-// FuzzParseChange: whatever the parameters, ParseChange either returns a
-// change whose every field is in range, or refusals that are each a 400
-// about a named parameter with a message.
+// FuzzParseChange: whatever the parameters, ParseChange and Check either
+// refuse them, each refusal about a named parameter with a message, or
+// leave a change whose every field is in range.
 func FuzzParseChange(f *testing.F) {
 	f.Add("auto", "3", "64", "RR", "0.5", "0.2", "2", "0.5")
 	f.Add("", "", "", "", "", "", "", "")
@@ -22,19 +23,28 @@ func FuzzParseChange(f *testing.F) {
 		v := url.Values{"mode": {mode}, "numNodes": {numNodes}, "cacheSize": {cacheSize}, "policy": {policy},
 			"maxMiss": {maxMiss}, "minMiss": {minMiss}, "expRatio": {expRatio}, "shrinkRatio": {shrinkRatio}}
 		ch, err := ParseChange(v)
+		if err == nil {
+			var errs FieldErrors
+			if errs, err = NewControl(funcPool{}, &memSettings{}, slog.New(slog.DiscardHandler)).Check(t.Context(), ch); err != nil {
+				t.Fatal(err)
+			}
+			if len(errs) > 0 {
+				err = errs
+			}
+		}
 		if err != nil {
 			fe, ok := err.(FieldErrors)
 			if !ok || len(fe) == 0 {
 				t.Fatalf("error %T %v, want FieldErrors", err, err)
 			}
 			for _, e := range fe {
-				if e.Code != http.StatusBadRequest || e.Message == "" || !slices.Contains([]string{"mode", "numNodes", "cacheSize", "policy", "maxMiss", "minMiss", "expRatio", "shrinkRatio"}, e.Field) {
+				if e.Code != Invalid || e.Message == "" || !slices.Contains([]string{"mode", "numNodes", "cacheSize", "policy", "maxMiss", "minMiss", "expRatio", "shrinkRatio"}, e.Field) {
 					t.Fatalf("refusal %+v", e)
 				}
 			}
 			return
 		}
-		if ch.NumNodes != nil && (*ch.NumNodes < cache.MinPoolNodes || *ch.NumNodes > cache.MaxPoolNodes) {
+		if ch.NumNodes != nil && (*ch.NumNodes < scaling.MinNodes || *ch.NumNodes > scaling.MaxNodes) {
 			t.Fatalf("numNodes %d accepted", *ch.NumNodes)
 		}
 		if ch.CapacityMB != nil && (*ch.CapacityMB < 0 || *ch.CapacityMB > MaxCacheMB) {

@@ -1,4 +1,4 @@
-package handlers
+package gallery
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -72,7 +71,7 @@ func TestForwarderWaits(t *testing.T) {
 	three := 3
 	grow := Change{NumNodes: &three}
 	owned := PoolState{Settings: scaling.Settings{Mode: scaling.Manual, Policy: scaling.DefaultPolicy()}, Nodes: 3, Config: lruConfig(16)}
-	ok := forwardAnswer{Status: http.StatusOK, State: &owned, Epoch: 0}
+	ok := forwardAnswer{State: &owned, Epoch: 0}
 	down := fmt.Errorf("store: dial: %w", ErrUnavailable)
 	const (
 		nothing  = "Storage is unavailable right now; nothing was changed. Please try again in a moment."
@@ -88,7 +87,7 @@ func TestForwarderWaits(t *testing.T) {
 		submit    func() (int64, error)
 		status    func(t *testing.T, since time.Duration) (ForwardStatus, error)
 		withdraw  func(since time.Duration) (bool, error)
-		wantCode  int // 200: wantState
+		wantCode  Code // 200: wantState
 		wantMsg   string
 		wantState PoolState
 		wantAfter time.Duration // how long the answer took, within the poll interval
@@ -99,28 +98,28 @@ func TestForwarderWaits(t *testing.T) {
 			status: func(t *testing.T, since time.Duration) (ForwardStatus, error) {
 				return at(t, since, 700*time.Millisecond, ok)
 			},
-			wantCode: 200, wantState: owned, wantAfter: 700 * time.Millisecond,
+			wantCode: 0, wantState: owned, wantAfter: 700 * time.Millisecond,
 		},
 		{
 			name: "the owner refuses",
 			status: func(t *testing.T, since time.Duration) (ForwardStatus, error) {
-				return answered(t, forwardAnswer{Status: 400, Message: failures}), nil
+				return answered(t, forwardAnswer{Code: Invalid, Message: failures}), nil
 			},
-			wantCode: 400, wantMsg: failures, wantAfter: 100 * time.Millisecond,
+			wantCode: Invalid, wantMsg: failures, wantAfter: 100 * time.Millisecond,
 		},
 		{
 			name: "the owner's answer makes no sense",
 			status: func(t *testing.T, since time.Duration) (ForwardStatus, error) {
-				return answered(t, forwardAnswer{Status: 200}), nil
+				return answered(t, forwardAnswer{}), nil
 			},
-			wantCode: 502, wantMsg: garbled, wantAfter: 100 * time.Millisecond,
+			wantCode: Upstream, wantMsg: garbled, wantAfter: 100 * time.Millisecond,
 		},
 		{
 			name: "no owner takes it",
 			status: func(*testing.T, time.Duration) (ForwardStatus, error) {
 				return ForwardStatus{State: ForwardPending}, nil
 			},
-			wantCode: 503, wantMsg: noOwner, wantAfter: 3 * time.Second, withdrawn: 1,
+			wantCode: Unavailable, wantMsg: noOwner, wantAfter: 3 * time.Second, withdrawn: 1,
 		},
 		{
 			name: "an owner takes it as it is withdrawn",
@@ -131,28 +130,28 @@ func TestForwarderWaits(t *testing.T) {
 				return answered(t, ok), nil
 			},
 			withdraw: func(time.Duration) (bool, error) { return false, nil },
-			wantCode: 200, wantState: owned, wantAfter: 3500 * time.Millisecond, withdrawn: 5,
+			wantCode: 0, wantState: owned, wantAfter: 3500 * time.Millisecond, withdrawn: 5,
 		},
 		{
 			name: "the owner stops while applying",
 			status: func(t *testing.T, since time.Duration) (ForwardStatus, error) {
 				return ForwardStatus{State: ForwardClaimed, LeaseLost: since >= 6*time.Second}, nil
 			},
-			wantCode: 503, wantMsg: lost, wantAfter: 6 * time.Second,
+			wantCode: Unavailable, wantMsg: lost, wantAfter: 6 * time.Second,
 		},
 		{
 			name: "the owner takes too long",
 			status: func(*testing.T, time.Duration) (ForwardStatus, error) {
 				return ForwardStatus{State: ForwardClaimed}, nil
 			},
-			wantCode: 504, wantMsg: slow, wantAfter: time.Minute,
+			wantCode: Timeout, wantMsg: slow, wantAfter: time.Minute,
 		},
 		{
 			name: "the database stops answering",
 			status: func(*testing.T, time.Duration) (ForwardStatus, error) {
 				return ForwardStatus{}, down
 			},
-			wantCode: 503, wantMsg: dbGone, wantAfter: 5100 * time.Millisecond,
+			wantCode: Unavailable, wantMsg: dbGone, wantAfter: 5100 * time.Millisecond,
 		},
 		{
 			name: "the database stops answering after the pickup time",
@@ -164,7 +163,7 @@ func TestForwarderWaits(t *testing.T) {
 			},
 			withdraw: func(since time.Duration) (bool, error) { return false, down },
 			// Each good read of the status starts the grace again.
-			wantCode: 503, wantMsg: dbGone, wantAfter: 8900 * time.Millisecond, withdrawn: 10,
+			wantCode: Unavailable, wantMsg: dbGone, wantAfter: 8900 * time.Millisecond, withdrawn: 10,
 		},
 		{
 			name: "the database blinks",
@@ -174,12 +173,12 @@ func TestForwarderWaits(t *testing.T) {
 				}
 				return at(t, since, 5*time.Second, ok)
 			},
-			wantCode: 200, wantState: owned, wantAfter: 5 * time.Second,
+			wantCode: 0, wantState: owned, wantAfter: 5 * time.Second,
 		},
 		{
 			name:     "the change cannot be stored",
 			submit:   func() (int64, error) { return 0, down },
-			wantCode: 503, wantMsg: nothing,
+			wantCode: Unavailable, wantMsg: nothing,
 		},
 		{
 			name:   "the change's commit failed and it was not stored",
@@ -187,13 +186,13 @@ func TestForwarderWaits(t *testing.T) {
 			status: func(*testing.T, time.Duration) (ForwardStatus, error) {
 				return ForwardStatus{}, fmt.Errorf("no row: %w", ErrNotFound)
 			},
-			wantCode: 503, wantMsg: nothing, wantAfter: 100 * time.Millisecond,
+			wantCode: Unavailable, wantMsg: nothing, wantAfter: 100 * time.Millisecond,
 		},
 		{
 			name:     "the change's commit failed but it was stored",
 			submit:   func() (int64, error) { return 7, fmt.Errorf("commit: %w", ErrOutcomeUnknown) },
 			status:   func(t *testing.T, since time.Duration) (ForwardStatus, error) { return at(t, since, time.Second, ok) },
-			wantCode: 200, wantState: owned, wantAfter: time.Second,
+			wantCode: 0, wantState: owned, wantAfter: time.Second,
 		},
 	}
 	for _, tt := range tests {
@@ -204,14 +203,14 @@ func TestForwarderWaits(t *testing.T) {
 				f := NewForwarder(NewControl(funcPool{}, &memSettings{}, slog.New(slog.DiscardHandler)), q, ForwardOptions{})
 				st, err := f.Apply(t.Context(), grow)
 				took := time.Since(q.start)
-				code, msg := 200, ""
+				code, msg := Code(0), ""
 				if err != nil {
-					code, msg = configureStatus(f.log, err)
+					code, msg = Describe(f.log, err)
 				}
 				if code != tt.wantCode || msg != tt.wantMsg {
 					t.Errorf("Apply = %d %q, want %d %q", code, msg, tt.wantCode, tt.wantMsg)
 				}
-				if diff := cmp.Diff(tt.wantState, st); code == 200 && diff != "" {
+				if diff := cmp.Diff(tt.wantState, st); code == 0 && diff != "" {
 					t.Errorf("state (-want +got):\n%s", diff)
 				}
 				if took < tt.wantAfter || took > tt.wantAfter+100*time.Millisecond {
@@ -248,10 +247,10 @@ func TestForwarderAnswersItself(t *testing.T) {
 	}
 	low, nine := 0.1, 9
 	_, err = f.Apply(t.Context(), Change{MaxMiss: &low, NumNodes: &nine})
-	code, msg := configureStatus(f.log, err)
+	code, msg := Describe(f.log, err)
 	const refused = "The minimum miss rate (0.3) must be lower than the maximum miss rate (0.1). The number of nodes (numNodes) must be between 1 and 8; got 9."
-	if code != 400 || msg != refused {
-		t.Errorf("an invalid change: %d %q, want 400 %q", code, msg, refused)
+	if code != Invalid || msg != refused {
+		t.Errorf("an invalid change: %d %q, want Invalid %q", code, msg, refused)
 	}
 	if q.submits != 0 {
 		t.Errorf("%d changes handed to the owner, want none", q.submits)

@@ -1,9 +1,8 @@
-package handlers
+package photo
 
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"golang.org/x/sync/semaphore"
@@ -22,8 +21,8 @@ const DefaultMaxPixels = 32_000_000
 // bytes of file), so pixels alone do not bound the work.
 const maxFrames = 10_000
 
-// ImageLimits bound what an upload may be and what checking it may cost.
-type ImageLimits struct {
+// Limits bound what an upload may be and what checking it may cost.
+type Limits struct {
 	// MaxBytes is the largest file, in bytes. Required.
 	MaxBytes int64
 	// MaxPixels bounds an image's pixels: its canvas, and all its frames
@@ -32,33 +31,36 @@ type ImageLimits struct {
 	MaxPixels int64
 }
 
-// imageChecker checks uploads: it sniffs the format, reads the pixel
+// Checker checks uploads: it sniffs the format, reads the pixel
 // count from the headers, and decodes every frame whole, so that neither
 // a damaged file nor a decompression bomb is stored. Decodes in flight
 // hold at most MaxDecodeBytesPerPixel × MaxPixels bytes between them,
 // however many uploads come at once: each takes from the budget what its
 // headers say it costs (the semaphore serves waiters in order, so a
 // costly decode is not starved by cheap ones).
-type imageChecker struct {
-	limits ImageLimits
+type Checker struct {
+	limits Limits
 	memory *semaphore.Weighted
 	budget int64
 }
 
-func newImageChecker(l ImageLimits) *imageChecker {
+// NewChecker returns a checker of uploads within l.
+func NewChecker(l Limits) *Checker {
 	if l.MaxPixels <= 0 {
 		l.MaxPixels = DefaultMaxPixels
 	}
 	budget := l.MaxPixels * MaxDecodeBytesPerPixel
-	return &imageChecker{limits: l, memory: semaphore.NewWeighted(budget), budget: budget}
+	return &Checker{limits: l, memory: semaphore.NewWeighted(budget), budget: budget}
 }
 
-// check returns the content type of an upload judged by its content, or
-// an *Error about the field "file": 400 for an empty file, 413 for one
-// too large in bytes or pixels, 415 for one that is no image of the four
-// formats or does not decode whole, 503 when the request ends while it
-// waits its turn to decode.
-func (c *imageChecker) check(ctx context.Context, data []byte) (string, *Error) {
+// Limits returns the checker's limits, defaults filled in.
+func (c *Checker) Limits() Limits { return c.limits }
+
+// Check returns the content type of an upload judged by its content, or a
+// *Refusal saying why it is not acceptable: Empty, TooLarge (bytes or
+// pixels), NotImage (none of the four formats), Damaged (does not decode
+// whole), or Busy when ctx ends while it waits its turn to decode.
+func (c *Checker) Check(ctx context.Context, data []byte) (string, error) {
 	f, err := sniffImage(data, c.limits.MaxBytes)
 	if err != nil {
 		return "", err
@@ -71,7 +73,7 @@ func (c *imageChecker) check(ctx context.Context, data []byte) (string, *Error) 
 		return "", err
 	}
 	if err := c.memory.Acquire(ctx, min(p.cost, c.budget)); err != nil {
-		return "", fieldError(http.StatusServiceUnavailable, "file", "The server is busy checking other images and this request ended while it waited. Please try again in a moment.")
+		return "", refuse(Busy, "The server is busy checking other images and this request ended while it waited. Please try again in a moment.")
 	}
 	defer c.memory.Release(min(p.cost, c.budget))
 	for i, fr := range p.frames {
@@ -84,20 +86,20 @@ func (c *imageChecker) check(ctx context.Context, data []byte) (string, *Error) 
 
 // withinLimits refuses, from the headers alone, an image whose decode
 // would cost too much.
-func (c *imageChecker) withinLimits(f *imageFormat, p picture) *Error {
+func (c *Checker) withinLimits(f *imageFormat, p picture) error {
 	max := c.limits.MaxPixels
 	canvas := int64(p.width) * int64(p.height)
 	switch {
 	case canvas > max:
-		return fieldError(http.StatusRequestEntityTooLarge, "file", "The image is %d × %d pixels (%s); the limit is %s. Please scale it down.",
+		return refuse(TooLarge, "The image is %d × %d pixels (%s); the limit is %s. Please scale it down.",
 			p.width, p.height, megapixels(canvas), megapixels(max))
 	case p.count > maxFrames:
-		return fieldError(http.StatusRequestEntityTooLarge, "file", "The %s animation has %d frames; the limit is %d. Please shorten it.", f.name, p.count, maxFrames)
+		return refuse(TooLarge, "The %s animation has %d frames; the limit is %d. Please shorten it.", f.name, p.count, maxFrames)
 	case p.pixels > max:
-		return fieldError(http.StatusRequestEntityTooLarge, "file", "The %s animation's %d frames hold %s in all; the limit is %s. Please shorten it or scale it down.",
+		return refuse(TooLarge, "The %s animation's %d frames hold %s in all; the limit is %s. Please shorten it or scale it down.",
 			f.name, p.count, megapixels(p.pixels), megapixels(max))
 	case p.scans > maxJPEGScans:
-		return fieldError(http.StatusRequestEntityTooLarge, "file", "The JPEG image has %d scans; the limit is %d. Please save it again as a baseline or an ordinary progressive JPEG.", p.scans, maxJPEGScans)
+		return refuse(TooLarge, "The JPEG image has %d scans; the limit is %d. Please save it again as a baseline or an ordinary progressive JPEG.", p.scans, maxJPEGScans)
 	}
 	return nil
 }
@@ -128,13 +130,13 @@ func (e frameError) Unwrap() error { return e.err }
 // damaged is the 415 for a file whose headers or data do not decode:
 // "cut short" when the data ends before the image does, else the
 // decoder's own words.
-func damaged(f *imageFormat, p picture, err error) *Error {
+func damaged(f *imageFormat, p picture, err error) error {
 	where := ""
 	if fe, ok := err.(frameError); ok && p.count > 1 {
 		where = fmt.Sprintf(" of frame %d of %d", fe.frame+1, p.count)
 	}
 	if isCutShort(err) {
-		return fieldError(http.StatusUnsupportedMediaType, "file", "The %s image is damaged: the image data%s is cut short.", f.name, where)
+		return refuse(Damaged, "The %s image is damaged: the image data%s is cut short.", f.name, where)
 	}
-	return fieldError(http.StatusUnsupportedMediaType, "file", "The %s image is damaged: the image data%s does not decode (%v).", f.name, where, err)
+	return refuse(Damaged, "The %s image is damaged: the image data%s does not decode (%v).", f.name, where, err)
 }

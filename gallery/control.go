@@ -1,4 +1,4 @@
-package handlers
+package gallery
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,13 +13,32 @@ import (
 	"time"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/internal/bytesize"
 	"github.com/picpool/picpool/scaling"
 )
 
 // MaxCacheMB bounds the capacity of one node, in MB (of 2^20 bytes).
 const MaxCacheMB = 64 << 10
 
-const mebibyte = 1 << 20
+// PoolAdmin is what the test API and the manager need of the cache pool.
+// Only the owner can resize or configure; a follower answers those with
+// cache.ErrNotOwner.
+type PoolAdmin interface {
+	Nodes() int
+	Resize(ctx context.Context, n int) error
+	Configure(ctx context.Context, cfg cache.NodeConfig) error
+	Table() cache.Table
+	Window(ctx context.Context) cache.Counts
+	Health(ctx context.Context) []cache.MemberHealth
+	Clear(ctx context.Context) error
+}
+
+// SettingsStore keeps how the pool is sized (mode and automatic policy),
+// where the autoscaler reads it.
+type SettingsStore interface {
+	LoadSettings(ctx context.Context) (scaling.Settings, bool, error)
+	SaveSettings(ctx context.Context, s scaling.Settings) error
+}
 
 // Control changes how the pool is configured and sized: the logic behind
 // the manager's forms and the test API's configure_cache, so both refuse
@@ -57,7 +75,7 @@ func (c *Control) State(ctx context.Context) (PoolState, error) {
 func (c *Control) loadSettings(ctx context.Context) (scaling.Settings, error) {
 	s, ok, err := c.settings.LoadSettings(ctx)
 	if err != nil {
-		return scaling.Settings{}, fmt.Errorf("load pool settings: %w", err)
+		return scaling.Settings{}, fmt.Errorf("load pool settings: %w", storageError(err))
 	}
 	if !ok {
 		s = scaling.Settings{Mode: scaling.Manual, Policy: scaling.DefaultPolicy()}
@@ -79,21 +97,11 @@ type Change struct {
 	ShrinkRatio *float64      `json:"shrinkRatio,omitempty"`
 }
 
-// FieldErrors is every refusal of a change, each about one field (named
-// as the test API's parameters). Its message joins them all.
-type FieldErrors []*Error
-
-func (e FieldErrors) Error() string {
-	msgs := make([]string, len(e))
-	for i, f := range e {
-		msgs[i] = f.Message
-	}
-	return strings.Join(msgs, " ")
-}
-
 // ParseChange reads a change from form or query values, with the test
 // API's parameter names: mode, numNodes, cacheSize (MB), policy,
-// maxMiss, minMiss, expRatio, shrinkRatio. Empty values are absent. On a
+// maxMiss, minMiss, expRatio, shrinkRatio. Empty values are absent. It
+// checks that each value is of its kind (a number, a known policy); Check
+// and Apply check the values against the pool and each other. On a
 // refusal it returns FieldErrors and the change without the refused
 // fields, so that Check can name what else is wrong.
 func ParseChange(v url.Values) (Change, error) {
@@ -106,7 +114,7 @@ func ParseChange(v url.Values) (Change, error) {
 	if s, ok := get("mode"); ok {
 		m := scaling.Mode(strings.ToLower(s))
 		if m != scaling.Manual && m != scaling.Auto {
-			errs = append(errs, fieldError(http.StatusBadRequest, "mode", "The mode must be manual or auto; got %q.", s))
+			errs = append(errs, FieldErrorf(Invalid, "mode", "The mode must be manual or auto; got %q.", s))
 		} else {
 			ch.Mode = &m
 		}
@@ -114,7 +122,7 @@ func ParseChange(v url.Values) (Change, error) {
 	if s, ok := get("numNodes"); ok {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "The number of nodes (numNodes) must be a whole number from %d to %d; got %q.", cache.MinPoolNodes, cache.MaxPoolNodes, s))
+			errs = append(errs, FieldErrorf(Invalid, "numNodes", "The number of nodes (numNodes) must be a whole number from %d to %d; got %q.", scaling.MinNodes, scaling.MaxNodes, s))
 		} else {
 			ch.NumNodes = &n
 		}
@@ -122,7 +130,7 @@ func ParseChange(v url.Values) (Change, error) {
 	if s, ok := get("cacheSize"); ok {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			errs = append(errs, fieldError(http.StatusBadRequest, "cacheSize", "The capacity of each node (cacheSize) must be a whole number of MB from 0 to %d; got %q.", MaxCacheMB, s))
+			errs = append(errs, FieldErrorf(Invalid, "cacheSize", "The capacity of each node (cacheSize) must be a whole number of MB from 0 to %d; got %q.", MaxCacheMB, s))
 		} else {
 			ch.CapacityMB = &n
 		}
@@ -130,7 +138,7 @@ func ParseChange(v url.Values) (Change, error) {
 	if s, ok := get("policy"); ok {
 		p, known := cache.CanonicalPolicy(s)
 		if !known {
-			errs = append(errs, fieldError(http.StatusBadRequest, "policy", "Unknown policy %q: use one of %s.", s, strings.Join(apiPolicyNames(), ", ")))
+			errs = append(errs, FieldErrorf(Invalid, "policy", "Unknown policy %q: use one of %s.", s, strings.Join(PolicyNames(), ", ")))
 		} else {
 			ch.CachePolicy = &p
 		}
@@ -147,13 +155,12 @@ func ParseChange(v url.Values) (Change, error) {
 		if s, ok := get(f.name); ok {
 			x, err := strconv.ParseFloat(s, 64)
 			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-				errs = append(errs, fieldError(http.StatusBadRequest, f.name, "%s must be a number; got %q.", f.what, s))
+				errs = append(errs, FieldErrorf(Invalid, f.name, "%s must be a number; got %q.", f.what, s))
 			} else {
 				*f.dst = &x
 			}
 		}
 	}
-	errs = append(errs, ch.rangeErrors()...)
 	if len(errs) > 0 {
 		return ch, errs
 	}
@@ -163,25 +170,26 @@ func ParseChange(v url.Values) (Change, error) {
 // rangeErrors checks the sizes of a change against the pool's limits.
 func (ch Change) rangeErrors() FieldErrors {
 	var errs FieldErrors
-	if ch.NumNodes != nil && (*ch.NumNodes < cache.MinPoolNodes || *ch.NumNodes > cache.MaxPoolNodes) {
-		errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "The number of nodes (numNodes) must be between %d and %d; got %d.", cache.MinPoolNodes, cache.MaxPoolNodes, *ch.NumNodes))
+	if ch.NumNodes != nil && (*ch.NumNodes < scaling.MinNodes || *ch.NumNodes > scaling.MaxNodes) {
+		errs = append(errs, FieldErrorf(Invalid, "numNodes", "The number of nodes (numNodes) must be between %d and %d; got %d.", scaling.MinNodes, scaling.MaxNodes, *ch.NumNodes))
 	}
 	if ch.CapacityMB != nil && (*ch.CapacityMB < 0 || *ch.CapacityMB > MaxCacheMB) {
-		errs = append(errs, fieldError(http.StatusBadRequest, "cacheSize", "The capacity of each node (cacheSize) must be between 0 and %d MB; got %d.", MaxCacheMB, *ch.CapacityMB))
+		errs = append(errs, FieldErrorf(Invalid, "cacheSize", "The capacity of each node (cacheSize) must be between 0 and %d MB; got %d.", MaxCacheMB, *ch.CapacityMB))
 	}
 	return errs
 }
 
-// Check returns what is wrong with the automatic policy a change would
-// leave, given the current settings: every threshold and ratio, each
-// against the others. (ParseChange checks the rest.)
+// Check returns what is wrong with a change, given the current settings:
+// the sizes against the pool's limits, and every threshold and ratio
+// against the others. It is the one check of a change's values; Apply
+// makes it first.
 func (c *Control) Check(ctx context.Context, ch Change) (FieldErrors, error) {
 	settings, err := c.loadSettings(ctx)
 	if err != nil {
 		return nil, err
 	}
 	_, errs := ch.applyTo(settings)
-	return errs, nil
+	return append(errs, ch.rangeErrors()...), nil
 }
 
 // applyTo returns the settings the change leaves, and its refusals.
@@ -202,7 +210,7 @@ func (ch Change) applyTo(settings scaling.Settings) (scaling.Settings, FieldErro
 	var pe *scaling.PolicyError
 	if err := next.Policy.Validate(); errors.As(err, &pe) {
 		for _, f := range pe.Fields {
-			errs = append(errs, fieldError(http.StatusBadRequest, f.Field, "%s", f.Message))
+			errs = append(errs, FieldErrorf(Invalid, f.Field, "%s", f.Message))
 		}
 	}
 	return next, errs
@@ -219,7 +227,7 @@ func (c *Control) Apply(ctx context.Context, ch Change) (PoolState, error) {
 		return PoolState{}, err
 	}
 	next, errs := ch.applyTo(settings)
-	if errs = append(errs, ch.rangeErrors()...); len(errs) > 0 {
+	if errs = append(errs, ch.rangeErrors()...); len(errs) > 0 { // as Check
 		return PoolState{}, errs
 	}
 
@@ -235,7 +243,7 @@ func (c *Control) Apply(ctx context.Context, ch Change) (PoolState, error) {
 	if ch.CapacityMB != nil || ch.CachePolicy != nil {
 		cfg := c.pool.Table().Config
 		if ch.CapacityMB != nil {
-			cfg.Capacity = *ch.CapacityMB * mebibyte
+			cfg.Capacity = *ch.CapacityMB * bytesize.MiB
 		}
 		if ch.CachePolicy != nil {
 			cfg.Policy = *ch.CachePolicy
@@ -243,7 +251,7 @@ func (c *Control) Apply(ctx context.Context, ch Change) (PoolState, error) {
 		if err := c.pool.Configure(ctx, cfg); err != nil {
 			return PoolState{}, afterDone(done, poolError("configure the nodes", err))
 		}
-		done = append(done, fmt.Sprintf("every node was given %d MB with %s", cfg.Capacity/mebibyte, apiPolicyName(cfg.Policy)))
+		done = append(done, fmt.Sprintf("every node was given %d MB with %s", cfg.Capacity/bytesize.MiB, PolicyName(cfg.Policy)))
 	}
 	if ch.NumNodes != nil {
 		if err := c.pool.Resize(ctx, *ch.NumNodes); err != nil {
@@ -258,7 +266,7 @@ func (c *Control) Apply(ctx context.Context, ch Change) (PoolState, error) {
 // server wrote it), so the settings are read back: only when they are not
 // the new ones is "nothing was changed" true.
 func (c *Control) saveFailed(ctx context.Context, next scaling.Settings, err error) error {
-	err = fmt.Errorf("save pool settings: %w", err)
+	err = fmt.Errorf("save pool settings: %w", storageError(err))
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	stored, ok, rerr := c.settings.LoadSettings(rctx)
@@ -267,10 +275,10 @@ func (c *Control) saveFailed(ctx context.Context, next scaling.Settings, err err
 		return err // not saved: nothing was changed
 	case rerr == nil:
 		c.log.Warn("pool settings saved although the save failed", "err", err)
-		return errorf(http.StatusServiceUnavailable, "The sizing settings were saved, but storage failed right after; the pool itself was not changed. Please try again in a moment.")
+		return Errorf(Unavailable, "The sizing settings were saved, but storage failed right after; the pool itself was not changed. Please try again in a moment.")
 	}
 	c.log.Warn("pool settings: save failed and could not be read back", "err", err, "read_err", rerr)
-	return errorf(http.StatusServiceUnavailable, "Storage failed while saving the sizing settings: they may or may not have been saved, and the pool itself was not changed. Check them on the manager's page before trying again.")
+	return Errorf(Unavailable, "Storage failed while saving the sizing settings: they may or may not have been saved, and the pool itself was not changed. Check them on the manager's page before trying again.")
 }
 
 // afterDone adds to a failure what the change had done before it.
@@ -286,9 +294,9 @@ func afterDone(done []string, err error) error {
 // poolError says what failed when the pool refused or failed a change.
 func poolError(what string, err error) error {
 	if errors.Is(err, cache.ErrNotOwner) {
-		return errorf(http.StatusConflict, "This process follows the pool and cannot change it; use the manager (picpool manager or picpool dev).")
+		return Errorf(Conflict, "This process follows the pool and cannot change it; use the manager (picpool manager or picpool dev).")
 	}
-	return errorf(http.StatusServiceUnavailable, "Could not %s: %v", what, err)
+	return Errorf(Unavailable, "Could not %s: %v", what, err)
 }
 
 // Step grows (+1) or shrinks (-1) the pool by one node by hand, or
@@ -302,16 +310,16 @@ func (c *Control) Step(ctx context.Context, step, n int) error {
 		return err
 	}
 	if settings.Mode == scaling.Auto {
-		return errorf(http.StatusConflict, "The pool is sized automatically; switch to Manual to resize it by hand.")
+		return Errorf(Conflict, "The pool is sized automatically; switch to Manual to resize it by hand.")
 	}
 	cur := c.pool.Nodes()
 	switch {
-	case step > 0 && cur >= cache.MaxPoolNodes:
-		return errorf(http.StatusConflict, "The pool already has %d nodes, the maximum.", cur)
-	case step < 0 && cur <= cache.MinPoolNodes:
-		return errorf(http.StatusConflict, "The pool already has %s, the minimum.", nodesWord(cur))
-	case step == 0 && (n < cache.MinPoolNodes || n > cache.MaxPoolNodes):
-		return fieldError(http.StatusBadRequest, "numNodes", "The pool takes %d to %d nodes; it has %d now, and %d is out of range.", cache.MinPoolNodes, cache.MaxPoolNodes, cur, n)
+	case step > 0 && cur >= scaling.MaxNodes:
+		return Errorf(Conflict, "The pool already has %d nodes, the maximum.", cur)
+	case step < 0 && cur <= scaling.MinNodes:
+		return Errorf(Conflict, "The pool already has %s, the minimum.", NodesWord(cur))
+	case step == 0 && (n < scaling.MinNodes || n > scaling.MaxNodes):
+		return FieldErrorf(Invalid, "numNodes", "The pool takes %d to %d nodes; it has %d now, and %d is out of range.", scaling.MinNodes, scaling.MaxNodes, cur, n)
 	case step != 0:
 		n = cur + step
 	}
@@ -321,26 +329,28 @@ func (c *Control) Step(ctx context.Context, step, n int) error {
 	return nil
 }
 
-func nodesWord(n int) string {
+// NodesWord writes a number of nodes for people: "1 node", "3 nodes".
+func NodesWord(n int) string {
 	if n == 1 {
 		return "1 node"
 	}
 	return fmt.Sprintf("%d nodes", n)
 }
 
-// apiPolicyName is a policy's name in the test API: LRU and RR, as the
-// course's API spelled them, else the upper-cased name.
-func apiPolicyName(canonical string) string {
+// PolicyName is a policy's name in the test API and the messages: LRU and
+// RR, as the course's API spelled them, else the upper-cased name.
+func PolicyName(canonical string) string {
 	if canonical == "random" {
 		return "RR"
 	}
 	return strings.ToUpper(canonical)
 }
 
-func apiPolicyNames() []string {
+// PolicyNames are every policy's name in the test API.
+func PolicyNames() []string {
 	var names []string
 	for _, p := range cache.Policies() {
-		names = append(names, apiPolicyName(p))
+		names = append(names, PolicyName(p))
 	}
 	return names
 }

@@ -1,4 +1,4 @@
-package handlers
+package gallery
 
 import (
 	"bytes"
@@ -101,10 +101,10 @@ func TestServeForwardedAnswersAsTheAPI(t *testing.T) {
 
 		state := PoolState{Settings: scaling.Settings{Mode: scaling.Manual, Policy: scaling.DefaultPolicy()}, Nodes: 2, Config: lruConfig(16)}
 		want := map[int64]forwardAnswer{
-			1: {Status: 200, State: &state},
-			2: {Status: 400, Message: "The minimum miss rate (0.2) must be lower than the maximum miss rate (0.1)."},
-			3: {Status: 400, Message: "The manager could not read the change (do the gallery and the manager run the same version of picpool?); nothing was changed."},
-			4: {Status: 200, State: &state},
+			1: {State: &state},
+			2: {Code: Invalid, Message: "The minimum miss rate (0.2) must be lower than the maximum miss rate (0.1)."},
+			3: {Code: Invalid, Message: "The manager could not read the change (do the gallery and the manager run the same version of picpool?); nothing was changed."},
+			4: {State: &state},
 		}
 		if diff := cmp.Diff(want, in.answers); diff != "" {
 			t.Errorf("answers (-want +got):\n%s", diff)
@@ -126,8 +126,8 @@ func TestServeForwardedLeases(t *testing.T) {
 		c := NewControl(pool, &memSettings{}, slog.New(slog.DiscardHandler))
 		in := newInbox(`{"numNodes":3}`)
 		serve(t, c, in, 20*time.Second)
-		if len(in.answers) != 1 || in.answers[1].Status != 200 {
-			t.Fatalf("answers %v, want one 200", in.answers)
+		if len(in.answers) != 1 || in.answers[1].Code != 0 || in.answers[1].State == nil {
+			t.Fatalf("answers %v, want one success", in.answers)
 		}
 		// Taken at 250 ms, answered at 10.25 s: renewed at 500 ms … 10.25 s.
 		if n := len(in.renews); n < 39 || n > 41 {
@@ -149,8 +149,8 @@ func TestServeForwardedStops(t *testing.T) {
 		in := newInbox(`{"numNodes":3}`, `{"numNodes":4}`)
 		serve(t, c, in, time.Second)
 		want := map[int64]forwardAnswer{
-			1: {Status: 503, Message: "The manager stopped while applying the change; part of it may have been applied. Check the pool with getNumNodes before trying again."},
-			2: {Status: 503, Message: "The manager stopped before applying the change; nothing was changed. Please try again in a moment."},
+			1: {Code: Unavailable, Message: "The manager stopped while applying the change; part of it may have been applied. Check the pool with getNumNodes before trying again."},
+			2: {Code: Unavailable, Message: "The manager stopped before applying the change; nothing was changed. Please try again in a moment."},
 		}
 		if diff := cmp.Diff(want, in.answers); diff != "" {
 			t.Errorf("answers (-want +got):\n%s", diff)

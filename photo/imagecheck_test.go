@@ -1,23 +1,30 @@
-package handlers
+package photo
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	"net/http"
 	"runtime"
 	"testing"
 	"testing/synctest"
+
+	"github.com/picpool/picpool/internal/testimg"
 )
 
 // testLimits are small limits, so that bombs are cheap to make.
-var testLimits = ImageLimits{MaxBytes: 4 << 20, MaxPixels: 1_500_000}
+var testLimits = Limits{MaxBytes: 4 << 20, MaxPixels: 1_500_000}
 
 // checkUpload checks data against testLimits.
-func checkUpload(t *testing.T, data []byte) (string, *Error) {
+func checkUpload(t *testing.T, data []byte) (string, *Refusal) {
 	t.Helper()
-	return newImageChecker(testLimits).check(t.Context(), data)
+	ct, err := NewChecker(testLimits).Check(t.Context(), data)
+	if err == nil {
+		return ct, nil
+	}
+	return ct, err.(*Refusal)
 }
 
 func TestCheckImageAccepts(t *testing.T) {
@@ -27,21 +34,21 @@ func TestCheckImageAccepts(t *testing.T) {
 		name, want string
 		data       []byte
 	}{
-		{"png", "image/png", encodePNG(t, noise(40, 30))},
-		{"grey png", "image/png", encodePNG(t, gray)},
-		{"16-bit png", "image/png", encodePNG(t, deep)},
-		{"png with trailing bytes", "image/png", paddedPNG(t, 1000)},
-		{"jpeg", "image/jpeg", encodeJPEG(t, noise(40, 30))},
-		{"progressive jpeg", "image/jpeg", progressiveJPEG(40, 30, 3)},
-		{"progressive cmyk jpeg", "image/jpeg", progressiveJPEG(40, 30, 4)},
-		{"grey jpeg", "image/jpeg", encodeJPEG(t, gray)},
-		{"gif", "image/gif", encodeGIF(t, noise(40, 30))},
-		{"animated gif", "image/gif", encodeGIF(t, noise(40, 30), noise(40, 30), noise(40, 30))},
-		{"webp", "image/webp", webpStill(vp8l(40, 30, color.NRGBA{1, 2, 3, 255}, true))},
-		{"solid webp", "image/webp", webpStill(vp8l(1000, 1000, color.NRGBA{1, 2, 3, 255}, false))},
-		{"animated webp", "image/webp", webpAnimated(40, 30, solidFrame(40, 30), solidFrame(20, 10), webpFrame{40, 30, vp8l(40, 30, color.NRGBA{}, true)})},
-		{"at the pixel limit", "image/webp", webpStill(vp8l(1500, 1000, color.NRGBA{}, false))},
-		{"frames at the pixel limit", "image/webp", webpAnimated(1000, 750, solidFrame(1000, 750), solidFrame(1000, 750))},
+		{"png", "image/png", testimg.EncodePNG(t, testimg.Noise(40, 30))},
+		{"grey png", "image/png", testimg.EncodePNG(t, gray)},
+		{"16-bit png", "image/png", testimg.EncodePNG(t, deep)},
+		{"png with trailing bytes", "image/png", testimg.PaddedPNG(t, 1000)},
+		{"jpeg", "image/jpeg", testimg.EncodeJPEG(t, testimg.Noise(40, 30))},
+		{"progressive jpeg", "image/jpeg", testimg.ProgressiveJPEG(40, 30, 3)},
+		{"progressive cmyk jpeg", "image/jpeg", testimg.ProgressiveJPEG(40, 30, 4)},
+		{"grey jpeg", "image/jpeg", testimg.EncodeJPEG(t, gray)},
+		{"gif", "image/gif", testimg.EncodeGIF(t, testimg.Noise(40, 30))},
+		{"animated gif", "image/gif", testimg.EncodeGIF(t, testimg.Noise(40, 30), testimg.Noise(40, 30), testimg.Noise(40, 30))},
+		{"webp", "image/webp", testimg.WebPStill(testimg.VP8L(40, 30, color.NRGBA{1, 2, 3, 255}, true))},
+		{"solid webp", "image/webp", testimg.WebPStill(testimg.VP8L(1000, 1000, color.NRGBA{1, 2, 3, 255}, false))},
+		{"animated webp", "image/webp", testimg.WebPAnimated(40, 30, testimg.SolidFrame(40, 30), testimg.SolidFrame(20, 10), testimg.WebPFrame{W: 40, H: 30, Bitstream: testimg.VP8L(40, 30, color.NRGBA{}, true)})},
+		{"at the pixel limit", "image/webp", testimg.WebPStill(testimg.VP8L(1500, 1000, color.NRGBA{}, false))},
+		{"frames at the pixel limit", "image/webp", testimg.WebPAnimated(1000, 750, testimg.SolidFrame(1000, 750), testimg.SolidFrame(1000, 750))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,21 +66,21 @@ func damagedImages(t testing.TB) []struct {
 	name, msg string
 	data      []byte
 } {
-	pngData := encodePNG(t, noise(64, 64))
-	idat := idatOf(t, pngData)
+	pngData := testimg.EncodePNG(t, testimg.Noise(64, 64))
+	idat := testimg.IDATOf(t, pngData)
 	badCRC := bytes.Clone(pngData)
 	badCRC[bytes.Index(badCRC, []byte("IDAT"))+20] ^= 0xff
-	gifHeader, gifBlock := gifParts(t, encodeGIF(t, noise(64, 64)))
-	gifFrame2Cut := bytes.Join([][]byte{gifHeader, gifBlock, cutLZW(t, gifBlock, 100), gifBlock, {0x3b}}, nil)
-	noisy := vp8l(64, 64, color.NRGBA{9, 9, 9, 255}, true)
-	jpegData := encodeJPEG(t, noise(64, 64))
-	gifData := encodeGIF(t, noise(64, 64))
+	gifHeader, gifBlock := testimg.GIFParts(t, testimg.EncodeGIF(t, testimg.Noise(64, 64)))
+	gifFrame2Cut := bytes.Join([][]byte{gifHeader, gifBlock, testimg.CutLZW(t, gifBlock, 100), gifBlock, {0x3b}}, nil)
+	noisy := testimg.VP8L(64, 64, color.NRGBA{9, 9, 9, 255}, true)
+	jpegData := testimg.EncodeJPEG(t, testimg.Noise(64, 64))
+	gifData := testimg.EncodeGIF(t, testimg.Noise(64, 64))
 	return []struct {
 		name, msg string
 		data      []byte
 	}{
 		{"png cut inside its image data", "The PNG image is damaged: the image data is cut short.", pngData[:len(pngData)*2/3]},
-		{"png whose IDAT chunk is cut", "The PNG image is damaged: the image data is cut short.", pngWithIDAT(t, pngData, idat[:len(idat)/2])},
+		{"png whose IDAT chunk is cut", "The PNG image is damaged: the image data is cut short.", testimg.PNGWithIDAT(t, pngData, idat[:len(idat)/2])},
 		{"png cut in its header", "The PNG image is damaged: the image data is cut short.", pngData[:20]},
 		{"png with a bad checksum", "The PNG image is damaged: the image data does not decode (png: invalid format: zlib: invalid checksum).", badCRC},
 		{"jpeg cut inside its scan", "The JPEG image is damaged: the image data is cut short.", jpegData[:len(jpegData)*2/3]},
@@ -81,14 +88,14 @@ func damagedImages(t testing.TB) []struct {
 		{"gif cut inside its frame", "The GIF image is damaged: the image data is cut short.", gifData[:len(gifData)*2/3]},
 		{"gif without its trailer", "The GIF image is damaged: the image data is cut short.", gifData[:len(gifData)-1]},
 		{"gif whose frame 2 of 3 is cut short", "The GIF image is damaged: the image data of frame 2 of 3 is cut short.", gifFrame2Cut},
-		{"webp cut", "The WebP image is damaged: the image data is cut short.", webpStill(noisy)[:100]},
-		{"webp whose bitstream is cut", "The WebP image is damaged: the image data is cut short.", webpStill(noisy[:len(noisy)/2])},
+		{"webp cut", "The WebP image is damaged: the image data is cut short.", testimg.WebPStill(noisy)[:100]},
+		{"webp whose bitstream is cut", "The WebP image is damaged: the image data is cut short.", testimg.WebPStill(noisy[:len(noisy)/2])},
 		{"webp whose frame 2 of 3 is cut short", "The WebP image is damaged: the image data of frame 2 of 3 is cut short.",
-			webpAnimated(64, 64, solidFrame(64, 64), webpFrame{64, 64, noisy[:len(noisy)/2]}, solidFrame(64, 64))},
+			testimg.WebPAnimated(64, 64, testimg.SolidFrame(64, 64), testimg.WebPFrame{W: 64, H: 64, Bitstream: noisy[:len(noisy)/2]}, testimg.SolidFrame(64, 64))},
 		{"webp frame outside its canvas", "The WebP image is damaged: the image data does not decode (webp: frame outside the canvas).",
-			webpAnimated(64, 64, solidFrame(65, 64))},
+			testimg.WebPAnimated(64, 64, testimg.SolidFrame(65, 64))},
 		{"webp frame of another size than its bitstream", "The WebP image is damaged: the image data does not decode (webp: invalid format).",
-			webpAnimated(64, 64, webpFrame{64, 64, vp8l(32, 32, color.NRGBA{}, false)})},
+			testimg.WebPAnimated(64, 64, testimg.WebPFrame{W: 64, H: 64, Bitstream: testimg.VP8L(32, 32, color.NRGBA{}, false)})},
 	}
 }
 
@@ -96,7 +103,7 @@ func TestCheckImageRefusesDamaged(t *testing.T) {
 	for _, tt := range damagedImages(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := checkUpload(t, tt.data)
-			if err == nil || err.Code != http.StatusUnsupportedMediaType || err.Field != "file" || err.Message != tt.msg || got != "" {
+			if err == nil || err.Kind != Damaged || err.Message != tt.msg || got != "" {
 				t.Fatalf("check = %q, %+v; want 415 about file: %q", got, err, tt.msg)
 			}
 		})
@@ -109,21 +116,21 @@ func bombs(t testing.TB) []struct {
 	name, msg string
 	data      []byte
 } {
-	small := encodeJPEG(t, noise(16, 16))
+	small := testimg.EncodeJPEG(t, testimg.Noise(16, 16))
 	return []struct {
 		name, msg string
 		data      []byte
 	}{
-		{"png of 100 megapixels", "The image is 10000 × 10000 pixels (100 megapixels); the limit is 1.5 megapixels. Please scale it down.", pngBomb(t, 10000, 10000)},
-		{"jpeg whose header says 50000 × 50000", "The image is 50000 × 50000 pixels (2500 megapixels); the limit is 1.5 megapixels. Please scale it down.", withJPEGSize(t, small, 50000, 50000)},
-		{"jpeg of 101 scans", "The JPEG image has 101 scans; the limit is 100. Please save it again as a baseline or an ordinary progressive JPEG.", withJPEGScans(t, small, 101)},
-		{"gif whose screen is 50000 × 50000", "The image is 50000 × 50000 pixels (2500 megapixels); the limit is 1.5 megapixels. Please scale it down.", withGIFScreen(encodeGIF(t, noise(4, 4)), 50000, 50000)},
-		{"gif whose frames hold 1.9 megapixels", "The GIF animation's 4 frames hold 1.9 megapixels in all; the limit is 1.5 megapixels. Please shorten it or scale it down.", encodeGIF(t, blankFrames(4, 800, 600)...)},
-		{"gif of 10001 frames", "The GIF animation has 10001 frames; the limit is 10000. Please shorten it.", encodeGIF(t, blankFrames(10001, 1, 1)...)},
-		{"webp of 16384 × 16384", "The image is 16384 × 16384 pixels (268 megapixels); the limit is 1.5 megapixels. Please scale it down.", webpStill(vp8l(16384, 16384, color.NRGBA{}, false))},
-		{"webp animation on a 50000 × 50000 canvas", "The image is 50000 × 50000 pixels (2500 megapixels); the limit is 1.5 megapixels. Please scale it down.", webpAnimated(50000, 50000, solidFrame(10, 10))},
+		{"png of 100 megapixels", "The image is 10000 × 10000 pixels (100 megapixels); the limit is 1.5 megapixels. Please scale it down.", testimg.PNGBomb(t, 10000, 10000)},
+		{"jpeg whose header says 50000 × 50000", "The image is 50000 × 50000 pixels (2500 megapixels); the limit is 1.5 megapixels. Please scale it down.", testimg.WithJPEGSize(t, small, 50000, 50000)},
+		{"jpeg of 101 scans", "The JPEG image has 101 scans; the limit is 100. Please save it again as a baseline or an ordinary progressive JPEG.", testimg.WithJPEGScans(t, small, 101)},
+		{"gif whose screen is 50000 × 50000", "The image is 50000 × 50000 pixels (2500 megapixels); the limit is 1.5 megapixels. Please scale it down.", testimg.WithGIFScreen(testimg.EncodeGIF(t, testimg.Noise(4, 4)), 50000, 50000)},
+		{"gif whose frames hold 1.9 megapixels", "The GIF animation's 4 frames hold 1.9 megapixels in all; the limit is 1.5 megapixels. Please shorten it or scale it down.", testimg.EncodeGIF(t, testimg.BlankFrames(4, 800, 600)...)},
+		{"gif of 10001 frames", "The GIF animation has 10001 frames; the limit is 10000. Please shorten it.", testimg.EncodeGIF(t, testimg.BlankFrames(10001, 1, 1)...)},
+		{"webp of 16384 × 16384", "The image is 16384 × 16384 pixels (268 megapixels); the limit is 1.5 megapixels. Please scale it down.", testimg.WebPStill(testimg.VP8L(16384, 16384, color.NRGBA{}, false))},
+		{"webp animation on a 50000 × 50000 canvas", "The image is 50000 × 50000 pixels (2500 megapixels); the limit is 1.5 megapixels. Please scale it down.", testimg.WebPAnimated(50000, 50000, testimg.SolidFrame(10, 10))},
 		{"webp whose frames hold 2 megapixels", "The WebP animation's 4 frames hold 2 megapixels in all; the limit is 1.5 megapixels. Please shorten it or scale it down.",
-			webpAnimated(1000, 500, solidFrame(1000, 500), solidFrame(1000, 500), solidFrame(1000, 500), solidFrame(1000, 500))},
+			testimg.WebPAnimated(1000, 500, testimg.SolidFrame(1000, 500), testimg.SolidFrame(1000, 500), testimg.SolidFrame(1000, 500), testimg.SolidFrame(1000, 500))},
 	}
 }
 
@@ -134,10 +141,10 @@ func TestCheckImageRefusesBombs(t *testing.T) {
 	for _, tt := range bombs(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got string
-			var err *Error
+			var err *Refusal
 			allocated := allocatedBy(func() { got, err = checkUpload(t, tt.data) })
-			if err == nil || err.Code != http.StatusRequestEntityTooLarge || err.Field != "file" || err.Message != tt.msg || got != "" {
-				t.Fatalf("check = %q, %+v; want 413 about file: %q", got, err, tt.msg)
+			if err == nil || err.Kind != TooLarge || err.Message != tt.msg || got != "" {
+				t.Fatalf("check = %q, %+v; want TooLarge: %q", got, err, tt.msg)
 			}
 			if allocated > 2<<20 {
 				t.Errorf("refusing it allocated %d bytes: it was decoded", allocated)
@@ -159,7 +166,7 @@ func allocatedBy(f func()) uint64 {
 // at least what the decoder allocates, for each kind of image these
 // tests can make, so that the decode budget bounds real memory.
 func TestDecodeCostBoundsAllocations(t *testing.T) {
-	big := noise(512, 384)
+	big := testimg.Noise(512, 384)
 	deep := image.NewNRGBA64(big.Bounds())
 	gray := image.NewGray(big.Bounds())
 	copy(gray.Pix, big.Pix)
@@ -167,20 +174,20 @@ func TestDecodeCostBoundsAllocations(t *testing.T) {
 		name string
 		data []byte
 	}{
-		{"png", encodePNG(t, big)},
-		{"16-bit png", encodePNG(t, deep)},
-		{"grey png", encodePNG(t, gray)},
-		{"png bomb", pngBomb(t, 1200, 1200)},
-		{"jpeg", encodeJPEG(t, big)},
-		{"grey jpeg", encodeJPEG(t, gray)},
-		{"progressive jpeg", progressiveJPEG(512, 384, 3)},
-		{"progressive grey jpeg", progressiveJPEG(512, 384, 1)},
-		{"progressive cmyk jpeg", progressiveJPEG(512, 384, 4)},
-		{"gif", encodeGIF(t, big, big)},
-		{"webp", webpStill(vp8l(512, 384, color.NRGBA{1, 2, 3, 4}, true))},
-		{"animated webp", webpAnimated(512, 384, solidFrame(512, 384), solidFrame(100, 100))},
+		{"png", testimg.EncodePNG(t, big)},
+		{"16-bit png", testimg.EncodePNG(t, deep)},
+		{"grey png", testimg.EncodePNG(t, gray)},
+		{"png bomb", testimg.PNGBomb(t, 1200, 1200)},
+		{"jpeg", testimg.EncodeJPEG(t, big)},
+		{"grey jpeg", testimg.EncodeJPEG(t, gray)},
+		{"progressive jpeg", testimg.ProgressiveJPEG(512, 384, 3)},
+		{"progressive grey jpeg", testimg.ProgressiveJPEG(512, 384, 1)},
+		{"progressive cmyk jpeg", testimg.ProgressiveJPEG(512, 384, 4)},
+		{"gif", testimg.EncodeGIF(t, big, big)},
+		{"webp", testimg.WebPStill(testimg.VP8L(512, 384, color.NRGBA{1, 2, 3, 4}, true))},
+		{"animated webp", testimg.WebPAnimated(512, 384, testimg.SolidFrame(512, 384), testimg.SolidFrame(100, 100))},
 	}
-	c := newImageChecker(testLimits)
+	c := NewChecker(testLimits)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, err := sniffImage(tt.data, c.limits.MaxBytes)
@@ -207,18 +214,18 @@ func TestDecodeCostBoundsAllocations(t *testing.T) {
 }
 
 // TestDecodeBudget: decodes wait while the memory they need is taken,
-// and a request that ends while it waits is told so with a 503.
+// and a request that ends while it waits is told it is Busy.
 func TestDecodeBudget(t *testing.T) {
-	data := encodePNG(t, noise(8, 8))
+	data := testimg.EncodePNG(t, testimg.Noise(8, 8))
 	synctest.Test(t, func(t *testing.T) {
-		c := newImageChecker(testLimits)
+		c := NewChecker(testLimits)
 		if err := c.memory.Acquire(t.Context(), c.budget); err != nil { // every byte, as decodes in flight would
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(t.Context())
-		results := make(chan *Error, 2)
-		go func() { _, err := c.check(t.Context(), data); results <- err }()
-		go func() { _, err := c.check(ctx, data); results <- err }()
+		results := make(chan error, 2)
+		go func() { _, err := c.Check(t.Context(), data); results <- err }()
+		go func() { _, err := c.Check(ctx, data); results <- err }()
 		synctest.Wait()
 		select {
 		case err := <-results:
@@ -227,8 +234,9 @@ func TestDecodeBudget(t *testing.T) {
 		}
 		cancel()
 		synctest.Wait()
-		if err := <-results; err == nil || err.Code != http.StatusServiceUnavailable || err.Field != "file" {
-			t.Errorf("the ended request got %+v, want a 503 about file", err)
+		var r *Refusal
+		if err := <-results; !errors.As(err, &r) || r.Kind != Busy {
+			t.Errorf("the ended request got %+v, want a Busy refusal", err)
 		}
 		c.memory.Release(c.budget)
 		synctest.Wait()
@@ -242,15 +250,15 @@ func TestDecodeBudget(t *testing.T) {
 // of the limit, and no decode asks for more than it (a decode costlier
 // than the budget waits for all of it).
 func TestDecodeBudgetSize(t *testing.T) {
-	c := newImageChecker(ImageLimits{MaxBytes: 1})
+	c := NewChecker(Limits{MaxBytes: 1})
 	if want := int64(DefaultMaxPixels * MaxDecodeBytesPerPixel); c.budget != want {
 		t.Errorf("budget = %d, want %d", c.budget, want)
 	}
 	for _, model := range []struct {
 		name string
 		img  image.Image
-	}{{"rgba", noise(1, 1)}, {"gray", image.NewGray(image.Rect(0, 0, 1, 1))}} {
-		p, err := inspectJPEG(encodeJPEG(t, model.img))
+	}{{"rgba", testimg.Noise(1, 1)}, {"gray", image.NewGray(image.Rect(0, 0, 1, 1))}} {
+		p, err := inspectJPEG(testimg.EncodeJPEG(t, model.img))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,53 +283,54 @@ func TestSniffImage(t *testing.T) {
 		name     string
 		data     []byte
 		wantType string
-		code     int
+		kind     Kind
 		msg      string
 	}{
-		{"png", pngImage(t, 1, 1), "image/png", 0, ""},
-		{"jpeg", jpegImage(t), "image/jpeg", 0, ""},
-		{"gif", gifImage(t), "image/gif", 0, ""},
-		{"webp", webpImage(), "image/webp", 0, ""},
-		{"at the limit", paddedPNG(t, 1000), "image/png", 0, ""},
-		{"over the limit", paddedPNG(t, 1001), "", 413, "The file is larger than 1000 bytes, the limit."},
-		{"empty", nil, "", 400, "The file is empty."},
-		{"text", []byte("hello"), "", 415, "The file is not a PNG, JPEG, GIF or WebP image (it looks like text/plain)."},
-		{"pdf", []byte("%PDF-1.7\n"), "", 415, "The file is not a PNG, JPEG, GIF or WebP image (it looks like application/pdf)."},
+		{"png", testimg.PNG(t, 1, 1), "image/png", 0, ""},
+		{"jpeg", testimg.JPEG(t), "image/jpeg", 0, ""},
+		{"gif", testimg.GIF(t), "image/gif", 0, ""},
+		{"webp", testimg.WebP(), "image/webp", 0, ""},
+		{"at the limit", testimg.PaddedPNG(t, 1000), "image/png", 0, ""},
+		{"over the limit", testimg.PaddedPNG(t, 1001), "", TooLarge, "The file is larger than 1000 bytes, the limit."},
+		{"empty", nil, "", Empty, "The file is empty."},
+		{"text", []byte("hello"), "", NotImage, "The file is not a PNG, JPEG, GIF or WebP image (it looks like text/plain)."},
+		{"pdf", []byte("%PDF-1.7\n"), "", NotImage, "The file is not a PNG, JPEG, GIF or WebP image (it looks like application/pdf)."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, err := sniffImage(tt.data, 1000)
-			if tt.code == 0 {
+			if tt.kind == 0 {
 				if err != nil || f == nil || f.contentType != tt.wantType {
 					t.Fatalf("sniffImage = %+v, %v; want %q", f, err, tt.wantType)
 				}
 				return
 			}
-			if err == nil || err.Code != tt.code || err.Message != tt.msg || err.Field != "file" || f != nil {
-				t.Fatalf("sniffImage = %+v, %+v; want %d %q about file", f, err, tt.code, tt.msg)
+			var r *Refusal
+			if !errors.As(err, &r) || r.Kind != tt.kind || r.Message != tt.msg || f != nil {
+				t.Fatalf("sniffImage = %+v, %+v; want %d %q", f, err, tt.kind, tt.msg)
 			}
 		})
 	}
 }
 
 // FuzzCheckImage: the check never accepts what is not one of the four
-// formats nor what does not decode, and every refusal is about the file
-// with a 4xx status.
+// formats nor what does not decode, and every refusal says why.
 func FuzzCheckImage(f *testing.F) {
-	f.Add(pngImage(f, 2, 2))
-	f.Add(gifImage(f))
-	f.Add(jpegImage(f))
-	f.Add(webpImage())
-	f.Add(webpAnimated(8, 8, solidFrame(8, 8), solidFrame(4, 4)))
-	f.Add(encodeGIF(f, noise(4, 4), noise(4, 4)))
-	f.Add(progressiveJPEG(8, 8, 4))
+	f.Add(testimg.PNG(f, 2, 2))
+	f.Add(testimg.GIF(f))
+	f.Add(testimg.JPEG(f))
+	f.Add(testimg.WebP())
+	f.Add(testimg.WebPAnimated(8, 8, testimg.SolidFrame(8, 8), testimg.SolidFrame(4, 4)))
+	f.Add(testimg.EncodeGIF(f, testimg.Noise(4, 4), testimg.Noise(4, 4)))
+	f.Add(testimg.ProgressiveJPEG(8, 8, 4))
 	f.Add([]byte("hello"))
 	f.Add([]byte{})
-	c := newImageChecker(ImageLimits{MaxBytes: 1 << 20, MaxPixels: 1 << 16})
+	c := NewChecker(Limits{MaxBytes: 1 << 20, MaxPixels: 1 << 16})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ct, err := c.check(t.Context(), data)
+		ct, err := c.Check(t.Context(), data)
 		if err != nil {
-			if err.Field != "file" || err.Code < 400 || err.Code > 499 || ct != "" {
+			var r *Refusal
+			if !errors.As(err, &r) || r.Kind == Busy || ct != "" {
 				t.Fatalf("refusal %+v, %q", err, ct)
 			}
 			return
