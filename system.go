@@ -20,6 +20,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/partition"
 	"github.com/picpool/picpool/handlers"
 	"github.com/picpool/picpool/scaling"
 	"github.com/picpool/picpool/store"
@@ -57,7 +58,7 @@ func addPoolFlags(f *flags, owner bool, settle time.Duration) poolFlags {
 		p.nodes = f.int("nodes", "PICPOOL_NODES", 2, "nodes of a new pool (1 to 8); an existing pool keeps its size")
 		p.capacityMB = f.int("capacity-mb", "PICPOOL_CAPACITY_MB", 64, "each node's capacity in MB, for a new pool (the manager changes it)")
 		p.policy = f.string("policy", "PICPOOL_POLICY", cache.DefaultPolicy, fmt.Sprintf("replacement policy of a new pool, one of %v (the manager changes it)", cache.Policies()))
-		p.partitioner = f.string("partitioner", "PICPOOL_PARTITIONER", cache.DefaultPartitioner, "how keys map to nodes in a new pool: rendezvous (moves ~1/N on a resize) or ece1779 (p mod N)")
+		p.partitioner = f.string("partitioner", "PICPOOL_PARTITIONER", partition.DefaultName, "how keys map to nodes in a new pool: rendezvous (moves ~1/N on a resize) or ece1779 (p mod N)")
 		p.nodePort = f.int("node-port", "PICPOOL_NODE_PORT", scaling.DefaultNodePort, "port of every node in an Auto Scaling group")
 		p.settle = f.duration("resize-settle", "PICPOOL_RESIZE_SETTLE", settle, "how long a resize waits, twice, for galleries in other processes to route by the new table (they reload it every second)")
 	}

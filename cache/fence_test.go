@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picpool/picpool/cache/nodekey"
 	"github.com/picpool/picpool/internal/tcpproxy"
 )
 
@@ -142,7 +143,7 @@ func newFaultPools(t *testing.T, n int) *faultPools {
 
 // owner returns the proxied node that owns key.
 func (fp *faultPools) owner(key string) *proxiedNode {
-	targets := fp.writer.view(context.Background()).targets(newItemKey(key))
+	targets := fp.writer.view(context.Background()).targets(nodekey.Of(key))
 	return fp.nodes.node(targets[0].Addr())
 }
 

@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"maps"
 	"time"
+
+	"github.com/picpool/picpool/cache/nodekey"
 )
 
 // Fences make the cache entries that might be stale unreadable, for every
 // process of a deployment, without reaching the nodes that hold them.
 //
 // Every node key carries a namespace: the pool's Generation and the fence
-// of the node it is stored on (see nodekey.go). A pool reads and writes
+// of the node it is stored on (see package nodekey). A pool reads and writes
 // only in the current namespace of each node, so raising a number retires
 // every entry written under the old one at once:
 //
@@ -38,8 +40,8 @@ type Fences struct {
 }
 
 // ns returns the namespace a node's entries live in now.
-func (f Fences) ns(node string) namespace {
-	return namespace{gen: f.Generation, fence: f.Nodes[node]}
+func (f Fences) ns(node string) nodekey.Namespace {
+	return nodekey.Namespace{Gen: f.Generation, Fence: f.Nodes[node]}
 }
 
 // merge returns the numbers of f and g, each the higher of the two: views

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/picpool/picpool/cache/nodekey"
+	"github.com/picpool/picpool/cache/partition"
 )
 
 // Node is one cache node: an engine holding versioned values, served over
@@ -275,14 +278,14 @@ func (n *Node) applyTombstone(key string, version uint64) {
 // inPartitions reports whether a node key falls in one of the wanted
 // partitions; keys the pool did not make (a memcached client's own) never
 // do, so they are never moved or dropped by a resize.
-func inPartitions(pt Partitioner, want map[int]bool, key string) bool {
-	p, ok := nodeKeyPartition(pt, key)
-	return ok && want[p]
+func inPartitions(pt partition.Partitioner, want map[int]bool, key string) bool {
+	k, _, ok := nodekey.Parse(key)
+	return ok && want[partition.OfHash(pt, k.Hash())]
 }
 
 // partitionEntries calls fn with the items and then the tombstones whose
 // keys fall in the wanted partitions.
-func (n *Node) partitionEntries(pt Partitioner, want map[int]bool, fn func(Entry) error) error {
+func (n *Node) partitionEntries(pt partition.Partitioner, want map[int]bool, fn func(Entry) error) error {
 	ranger, ok := n.engine.Load().Engine.(Ranger)
 	if !ok {
 		return errors.New("cache: this node's engine cannot list its items")
@@ -309,7 +312,7 @@ func (n *Node) partitionEntries(pt Partitioner, want map[int]bool, fn func(Entry
 
 // dropPartitions removes the items of the given partitions (a resize moved
 // them away; tombstones stay, as they do on clear) and returns how many.
-func (n *Node) dropPartitions(pt Partitioner, want map[int]bool) int {
+func (n *Node) dropPartitions(pt partition.Partitioner, want map[int]bool) int {
 	n.requests.Add(1)
 	var keys []string
 	e := n.engine.Load()

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"sync"
+
+	"github.com/picpool/picpool/cache/nodekey"
 )
 
 // The binary data path serves the item operations (get, set, delete) on a
@@ -143,7 +145,7 @@ func (n *Node) serveBinaryConn(c net.Conn) {
 			return
 		}
 		key := string(s.key)
-		if msg := ValidNodeKey(key); msg != "" {
+		if msg := nodekey.Valid(key); msg != "" {
 			s.reply(binBadRequest, 0, []byte(msg))
 			return
 		}
@@ -176,7 +178,7 @@ func (n *Node) serveBinaryConn(c net.Conn) {
 // keep, and applies it. It reports whether the connection may go on.
 func (n *Node) binarySet(s *binConnServer, version uint64, vl int64) bool {
 	key := string(s.key)
-	if msg := ValidNodeKey(key); msg != "" {
+	if msg := nodekey.Valid(key); msg != "" {
 		s.reply(binBadRequest, 0, []byte(msg))
 		return false
 	}

@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/picpool/picpool/cache/nodekey"
+	"github.com/picpool/picpool/cache/partition"
 )
 
 // VersionHeader carries an item's version on the node's HTTP API.
@@ -79,7 +82,7 @@ func httpError(w http.ResponseWriter, code int, msg string) {
 // pathKey returns the request's {key}, or writes a 400 and returns false.
 func pathKey(w http.ResponseWriter, r *http.Request) (string, bool) {
 	key := r.PathValue("key")
-	if msg := ValidNodeKey(key); msg != "" {
+	if msg := nodekey.Valid(key); msg != "" {
 		httpError(w, http.StatusBadRequest, msg)
 		return "", false
 	}
@@ -212,7 +215,7 @@ func (n *Node) httpImport(w http.ResponseWriter, r *http.Request) {
 			httpError(w, http.StatusBadRequest, fmt.Sprintf("entry %d: %v", i, err))
 			return
 		}
-		if msg := ValidNodeKey(e.Key); msg != "" {
+		if msg := nodekey.Valid(e.Key); msg != "" {
 			httpError(w, http.StatusBadRequest, fmt.Sprintf("entry %d: %s", i, msg))
 			return
 		}
@@ -253,8 +256,8 @@ func (n *Node) httpConfig(w http.ResponseWriter, r *http.Request) {
 }
 
 // partitionsRequest parses {p} and ?partitioner=, or writes a 400.
-func partitionsRequest(w http.ResponseWriter, r *http.Request) (Partitioner, map[int]bool, bool) {
-	pt, err := NewPartitioner(r.URL.Query().Get("partitioner"))
+func partitionsRequest(w http.ResponseWriter, r *http.Request) (partition.Partitioner, map[int]bool, bool) {
+	pt, err := partition.New(r.URL.Query().Get("partitioner"))
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return nil, nil, false

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/picpool/picpool/cache/nodekey"
+	"github.com/picpool/picpool/cache/partition"
 )
 
 const testToken = "test-token"
@@ -292,17 +295,17 @@ func TestNodePartitionsAndImport(t *testing.T) {
 	src := startNode(t, NodeOptions{})
 	dst := startNode(t, NodeOptions{})
 	ctx := t.Context()
-	pt := Rendezvous{}
+	pt := partition.Rendezvous{}
 	part := func(nk string) int {
-		p, ok := nodeKeyPartition(pt, nk)
+		k, _, ok := nodekey.Parse(nk)
 		if !ok {
 			t.Fatalf("%q is not a node key", nk)
 		}
-		return p
+		return partition.OfHash(pt, k.Hash())
 	}
 	want := map[string]string{}
 	for i := range 300 {
-		k := NodeKey(fmt.Sprintf("key-%d", i), 0, 0)
+		k := nodekey.Of(fmt.Sprintf("key-%d", i)).In(nodekey.Namespace{})
 		src.client.Set(ctx, k, uint64(i+1), []byte("value of "+k))
 		if part(k) < 64 {
 			want[k] = "value of " + k
@@ -315,12 +318,12 @@ func TestNodePartitionsAndImport(t *testing.T) {
 	var buf bytes.Buffer
 	bw := bufio.NewWriter(&buf)
 	got := map[string]string{}
-	gone := NodeKey("key-gone", 0, 0)
+	gone := nodekey.Of("key-gone").In(nodekey.Namespace{})
 	src.client.Delete(ctx, gone, 99) // a tombstone, in partition:
 	tombPart := part(gone)
 	parts = append(parts, tombPart)
 	var tombs []Entry
-	err := src.client.Partitions(ctx, PartitionerRendezvous, parts, func(e Entry) error {
+	err := src.client.Partitions(ctx, partition.NameRendezvous, parts, func(e Entry) error {
 		if e.Tombstone {
 			tombs = append(tombs, e)
 		} else if part(e.Key) < 64 {
@@ -350,7 +353,7 @@ func TestNodePartitionsAndImport(t *testing.T) {
 		t.Fatal("the moved tombstone did not keep version 98 out")
 	}
 	// Dropping partitions removes their items and nothing else.
-	dropped, err := src.client.DropPartitions(ctx, PartitionerRendezvous, parts[:64])
+	dropped, err := src.client.DropPartitions(ctx, partition.NameRendezvous, parts[:64])
 	if err != nil || dropped != len(want) {
 		t.Fatalf("DropPartitions = %d, %v; want %d", dropped, err, len(want))
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/picpool/picpool/cache/partition"
 )
 
 // The pool's size limits.
@@ -101,7 +103,7 @@ type Pool struct {
 // and its previous owner's while a move is in progress.
 type routing struct {
 	table Table
-	pt    Partitioner
+	pt    partition.Partitioner
 	owner []*NodeClient
 	prev  []*NodeClient // nil where the owner did not change
 }
@@ -137,7 +139,7 @@ func NewPool(ctx context.Context, opts PoolOptions) (*Pool, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	if _, err := NewPartitioner(opts.Partitioner); err != nil {
+	if _, err := partition.New(opts.Partitioner); err != nil {
 		return nil, err
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -148,7 +150,7 @@ func NewPool(ctx context.Context, opts PoolOptions) (*Pool, error) {
 		http:    &http.Client{Transport: transport},
 		clients: map[string]*NodeClient{},
 	}
-	p.route.Store(&routing{pt: Rendezvous{}})
+	p.route.Store(&routing{pt: partition.Rendezvous{}})
 	p.fences.Store(&fenceView{})
 	p.fenceWarn.every = 10 * time.Second
 	if err := p.refreshFences(ctx); err != nil {
@@ -222,7 +224,7 @@ func (p *Pool) bootstrap(ctx context.Context) error {
 		return err
 	}
 	if partitioner == "" {
-		partitioner = DefaultPartitioner
+		partitioner = partition.DefaultName
 	}
 	t := Table{Epoch: stored.Epoch + 1, Partitioner: partitioner, Members: members, Config: cfg, Updated: time.Now()}
 	return p.publish(ctx, stored.Epoch, t)
@@ -286,20 +288,20 @@ func (p *Pool) apply(t Table) error {
 	if cur.table.Members != nil && t.Epoch <= cur.table.Epoch {
 		return nil
 	}
-	pt, err := NewPartitioner(t.Partitioner)
+	pt, err := partition.New(t.Partitioner)
 	if err != nil {
 		return err
 	}
 	r := &routing{table: cloneTable(t), pt: pt}
 	if len(t.Members) > 0 {
 		r.owner = make([]*NodeClient, pt.Partitions())
-		for part, i := range owners(pt, t.Members) {
+		for part, i := range partition.Owners(pt, t.Members) {
 			r.owner[part] = p.client(t.Members[i])
 		}
 	}
 	if len(t.Previous) > 0 && len(t.Members) > 0 {
 		r.prev = make([]*NodeClient, pt.Partitions())
-		for part, i := range owners(pt, t.Previous) {
+		for part, i := range partition.Owners(pt, t.Previous) {
 			if c := p.client(t.Previous[i]); c != r.owner[part] {
 				r.prev[part] = c
 			}

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/picpool/picpool/cache/nodekey"
+	"github.com/picpool/picpool/cache/partition"
 )
 
 // Item operations. A node that is down or slow is a miss, never an error
@@ -25,11 +28,11 @@ func (p *Pool) view(ctx context.Context) view {
 
 // targets returns the clients a key's reads try, in order: its owner, and
 // its previous owner while a resize moves its partition.
-func (v view) targets(k itemKey) []*NodeClient {
+func (v view) targets(k nodekey.Key) []*NodeClient {
 	if v.r.owner == nil {
 		return nil
 	}
-	part := hashPartition(v.r.pt, k.hash)
+	part := partition.OfHash(v.r.pt, k.Hash())
 	if v.r.prev != nil && v.r.prev[part] != nil {
 		return []*NodeClient{v.r.owner[part], v.r.prev[part]}
 	}
@@ -40,18 +43,18 @@ func (v view) targets(k itemKey) []*NodeClient {
 // pool and an unreachable node are all (nil, 0, false). While a resize
 // moves key's partition, a miss on the new owner falls back to the old.
 func (p *Pool) Get(ctx context.Context, key string) ([]byte, uint64, bool) {
-	return p.find(ctx, p.view(ctx), newItemKey(key), (*NodeClient).Get)
+	return p.find(ctx, p.view(ctx), nodekey.Of(key), (*NodeClient).Get)
 }
 
 // nodeGet is NodeClient.Get or NodeClient.Peek.
 type nodeGet func(c *NodeClient, ctx context.Context, key string) ([]byte, uint64, bool, error)
 
-func (p *Pool) find(ctx context.Context, v view, k itemKey, get nodeGet) ([]byte, uint64, bool) {
+func (p *Pool) find(ctx context.Context, v view, k nodekey.Key, get nodeGet) ([]byte, uint64, bool) {
 	for _, c := range v.targets(k) {
 		if !c.Up() {
 			continue
 		}
-		value, version, hit, err := get(c, ctx, k.in(v.f.ns(c.Addr())))
+		value, version, hit, err := get(c, ctx, k.In(v.f.ns(c.Addr())))
 		if err != nil {
 			p.failed(c, err)
 			continue
@@ -71,7 +74,7 @@ type LoadFunc func(ctx context.Context) (value []byte, version uint64, err error
 // holds is ignored there). Concurrent misses on one key share one load.
 // hit reports whether the value came from the pool.
 func (p *Pool) GetOrLoad(ctx context.Context, key string, load LoadFunc) (value []byte, version uint64, hit bool, err error) {
-	v, k := p.view(ctx), newItemKey(key)
+	v, k := p.view(ctx), nodekey.Of(key)
 	if value, version, ok := p.find(ctx, v, k, (*NodeClient).Get); ok {
 		return value, version, true, nil
 	}
@@ -102,16 +105,16 @@ func (p *Pool) GetOrLoad(ctx context.Context, key string, load LoadFunc) (value 
 // node stored it; failures are logged, not returned: a cache that could
 // not keep a value has only lost a future hit.
 func (p *Pool) Set(ctx context.Context, key string, version uint64, value []byte) bool {
-	return p.set(ctx, p.view(ctx), newItemKey(key), version, value)
+	return p.set(ctx, p.view(ctx), nodekey.Of(key), version, value)
 }
 
-func (p *Pool) set(ctx context.Context, v view, k itemKey, version uint64, value []byte) bool {
+func (p *Pool) set(ctx context.Context, v view, k nodekey.Key, version uint64, value []byte) bool {
 	targets := v.targets(k)
 	if len(targets) == 0 || !targets[0].Up() {
 		return false
 	}
 	c := targets[0]
-	stored, err := c.Set(ctx, k.in(v.f.ns(c.Addr())), version, value)
+	stored, err := c.Set(ctx, k.In(v.f.ns(c.Addr())), version, value)
 	if err != nil {
 		p.failed(c, err)
 		return false
@@ -146,7 +149,7 @@ func (p *Pool) Invalidate(ctx context.Context, key string, version uint64) error
 }
 
 func (p *Pool) invalidate(ctx context.Context, key string, version uint64) error {
-	k := newItemKey(key)
+	k := nodekey.Of(key)
 	if err := p.refreshFences(ctx); err != nil {
 		return fmt.Errorf("%w: %q: %w", ErrNotInvalidated, key, err)
 	}
@@ -158,7 +161,7 @@ func (p *Pool) invalidate(ctx context.Context, key string, version uint64) error
 				missed = append(missed, c.Addr())
 				continue
 			}
-			if err := c.Delete(ctx, k.in(v.f.ns(c.Addr())), version); err != nil {
+			if err := c.Delete(ctx, k.In(v.f.ns(c.Addr())), version); err != nil {
 				p.failed(c, err)
 				missed = append(missed, c.Addr())
 			}

@@ -9,6 +9,9 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/picpool/picpool/cache/nodekey"
+	"github.com/picpool/picpool/cache/partition"
 )
 
 // MoveReport describes the entries one resize moved between nodes.
@@ -69,7 +72,7 @@ func (p *Pool) Resize(ctx context.Context, n int) error {
 		next, leaving = next[:n], next[n:]
 	}
 
-	pt, err := NewPartitioner(cur.Partitioner)
+	pt, err := partition.New(cur.Partitioner)
 	if err != nil {
 		return err
 	}
@@ -151,8 +154,8 @@ type movePlan struct {
 	incoming map[string][]int // new owner → partitions coming to it
 }
 
-func planMove(pt Partitioner, from, to []string) movePlan {
-	oldOwner, newOwner := owners(pt, from), owners(pt, to)
+func planMove(pt partition.Partitioner, from, to []string) movePlan {
+	oldOwner, newOwner := partition.Owners(pt, from), partition.Owners(pt, to)
 	plan := movePlan{newOwner: newOwner, outgoing: map[string][]int{}, incoming: map[string][]int{}}
 	for part := range oldOwner {
 		if src, dst := from[oldOwner[part]], to[newOwner[part]]; src != dst {
@@ -164,7 +167,7 @@ func planMove(pt Partitioner, from, to []string) movePlan {
 }
 
 // eachPartitionSet drops the given partitions' items on each node.
-func (p *Pool) eachPartitionSet(ctx context.Context, pt Partitioner, parts map[string][]int) error {
+func (p *Pool) eachPartitionSet(ctx context.Context, pt partition.Partitioner, parts map[string][]int) error {
 	var nodes []string
 	for m := range parts {
 		nodes = append(nodes, m)
@@ -205,7 +208,7 @@ const streamsPerSource = 4
 // one: each old owner streams its outgoing partitions (split over a few
 // concurrent streams), and the entries go to their new owners as
 // versioned imports.
-func (p *Pool) move(ctx context.Context, pt Partitioner, fences Fences, plan movePlan, dst func(part int) string) MoveReport {
+func (p *Pool) move(ctx context.Context, pt partition.Partitioner, fences Fences, plan movePlan, dst func(part int) string) MoveReport {
 	var report MoveReport
 	for _, parts := range plan.outgoing {
 		report.Partitions += len(parts)
@@ -238,7 +241,7 @@ func (p *Pool) move(ctx context.Context, pt Partitioner, fences Fences, plan mov
 // moveFrom streams src's given partitions into one import per new owner,
 // each entry moved from src's namespace to its new owner's. Entries of
 // older namespaces (retired by a fence) stay behind.
-func (p *Pool) moveFrom(ctx context.Context, pt Partitioner, fences Fences, src string, parts []int, dst func(part int) string) MoveReport {
+func (p *Pool) moveFrom(ctx context.Context, pt partition.Partitioner, fences Fences, src string, parts []int, dst func(part int) string) MoveReport {
 	type sink struct {
 		pw   *io.PipeWriter
 		bw   *bufio.Writer
@@ -265,13 +268,12 @@ func (p *Pool) moveFrom(ctx context.Context, pt Partitioner, fences Fences, src 
 		return s
 	}
 	err := p.client(src).Partitions(ctx, pt.Name(), parts, func(e Entry) error {
-		_, ns, _, ok := parseNodeKey(e.Key)
+		k, ns, ok := nodekey.Parse(e.Key)
 		if !ok || ns != fences.ns(src) {
 			return nil
 		}
-		part, _ := nodeKeyPartition(pt, e.Key)
-		addr := dst(part)
-		e.Key, _ = withNamespace(e.Key, fences.ns(addr))
+		addr := dst(partition.OfHash(pt, k.Hash()))
+		e.Key = k.In(fences.ns(addr))
 		s := open(addr)
 		if err := writeEntry(s.bw, e); err != nil {
 			return nil // that import failed; the others go on

@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/picpool/picpool/cache/nodekey"
+	"github.com/picpool/picpool/cache/partition"
 )
 
 // testPool is an owner pool over a local provider, with quick timings.
@@ -65,7 +68,7 @@ func (tp *testPool) fill(t testing.TB, n int) {
 // nodeKey is key's node key on member, in the pool's current namespace.
 func (tp *testPool) nodeKey(key, member string) string {
 	f := tp.fences.Load()
-	return NodeKey(key, f.Generation, f.Nodes[member])
+	return nodekey.Of(key).In(f.ns(member))
 }
 
 // checkOnOwners asserts every key is held, with identical bytes, by the
@@ -73,8 +76,8 @@ func (tp *testPool) nodeKey(key, member string) string {
 func (tp *testPool) checkOnOwners(t *testing.T, n int) {
 	t.Helper()
 	tab := tp.Table()
-	pt, _ := NewPartitioner(tab.Partitioner)
-	own := owners(pt, tab.Members)
+	pt, _ := partition.New(tab.Partitioner)
+	own := partition.Owners(pt, tab.Members)
 	lost := 0
 	for i := range n {
 		k := fmt.Sprintf("key-%d", i)
@@ -109,7 +112,7 @@ func (tp *testPool) checkOnOwners(t *testing.T, n int) {
 // under both partitioners, and finds every entry on its new owner.
 func TestResizeEveryPair(t *testing.T) {
 	const keys = 400
-	for _, partitioner := range []string{PartitionerRendezvous, PartitionerECE1779} {
+	for _, partitioner := range []string{partition.NameRendezvous, partition.NameECE1779} {
 		for from := MinPoolNodes; from <= MaxPoolNodes; from++ {
 			for to := MinPoolNodes; to <= MaxPoolNodes; to++ {
 				if from == to {
@@ -188,7 +191,7 @@ func TestFollowerConverges(t *testing.T) {
 // TestOwnerAdoptsStoredTable: a new owner process keeps the stored size
 // and configuration, and starts fresh nodes when the stored ones are gone.
 func TestOwnerAdoptsStoredTable(t *testing.T) {
-	tp := newTestPool(t, 3, PartitionerECE1779, 1<<20)
+	tp := newTestPool(t, 3, partition.NameECE1779, 1<<20)
 	if err := tp.Configure(t.Context(), NodeConfig{Capacity: 2 << 20, Policy: "rr"}); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +204,7 @@ func TestOwnerAdoptsStoredTable(t *testing.T) {
 	}
 	defer p2.Close()
 	after := p2.Table()
-	if after.Epoch != before.Epoch+1 || len(after.Members) != 3 || after.Partitioner != PartitionerECE1779 ||
+	if after.Epoch != before.Epoch+1 || len(after.Members) != 3 || after.Partitioner != partition.NameECE1779 ||
 		after.Config != (NodeConfig{Capacity: 2 << 20, Policy: "random"}) {
 		t.Fatalf("new owner's table %+v, stored %+v", after, before)
 	}

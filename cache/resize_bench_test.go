@@ -3,6 +3,8 @@ package cache
 import (
 	"fmt"
 	"testing"
+
+	"github.com/picpool/picpool/cache/partition"
 )
 
 // BenchmarkResizeMove fills a local pool with 100 KB values, resizes it,
@@ -28,7 +30,7 @@ func BenchmarkResizeMove(b *testing.B) {
 			value := make([]byte, valueSize)
 			for b.Loop() {
 				b.StopTimer()
-				tp := newTestPool(b, tt.from, PartitionerRendezvous, tt.total) // each node could hold everything
+				tp := newTestPool(b, tt.from, partition.NameRendezvous, tt.total) // each node could hold everything
 				for i := range n {
 					if !tp.Set(b.Context(), fmt.Sprintf("img:%07d", i), 1, value) {
 						b.Fatalf("fill: img:%07d not stored", i)

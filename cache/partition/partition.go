@@ -1,9 +1,13 @@
-package cache
+// Package partition maps gallery keys to partitions, and partitions to
+// the members of a pool: the MD5 of a key picks its partition, a
+// Partitioner picks each partition's owner.
+package partition
 
 import (
 	"crypto/md5"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 )
 
 // Partitioner maps keys to partitions and partitions to members. Keys are
@@ -24,21 +28,21 @@ type Partitioner interface {
 
 // Partitioner names.
 const (
-	PartitionerECE1779    = "ece1779"
-	PartitionerRendezvous = "rendezvous"
-	// DefaultPartitioner moves only about 1/N of the partitions on a resize.
-	DefaultPartitioner = PartitionerRendezvous
+	NameECE1779    = "ece1779"
+	NameRendezvous = "rendezvous"
+	// DefaultName moves only about 1/N of the partitions on a resize.
+	DefaultName = NameRendezvous
 )
 
-// NewPartitioner returns the partitioner of that name ("" is the default).
-func NewPartitioner(name string) (Partitioner, error) {
+// New returns the partitioner of that name ("" is the default).
+func New(name string) (Partitioner, error) {
 	switch name {
-	case PartitionerECE1779:
+	case NameECE1779:
 		return ece1779{}, nil
-	case PartitionerRendezvous, "":
+	case NameRendezvous, "":
 		return Rendezvous{}, nil
 	}
-	return nil, fmt.Errorf("cache: unknown partitioner %q (known: %s, %s)", name, PartitionerRendezvous, PartitionerECE1779)
+	return nil, fmt.Errorf("cache: unknown partitioner %q (known: %s, %s)", name, NameRendezvous, NameECE1779)
 }
 
 // ece1779 is the course handout's rule, kept for compatibility: 16
@@ -46,7 +50,7 @@ func NewPartitioner(name string) (Partitioner, error) {
 // member p mod N. Almost every partition moves when N changes.
 type ece1779 struct{}
 
-func (ece1779) Name() string                      { return PartitionerECE1779 }
+func (ece1779) Name() string                      { return NameECE1779 }
 func (ece1779) Partitions() int                   { return 16 }
 func (ece1779) Partition(key string) int          { return int(md5.Sum([]byte(key))[0] >> 4) }
 func (ece1779) Owner(p int, members []string) int { return p % len(members) }
@@ -61,7 +65,7 @@ type Rendezvous struct {
 	Weight func(member string, partition int) uint64
 }
 
-func (Rendezvous) Name() string             { return PartitionerRendezvous }
+func (Rendezvous) Name() string             { return NameRendezvous }
 func (Rendezvous) Partitions() int          { return 256 }
 func (Rendezvous) Partition(key string) int { return int(md5.Sum([]byte(key))[0]) }
 
@@ -91,8 +95,9 @@ func RendezvousWeight(member string, partition int) uint64 {
 	return binary.BigEndian.Uint64(h.Sum(nil)[:8])
 }
 
-// owners returns, for every partition, the index of its owner in members.
-func owners(pt Partitioner, members []string) []int {
+// Owners returns, for every partition, the index of its owner in members
+// (all zero when members is empty).
+func Owners(pt Partitioner, members []string) []int {
 	o := make([]int, pt.Partitions())
 	if len(members) == 0 {
 		return o
@@ -101,4 +106,13 @@ func owners(pt Partitioner, members []string) []int {
 		o[p] = pt.Owner(p, members)
 	}
 	return o
+}
+
+// OfHash returns the partition of pt that a key whose MD5 starts with byte
+// h falls in: the top log2(Partitions) bits of h, which is what Partition
+// computes from the key itself (a test checks they agree). Node keys carry
+// that byte (see package nodekey), so a node can tell the partition of
+// what it holds without the gallery keys.
+func OfHash(pt Partitioner, h byte) int {
+	return int(h >> (8 - bits.Len(uint(pt.Partitions()-1))))
 }

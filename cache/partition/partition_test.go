@@ -1,6 +1,7 @@
-package cache
+package partition
 
 import (
+	"crypto/md5"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,15 +14,15 @@ func TestPartitionGolden(t *testing.T) {
 		want        int
 	}{
 		// The course handout's examples, 0-based.
-		{PartitionerECE1779, "k1", 11},
-		{PartitionerECE1779, "k2", 6},
+		{NameECE1779, "k1", 11},
+		{NameECE1779, "k2", 6},
 		// md5("k1") = b637b17a..., md5("k2") = 61620957...: the first byte.
-		{PartitionerRendezvous, "k1", 0xb6},
-		{PartitionerRendezvous, "k2", 0x61},
+		{NameRendezvous, "k1", 0xb6},
+		{NameRendezvous, "k2", 0x61},
 	}
 	for _, tt := range tests {
 		t.Run(tt.partitioner+"/"+tt.key, func(t *testing.T) {
-			pt, err := NewPartitioner(tt.partitioner)
+			pt, err := New(tt.partitioner)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -33,7 +34,7 @@ func TestPartitionGolden(t *testing.T) {
 }
 
 func TestECE1779OwnerIsModulo(t *testing.T) {
-	pt, _ := NewPartitioner(PartitionerECE1779)
+	pt, _ := New(NameECE1779)
 	members := []string{"a", "b", "c"}
 	for p := range 16 {
 		if got := pt.Owner(p, members); got != p%3 {
@@ -75,7 +76,7 @@ func TestRendezvousMovesAboutOneNth(t *testing.T) {
 			from[i] = fmt.Sprintf("10.0.0.%d:5100", i+1)
 		}
 		to := append(from[:n:n], fmt.Sprintf("10.0.0.%d:5100", n+1))
-		a, b := owners(r, from), owners(r, to)
+		a, b := Owners(r, from), Owners(r, to)
 		moved := 0
 		for p := range a {
 			if from[a[p]] != to[b[p]] {
@@ -92,8 +93,19 @@ func TestRendezvousMovesAboutOneNth(t *testing.T) {
 	}
 }
 
-func TestNewPartitionerUnknown(t *testing.T) {
-	if _, err := NewPartitioner("consistent"); err == nil || !strings.Contains(err.Error(), `unknown partitioner "consistent"`) {
+func TestNewUnknown(t *testing.T) {
+	if _, err := New("consistent"); err == nil || !strings.Contains(err.Error(), `unknown partitioner "consistent"`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestOfHashAgreesWithPartition(t *testing.T) {
+	for _, name := range []string{NameECE1779, NameRendezvous} {
+		pt, _ := New(name)
+		for _, key := range []string{"k1", "k2", "x", "photo 42", strings.Repeat("é", 200)} {
+			if got := OfHash(pt, md5.Sum([]byte(key))[0]); got != pt.Partition(key) {
+				t.Errorf("%s: the hash byte of %q is in partition %d, the key in %d", name, key, got, pt.Partition(key))
+			}
+		}
 	}
 }

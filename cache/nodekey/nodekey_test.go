@@ -1,4 +1,4 @@
-package cache
+package nodekey
 
 import (
 	"crypto/md5"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/picpool/picpool/cache/partition"
 )
 
 func TestNodeKeyLayout(t *testing.T) {
@@ -22,16 +24,16 @@ func TestNodeKeyLayout(t *testing.T) {
 		{"a:b#c@d%e", 0, 0, ""},
 	}
 	for _, tt := range tests {
-		got := NodeKey(tt.key, tt.gen, tt.fence)
+		got := Of(tt.key).In(Namespace{tt.gen, tt.fence})
 		if tt.want != "" && got != tt.want {
-			t.Errorf("NodeKey(%q, %d, %d) = %q, want %q", tt.key, tt.gen, tt.fence, got, tt.want)
+			t.Errorf("Of(%q).In(%d.%d) = %q, want %q", tt.key, tt.gen, tt.fence, got, tt.want)
 		}
-		if msg := ValidNodeKey(got); msg != "" {
-			t.Errorf("NodeKey(%q) = %q, which a node refuses: %s", tt.key, got, msg)
+		if msg := Valid(got); msg != "" {
+			t.Errorf("Of(%q) = %q, which a node refuses: %s", tt.key, got, msg)
 		}
-		h, ns, body, ok := parseNodeKey(got)
-		if !ok || h != md5.Sum([]byte(tt.key))[0] || ns != (namespace{tt.gen, tt.fence}) || body != keyBody(tt.key) {
-			t.Errorf("parseNodeKey(%q) = %x %v %q %v", got, h, ns, body, ok)
+		k, ns, ok := Parse(got)
+		if !ok || k.Hash() != md5.Sum([]byte(tt.key))[0] || ns != (Namespace{tt.gen, tt.fence}) || k.body != keyBody(tt.key) || k != Of(tt.key) {
+			t.Errorf("Parse(%q) = %x %v %q %v", got, k.Hash(), ns, k.body, ok)
 		}
 	}
 	if got := keyBody("my photo ü"); got != "my%20photo%20%C3%BC" {
@@ -53,7 +55,7 @@ func TestNodeKeyDigestFormCannotBeForged(t *testing.T) {
 		"#sha256:" + hex.EncodeToString(sum[:]), // the old digest form
 		keyBody(long),                           // the new one, typed as a key
 	} {
-		if NodeKey(forged, 0, 0) == NodeKey(long, 0, 0) {
+		if Of(forged).In(Namespace{}) == Of(long).In(Namespace{}) {
 			t.Errorf("the key %q shares the node key of a 126 × é key", forged)
 		}
 	}
@@ -69,29 +71,17 @@ func TestNodeKeyFitsEveryValidKey(t *testing.T) {
 		strings.Repeat("%", 60),  // 180 escaped bytes: the longest escaped body
 		strings.Repeat("%", 61),  // one more: digest form
 	} {
-		nk := NodeKey(key, 1<<63, 1<<63)
-		if msg := ValidNodeKey(nk + "@display"); msg != "" {
-			t.Errorf("NodeKey(%q) with a derived suffix = %q (%d bytes): %s", key, nk, len(nk), msg)
+		nk := Of(key).In(Namespace{1 << 63, 1 << 63})
+		if msg := Valid(nk + "@display"); msg != "" {
+			t.Errorf("Of(%q) with a derived suffix = %q (%d bytes): %s", key, nk, len(nk), msg)
 		}
 	}
 }
 
-func TestHashPartitionAgreesWithPartition(t *testing.T) {
-	for _, name := range []string{PartitionerECE1779, PartitionerRendezvous} {
-		pt, _ := NewPartitioner(name)
-		for _, key := range []string{"k1", "k2", "x", "photo 42", strings.Repeat("é", 200)} {
-			got, ok := nodeKeyPartition(pt, NodeKey(key, 2, 5))
-			if !ok || got != pt.Partition(key) {
-				t.Errorf("%s: node key of %q is in partition %d (%v), the key in %d", name, key, got, ok, pt.Partition(key))
-			}
-		}
-	}
-}
-
-func TestParseNodeKeyRefusesForeignKeys(t *testing.T) {
+func TestParseRefusesForeignKeys(t *testing.T) {
 	for _, nk := range []string{"", "k1", "zz:0.0:k", "b6:0:k", "b6:x.0:k", "b6:0.0", "b6-0.0:k"} {
-		if _, _, _, ok := parseNodeKey(nk); ok {
-			t.Errorf("parseNodeKey(%q) accepted a key the pool does not make", nk)
+		if _, _, ok := Parse(nk); ok {
+			t.Errorf("Parse(%q) accepted a key the pool does not make", nk)
 		}
 	}
 }
@@ -110,20 +100,24 @@ func FuzzNodeKey(f *testing.F) {
 		if a == "" || !utf8.ValidString(a) {
 			return // the gallery refuses these before they reach the pool
 		}
-		nk := NodeKey(a, 4, 9)
-		if msg := ValidNodeKey(nk); msg != "" {
-			t.Fatalf("NodeKey(%q) = %q, which a node refuses: %s", a, nk, msg)
+		ns := Namespace{4, 9}
+		nk := Of(a).In(ns)
+		if msg := Valid(nk); msg != "" {
+			t.Fatalf("Of(%q) = %q, which a node refuses: %s", a, nk, msg)
 		}
-		if b != a && b != "" && utf8.ValidString(b) && NodeKey(b, 4, 9) == nk {
-			t.Fatalf("NodeKey(%q) == NodeKey(%q) = %q", a, b, nk)
+		if b != a && b != "" && utf8.ValidString(b) && Of(b).In(ns) == nk {
+			t.Fatalf("Of(%q) and Of(%q) share the node key %q", a, b, nk)
 		}
-		moved, ok := withNamespace(nk, namespace{5, 0})
-		if !ok || moved != NodeKey(a, 5, 0) {
-			t.Fatalf("withNamespace(%q) = %q, %v", nk, moved, ok)
+		k, got, ok := Parse(nk)
+		if !ok || got != ns {
+			t.Fatalf("Parse(%q) = %v, %v; want namespace %v", nk, got, ok, ns)
 		}
-		for _, name := range []string{PartitionerECE1779, PartitionerRendezvous} {
-			pt, _ := NewPartitioner(name)
-			if p, ok := nodeKeyPartition(pt, nk); !ok || p != pt.Partition(a) {
+		if moved := k.In(Namespace{5, 0}); moved != Of(a).In(Namespace{5, 0}) {
+			t.Fatalf("%q moved to namespace 5.0 is %q", nk, moved)
+		}
+		for _, name := range []string{partition.NameECE1779, partition.NameRendezvous} {
+			pt, _ := partition.New(name)
+			if p := partition.OfHash(pt, k.Hash()); p != pt.Partition(a) {
 				t.Fatalf("%s: node key partition %d, key partition %d", name, p, pt.Partition(a))
 			}
 		}
