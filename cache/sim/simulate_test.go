@@ -1,4 +1,4 @@
-package cache
+package sim
 
 import (
 	"bytes"
@@ -102,7 +102,7 @@ func TestZipfTrace(t *testing.T) {
 }
 
 // mapStore is a Store that keeps everything: Replay must drive a cache
-// that is not an Engine the same way.
+// that is not a cache.Engine the same way.
 type mapStore map[string][]byte
 
 func (m mapStore) Get(k string) ([]byte, bool)  { v, ok := m[k]; return v, ok }

@@ -1,8 +1,13 @@
-package cache
+// Package sim replays request traces through cache engines, to tell which
+// replacement policy serves a workload best: the trace format, a Zipf
+// trace generator, and the replay that counts object and byte hits.
+package sim
 
 import (
 	"errors"
 	"fmt"
+
+	"github.com/picpool/picpool/cache"
 )
 
 // Result is one policy's replay of a trace (see Simulate).
@@ -39,13 +44,13 @@ func Simulate(policies []string, capacity int64, trace []Request, warmup int) ([
 	}
 	results := make([]Result, 0, len(policies))
 	for _, p := range policies {
-		e, err := New(p, capacity)
+		e, err := cache.New(p, capacity)
 		if err != nil {
 			return nil, fmt.Errorf("cache: simulate: %w", err)
 		}
 		res := Replay(e, trace, warmup)
 		res.Policy = p
-		if name, ok := CanonicalPolicy(p); ok {
+		if name, ok := cache.CanonicalPolicy(p); ok {
 			res.Policy = name
 		}
 		res.Len, res.Size = e.Len(), e.Size()
@@ -54,7 +59,7 @@ func Simulate(policies []string, capacity int64, trace []Request, warmup int) ([
 	return results, nil
 }
 
-// Store is what Replay needs of a cache. Every Engine is one; so is an
+// Store is what Replay needs of a cache. Every cache.Engine is one; so is an
 // adapter around another library, which is how the engine comparison in
 // bench/ replays the same trace through peers.
 type Store interface {
@@ -78,7 +83,7 @@ func Replay(s Store, trace []Request, warmup int) Result {
 		v, hit := s.Get(r.Key)
 		hit = hit && len(v) == r.Size
 		if !hit {
-			// ErrTooLarge: the object can never be cached; it stays a miss.
+			// cache.ErrTooLarge: the object can never be cached; it stays a miss.
 			_ = s.Set(r.Key, buf[:r.Size])
 		}
 		if n < warmup {
