@@ -1,4 +1,4 @@
-package cache
+package pool
 
 import (
 	"sync/atomic"

@@ -1,4 +1,4 @@
-package cache
+package node
 
 import (
 	"context"
@@ -6,18 +6,36 @@ import (
 	"time"
 )
 
-// NodeStatus is what GET /v1/stats reports.
-type NodeStatus struct {
-	Name       string     `json:"name"`
-	Config     NodeConfig `json:"config"`
-	Items      int64      `json:"items"`
-	Bytes      int64      `json:"bytes"`
-	Requests   int64      `json:"requests"` // since start
-	Hits       int64      `json:"hits"`
-	Misses     int64      `json:"misses"`
-	Window     Counts     `json:"window"`      // the last 60 seconds, sliding
-	BinaryAddr string     `json:"binary_addr"` // the binary data path's address, "" if none
-	MaxItem    int64      `json:"max_item_bytes"`
+// Stats is one node's statistics for one publishing interval: Items
+// and Bytes at its end, Requests, Hits and Misses counted during it.
+type Stats struct {
+	Node     string // the node's address
+	Time     time.Time
+	Items    int64
+	Bytes    int64
+	Requests int64
+	Hits     int64
+	Misses   int64
+}
+
+// StatsPublisher receives each node's statistics every publishing interval
+// (5 s). Main adapts it to the metrics backend.
+type StatsPublisher interface {
+	PublishStats(ctx context.Context, s Stats) error
+}
+
+// Status is what GET /v1/stats reports.
+type Status struct {
+	Name       string `json:"name"`
+	Config     Config `json:"config"`
+	Items      int64  `json:"items"`
+	Bytes      int64  `json:"bytes"`
+	Requests   int64  `json:"requests"` // since start
+	Hits       int64  `json:"hits"`
+	Misses     int64  `json:"misses"`
+	Window     Counts `json:"window"`      // the last 60 seconds, sliding
+	BinaryAddr string `json:"binary_addr"` // the binary data path's address, "" if none
+	MaxItem    int64  `json:"max_item_bytes"`
 }
 
 // Counts are request counters over some window.
@@ -28,9 +46,9 @@ type Counts struct {
 }
 
 // Status returns the node's current statistics.
-func (n *Node) Status() NodeStatus {
+func (n *Node) Status() Status {
 	e := n.engine.Load()
-	return NodeStatus{
+	return Status{
 		Name:       n.opts.Name,
 		Config:     e.config,
 		Items:      int64(e.Len()),
@@ -65,7 +83,7 @@ func (n *Node) Run(ctx context.Context) {
 				continue
 			}
 			e := n.engine.Load()
-			s := NodeStats{
+			s := Stats{
 				Node: n.opts.Name, Time: now, Items: int64(e.Len()), Bytes: e.Size(),
 				Requests: c.Requests - published.Requests, Hits: c.Hits - published.Hits, Misses: c.Misses - published.Misses,
 			}

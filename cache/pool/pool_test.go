@@ -1,4 +1,4 @@
-package cache
+package pool
 
 import (
 	"bytes"
@@ -12,9 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/cache/nodekey"
 	"github.com/picpool/picpool/cache/partition"
 )
+
+// testToken is the nodes' token in this package's tests.
+const testToken = "test-token"
 
 // testPool is an owner pool over a local provider, with quick timings.
 type testPool struct {
@@ -31,15 +35,15 @@ const loadedMachineBudget = 5 * time.Second
 
 func newTestPool(t testing.TB, nodes int, partitioner string, capacity int64) *testPool {
 	t.Helper()
-	local, err := NewLocalProvider(LocalOptions{Node: NodeOptions{Token: testToken}})
+	local, err := NewLocalProvider(LocalOptions{Node: node.Options{Token: testToken}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { local.Close() })
 	tables := &MemoryTableStore{}
-	p, err := NewPool(t.Context(), PoolOptions{
+	p, err := New(t.Context(), Options{
 		Provider: local, Tables: tables, Token: testToken, Partitioner: partitioner,
-		Config: NodeConfig{Capacity: capacity, Policy: "lru"}, InitialNodes: nodes,
+		Config: node.Config{Capacity: capacity, Policy: "lru"}, InitialNodes: nodes,
 		FollowEvery: 20 * time.Millisecond, Settle: 5 * time.Millisecond, ProbeEvery: 20 * time.Millisecond,
 		Timeout: loadedMachineBudget,
 	})
@@ -82,11 +86,13 @@ func (tp *testPool) checkOnOwners(t *testing.T, n int) {
 	for i := range n {
 		k := fmt.Sprintf("key-%d", i)
 		owner := tab.Members[own[pt.Partition(k)]]
-		node, ok := tp.local.Node(owner)
-		if !ok {
+		if _, ok := tp.local.Node(owner); !ok {
 			t.Fatalf("owner %s of %s is not running", owner, k)
 		}
-		got, _, hit := node.get(tp.nodeKey(k, owner))
+		got, _, hit, err := tp.client(owner).Peek(t.Context(), tp.nodeKey(k, owner))
+		if err != nil {
+			t.Fatalf("%s on %s: %v", k, owner, err)
+		}
 		if !hit {
 			lost++
 			continue
@@ -113,8 +119,8 @@ func (tp *testPool) checkOnOwners(t *testing.T, n int) {
 func TestResizeEveryPair(t *testing.T) {
 	const keys = 400
 	for _, partitioner := range []string{partition.NameRendezvous, partition.NameECE1779} {
-		for from := MinPoolNodes; from <= MaxPoolNodes; from++ {
-			for to := MinPoolNodes; to <= MaxPoolNodes; to++ {
+		for from := MinNodes; from <= MaxNodes; from++ {
+			for to := MinNodes; to <= MaxNodes; to++ {
 				if from == to {
 					continue
 				}
@@ -144,7 +150,7 @@ func TestResizeRefusesOutOfRange(t *testing.T) {
 	tp := newTestPool(t, 2, "", 1<<20)
 	for _, n := range []int{0, -1, 9} {
 		err := tp.Resize(t.Context(), n)
-		if !errors.Is(err, ErrPoolSize) || !strings.Contains(err.Error(), fmt.Sprintf("%d nodes asked, the pool takes 1 to 8", n)) {
+		if !errors.Is(err, ErrSize) || !strings.Contains(err.Error(), fmt.Sprintf("%d nodes asked, the pool takes 1 to 8", n)) {
 			t.Fatalf("Resize(%d): %v", n, err)
 		}
 	}
@@ -157,7 +163,7 @@ func TestResizeRefusesOutOfRange(t *testing.T) {
 // process) follows the owner's table within 2 s.
 func TestFollowerConverges(t *testing.T) {
 	tp := newTestPool(t, 2, "", 1<<20)
-	follower, err := NewPool(t.Context(), PoolOptions{Tables: tp.tables, Token: testToken, FollowEvery: time.Second, Timeout: loadedMachineBudget})
+	follower, err := New(t.Context(), Options{Tables: tp.tables, Token: testToken, FollowEvery: time.Second, Timeout: loadedMachineBudget})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,20 +198,20 @@ func TestFollowerConverges(t *testing.T) {
 // and configuration, and starts fresh nodes when the stored ones are gone.
 func TestOwnerAdoptsStoredTable(t *testing.T) {
 	tp := newTestPool(t, 3, partition.NameECE1779, 1<<20)
-	if err := tp.Configure(t.Context(), NodeConfig{Capacity: 2 << 20, Policy: "rr"}); err != nil {
+	if err := tp.Configure(t.Context(), node.Config{Capacity: 2 << 20, Policy: "rr"}); err != nil {
 		t.Fatal(err)
 	}
 	before := tp.Table()
-	local2, _ := NewLocalProvider(LocalOptions{Node: NodeOptions{Token: testToken}})
+	local2, _ := NewLocalProvider(LocalOptions{Node: node.Options{Token: testToken}})
 	defer local2.Close()
-	p2, err := NewPool(t.Context(), PoolOptions{Provider: local2, Tables: tp.tables, Token: testToken, Timeout: loadedMachineBudget})
+	p2, err := New(t.Context(), Options{Provider: local2, Tables: tp.tables, Token: testToken, Timeout: loadedMachineBudget})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p2.Close()
 	after := p2.Table()
 	if after.Epoch != before.Epoch+1 || len(after.Members) != 3 || after.Partitioner != partition.NameECE1779 ||
-		after.Config != (NodeConfig{Capacity: 2 << 20, Policy: "random"}) {
+		after.Config != (node.Config{Capacity: 2 << 20, Policy: "random"}) {
 		t.Fatalf("new owner's table %+v, stored %+v", after, before)
 	}
 	for _, h := range p2.Health(t.Context()) {
@@ -386,8 +392,8 @@ func TestConcurrentResizes(t *testing.T) {
 // nodes, and a node that joins later gets them before it serves.
 func TestConfigureReachesEveryNodeAndJoiners(t *testing.T) {
 	tp := newTestPool(t, 2, "", 1<<20)
-	want := NodeConfig{Capacity: 3 << 20, Policy: "random"}
-	if err := tp.Configure(t.Context(), NodeConfig{Capacity: 3 << 20, Policy: "RR"}); err != nil {
+	want := node.Config{Capacity: 3 << 20, Policy: "random"}
+	if err := tp.Configure(t.Context(), node.Config{Capacity: 3 << 20, Policy: "RR"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := tp.Resize(t.Context(), 4); err != nil {
@@ -398,7 +404,7 @@ func TestConfigureReachesEveryNodeAndJoiners(t *testing.T) {
 			t.Fatalf("node %s config %+v, want %+v", h.Addr, h.Status.Config, want)
 		}
 	}
-	if err := tp.Configure(t.Context(), NodeConfig{Capacity: 1, Policy: "mru"}); !errors.Is(err, ErrBadConfig) {
+	if err := tp.Configure(t.Context(), node.Config{Capacity: 1, Policy: "mru"}); !errors.Is(err, node.ErrBadConfig) {
 		t.Fatalf("unknown policy: %v", err)
 	}
 }

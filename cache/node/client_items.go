@@ -1,4 +1,4 @@
-package cache
+package node
 
 import (
 	"bytes"
@@ -9,22 +9,24 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/picpool/picpool/cache"
 )
 
 // The item operations go over the node's binary data path when it has
 // one (see binclient.go), and over its HTTP API otherwise.
 
 // Get returns key's value and version; a miss is (nil, 0, false, nil).
-func (c *NodeClient) Get(ctx context.Context, key string) ([]byte, uint64, bool, error) {
+func (c *Client) Get(ctx context.Context, key string) ([]byte, uint64, bool, error) {
 	return c.get(ctx, key, false)
 }
 
 // Peek is Get without counting the lookup in the node's statistics.
-func (c *NodeClient) Peek(ctx context.Context, key string) ([]byte, uint64, bool, error) {
+func (c *Client) Peek(ctx context.Context, key string) ([]byte, uint64, bool, error) {
 	return c.get(ctx, key, true)
 }
 
-func (c *NodeClient) get(ctx context.Context, key string, peek bool) ([]byte, uint64, bool, error) {
+func (c *Client) get(ctx context.Context, key string, peek bool) ([]byte, uint64, bool, error) {
 	// The binary path budgets the value's bytes once it knows their number;
 	// over HTTP the budget must cover the largest value a node takes.
 	ctx, cancel := c.withBudget(ctx, DefaultMaxItemBytes)
@@ -68,7 +70,7 @@ func (c *NodeClient) get(ctx context.Context, key string, peek bool) ([]byte, ui
 
 // Set stores value under key at version. It reports false when the node
 // ignored it because a newer version is resident.
-func (c *NodeClient) Set(ctx context.Context, key string, version uint64, value []byte) (bool, error) {
+func (c *Client) Set(ctx context.Context, key string, version uint64, value []byte) (bool, error) {
 	ctx, cancel := c.withBudget(ctx, len(value))
 	defer cancel()
 	if b := c.binary(ctx); b != nil {
@@ -81,7 +83,7 @@ func (c *NodeClient) Set(ctx context.Context, key string, version uint64, value 
 		case status == binStale:
 			return false, nil
 		case status == binTooLarge:
-			return false, fmt.Errorf("cache: set %q on %s: %w", key, c.addr, ErrTooLarge)
+			return false, fmt.Errorf("cache: set %q on %s: %w", key, c.addr, cache.ErrTooLarge)
 		}
 		return false, c.unavailable("set", fmt.Errorf("status %d: %s", status, msg))
 	}
@@ -97,14 +99,14 @@ func (c *NodeClient) Set(ctx context.Context, key string, version uint64, value 
 	case http.StatusConflict:
 		return false, nil
 	case http.StatusRequestEntityTooLarge:
-		return false, fmt.Errorf("cache: set %q on %s: %w", key, c.addr, ErrTooLarge)
+		return false, fmt.Errorf("cache: set %q on %s: %w", key, c.addr, cache.ErrTooLarge)
 	}
 	return false, c.unavailable("set", statusError(resp))
 }
 
 // Delete removes key; a version above zero keeps older versions out for a
 // while (see Node).
-func (c *NodeClient) Delete(ctx context.Context, key string, version uint64) error {
+func (c *Client) Delete(ctx context.Context, key string, version uint64) error {
 	ctx, cancel := c.withBudget(ctx, 0)
 	defer cancel()
 	if b := c.binary(ctx); b != nil {

@@ -1,4 +1,4 @@
-package cache
+package node
 
 import (
 	"bufio"
@@ -13,31 +13,22 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
-// ErrNodeUnavailable wraps every failure to reach a node or to get a
+// ErrUnavailable wraps every failure to reach a node or to get a
 // well-formed answer from it. The pool turns it into a miss.
-var ErrNodeUnavailable = errors.New("cache: node unavailable")
+var ErrUnavailable = errors.New("cache: node unavailable")
 
-// NodeClient talks to one node: item operations over the node's binary
+// Client talks to one node: item operations over the node's binary
 // data path when it has one (found through /v1/stats), everything else
 // over its HTTP API. Connections are kept and reused. Safe for concurrent
 // use.
-type NodeClient struct {
+type Client struct {
 	addr    string // host:port of the HTTP API
 	token   string
 	http    *http.Client
 	timeout time.Duration // a request's budget before its value's transfer (see budget)
-
-	// open is the node's circuit (see pool_health.go): set when a request
-	// failed to reach the node, cleared when a probe finds it answering.
-	open      atomic.Bool
-	circuitMu sync.Mutex      // orders opening and the probe's closing
-	probing   bool            // guarded by circuitMu
-	life      context.Context // ends at Close: stops the probe
-	stop      context.CancelFunc
 
 	mu        sync.Mutex
 	bin       *binPool  // nil: items go over HTTP
@@ -45,12 +36,11 @@ type NodeClient struct {
 	binClosed bool
 }
 
-// NewNodeClient returns a client for the node at addr ("host:port").
+// NewClient returns a client for the node at addr ("host:port").
 // httpClient is shared between clients for connection reuse; timeout is
 // each request's budget before the transfer of its value (see budget).
-func NewNodeClient(addr, token string, httpClient *http.Client, timeout time.Duration) *NodeClient {
-	life, stop := context.WithCancel(context.Background())
-	return &NodeClient{addr: addr, token: token, http: httpClient, timeout: timeout, life: life, stop: stop}
+func NewClient(addr, token string, httpClient *http.Client, timeout time.Duration) *Client {
+	return &Client{addr: addr, token: token, http: httpClient, timeout: timeout}
 }
 
 // minTransferRate is the slowest a node may move a value's bytes before a
@@ -61,13 +51,13 @@ const minTransferRate = 20 << 20
 // budget is how long a request that moves n value bytes may take: the
 // round trip's allowance plus the transfer at minTransferRate. Tight
 // budgets are what keep a frozen node from holding requests: it costs one
-// budget, then its circuit opens.
-func (c *NodeClient) budget(n int) time.Duration {
+// budget, then the pool opens its circuit.
+func (c *Client) budget(n int) time.Duration {
 	return c.timeout + time.Duration(n)*time.Second/minTransferRate
 }
 
 // deadline is the earlier of ctx's deadline and budget(n) from now.
-func (c *NodeClient) deadline(ctx context.Context, n int) time.Time {
+func (c *Client) deadline(ctx context.Context, n int) time.Time {
 	d := time.Now().Add(c.budget(n))
 	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
 		return cd
@@ -76,7 +66,7 @@ func (c *NodeClient) deadline(ctx context.Context, n int) time.Time {
 }
 
 // Addr returns the node's HTTP address.
-func (c *NodeClient) Addr() string { return c.addr }
+func (c *Client) Addr() string { return c.addr }
 
 // controlTimeout bounds the node's control operations (configure, clear,
 // drop partitions, stats): they are not on a reader's path, and some move
@@ -90,22 +80,21 @@ const controlTimeout = 30 * time.Second
 const statusTimeout = 2 * time.Second
 
 // withControl bounds ctx for a control operation.
-func (c *NodeClient) withControl(ctx context.Context) (context.Context, context.CancelFunc) {
+func (c *Client) withControl(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, controlTimeout)
 }
 
 // withBudget bounds ctx by budget(n).
-func (c *NodeClient) withBudget(ctx context.Context, n int) (context.Context, context.CancelFunc) {
+func (c *Client) withBudget(ctx context.Context, n int) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(ctx, c.deadline(ctx, n))
 }
 
-func (c *NodeClient) unavailable(op string, err error) error {
-	return fmt.Errorf("%w: %s %s: %v", ErrNodeUnavailable, op, c.addr, err)
+func (c *Client) unavailable(op string, err error) error {
+	return fmt.Errorf("%w: %s %s: %v", ErrUnavailable, op, c.addr, err)
 }
 
 // Close drops the client's idle binary connections.
-func (c *NodeClient) Close() {
-	c.stop()
+func (c *Client) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.binClosed = true
@@ -115,27 +104,27 @@ func (c *NodeClient) Close() {
 }
 
 // Clear drops every item on the node.
-func (c *NodeClient) Clear(ctx context.Context) error {
+func (c *Client) Clear(ctx context.Context) error {
 	ctx, cancel := c.withControl(ctx)
 	defer cancel()
 	return c.expect(ctx, "clear", http.MethodDelete, "/v1/items", nil, nil, http.StatusNoContent, nil)
 }
 
 // Status returns the node's statistics and configuration.
-func (c *NodeClient) Status(ctx context.Context) (NodeStatus, error) {
+func (c *Client) Status(ctx context.Context) (Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	return c.status(ctx)
 }
 
-func (c *NodeClient) status(ctx context.Context) (NodeStatus, error) {
-	var st NodeStatus
+func (c *Client) status(ctx context.Context) (Status, error) {
+	var st Status
 	err := c.expect(ctx, "stats", http.MethodGet, "/v1/stats", nil, nil, http.StatusOK, &st)
 	return st, err
 }
 
 // Configure sets the node's capacity and policy.
-func (c *NodeClient) Configure(ctx context.Context, cfg NodeConfig) error {
+func (c *Client) Configure(ctx context.Context, cfg Config) error {
 	ctx, cancel := c.withControl(ctx)
 	defer cancel()
 	body, _ := json.Marshal(cfg)
@@ -146,7 +135,7 @@ func (c *NodeClient) Configure(ctx context.Context, cfg NodeConfig) error {
 // Partitions streams the node's entries (items and tombstones) of the
 // given partitions to fn. It has no overall timeout (a large move takes as
 // long as it takes); ctx bounds it.
-func (c *NodeClient) Partitions(ctx context.Context, partitioner string, parts []int, fn func(Entry) error) error {
+func (c *Client) Partitions(ctx context.Context, partitioner string, parts []int, fn func(Entry) error) error {
 	resp, err := c.do(ctx, http.MethodGet, partitionsPath(partitioner, parts), nil, nil)
 	if err != nil {
 		return c.unavailable("partitions", err)
@@ -171,7 +160,7 @@ func (c *NodeClient) Partitions(ctx context.Context, partitioner string, parts [
 }
 
 // DropPartitions removes the node's items of the given partitions.
-func (c *NodeClient) DropPartitions(ctx context.Context, partitioner string, parts []int) (int, error) {
+func (c *Client) DropPartitions(ctx context.Context, partitioner string, parts []int) (int, error) {
 	ctx, cancel := c.withControl(ctx)
 	defer cancel()
 	var res struct{ Dropped int }
@@ -188,14 +177,14 @@ func partitionsPath(partitioner string, parts []int) string {
 }
 
 // Import sends an entry stream (see entries.go) as versioned sets.
-func (c *NodeClient) Import(ctx context.Context, entries io.Reader) (importResult, error) {
-	var res importResult
+func (c *Client) Import(ctx context.Context, entries io.Reader) (ImportResult, error) {
+	var res ImportResult
 	err := c.expect(ctx, "import", http.MethodPost, "/v1/items", nil, entries, http.StatusOK, &res)
 	return res, err
 }
 
 // do sends one authorized request to the node's HTTP API.
-func (c *NodeClient) do(ctx context.Context, method, path string, h http.Header, body io.Reader) (*http.Response, error) {
+func (c *Client) do(ctx context.Context, method, path string, h http.Header, body io.Reader) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, "http://"+c.addr+path, body)
 	if err != nil {
 		return nil, err
@@ -209,7 +198,7 @@ func (c *NodeClient) do(ctx context.Context, method, path string, h http.Header,
 
 // expect sends a request and wants the given status; with into, it
 // decodes a JSON answer.
-func (c *NodeClient) expect(ctx context.Context, op, method, path string, h http.Header, body io.Reader, want int, into any) error {
+func (c *Client) expect(ctx context.Context, op, method, path string, h http.Header, body io.Reader, want int, into any) error {
 	resp, err := c.do(ctx, method, path, h, body)
 	if err != nil {
 		return c.unavailable(op, err)
@@ -234,4 +223,24 @@ func (c *NodeClient) expect(ctx context.Context, op, method, path string, h http
 func statusError(resp *http.Response) error {
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	return fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(msg)))
+}
+
+// Ping asks the node's /healthz, within the budget of a request without a
+// value.
+func (c *Client) Ping(ctx context.Context) error {
+	ctx, cancel := c.withBudget(ctx, 0)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.addr+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return c.unavailable("health check", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return c.unavailable("health check", statusError(resp))
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package cache
+package pool
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/cache/nodekey"
 	"github.com/picpool/picpool/internal/tcpproxy"
 )
@@ -29,7 +30,7 @@ type proxiedNodes struct {
 }
 
 type proxiedNode struct {
-	node        *Node
+	node        *node.Node
 	http, data  *tcpproxy.Proxy
 	stopServing func()
 }
@@ -77,7 +78,7 @@ func (p *proxiedNodes) node(member string) *proxiedNode {
 }
 
 func startProxiedNode(t testing.TB) *proxiedNode {
-	n, err := NewNode(NodeOptions{Token: testToken})
+	n, err := node.New(node.Options{Token: testToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,17 +124,17 @@ const (
 func newFaultPools(t *testing.T, n int) *faultPools {
 	t.Helper()
 	fp := &faultPools{nodes: &proxiedNodes{t: t}, tables: &MemoryTableStore{}}
-	opts := PoolOptions{
+	opts := Options{
 		Provider: fp.nodes, Tables: fp.tables, Token: testToken, InitialNodes: n,
-		Config: NodeConfig{Capacity: 8 << 20, Policy: "lru"}, Timeout: testBudget, Lease: testLease,
+		Config: node.Config{Capacity: 8 << 20, Policy: "lru"}, Timeout: testBudget, Lease: testLease,
 		FollowEvery: 20 * time.Millisecond, Settle: 5 * time.Millisecond, ProbeEvery: 20 * time.Millisecond,
 	}
 	var err error
-	if fp.writer, err = NewPool(t.Context(), opts); err != nil {
+	if fp.writer, err = New(t.Context(), opts); err != nil {
 		t.Fatal(err)
 	}
 	opts.Provider, opts.FencesEvery = nil, time.Hour
-	if fp.reader, err = NewPool(t.Context(), opts); err != nil {
+	if fp.reader, err = New(t.Context(), opts); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(fp.writer.Close)
@@ -187,9 +188,9 @@ func TestInvalidationThatMissesANodeFencesIt(t *testing.T) {
 func waitUp(t *testing.T, p *Pool, pn *proxiedNode) {
 	t.Helper()
 	c := p.client(pn.http.Addr())
-	p.failed(c, ErrNodeUnavailable) // as if a request had found it down: the probe decides
+	p.failed(c, node.ErrUnavailable) // as if a request had found it down: the probe decides
 	deadline := time.Now().Add(5 * time.Second)
-	for !c.Up() {
+	for !c.up() {
 		if time.Now().After(deadline) {
 			t.Fatal("the node's circuit did not close after it answered again")
 		}
@@ -297,7 +298,7 @@ func (f *failingFences) RaiseFence(ctx context.Context, node string) error {
 func TestInvalidationRetriedWhenTheDatabaseIsBack(t *testing.T) {
 	nodes := &proxiedNodes{t: t}
 	tables := &failingFences{MemoryTableStore: &MemoryTableStore{}}
-	p, err := NewPool(t.Context(), PoolOptions{
+	p, err := New(t.Context(), Options{
 		Provider: nodes, Tables: tables, Token: testToken, Timeout: testBudget, Lease: testLease,
 		FencesEvery: 10 * time.Millisecond, ProbeEvery: 10 * time.Millisecond,
 	})

@@ -1,4 +1,4 @@
-package cache
+package pool
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 // afterwards: the target is 0), the bytes the resize moved, and how long
 // the copy took:
 //
-//	go test -run '^$' -bench ResizeMove -benchtime 1x ./cache
+//	go test -run '^$' -bench ResizeMove -benchtime 1x ./cache/pool
 //
 // "4→2 of 2GiB" moves the two leaving nodes' 1 GiB.
 func BenchmarkResizeMove(b *testing.B) {

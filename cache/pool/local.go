@@ -1,4 +1,4 @@
-package cache
+package pool
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/picpool/picpool/cache/node"
 )
 
 // LocalProvider runs the pool's nodes in this process, each a real HTTP
@@ -27,14 +29,14 @@ var _ Provider = (*LocalProvider)(nil)
 type LocalOptions struct {
 	// Node is the template of every node's options (Token is required;
 	// Name is set to each node's address).
-	Node NodeOptions
+	Node node.Options
 	// Host is the address nodes listen on. Default: 127.0.0.1.
 	Host string
 }
 
 // localNode is one running node and what stops it.
 type localNode struct {
-	node   *Node
+	node   *node.Node
 	addr   string
 	srv    *http.Server
 	cancel context.CancelFunc
@@ -66,8 +68,8 @@ func (l *LocalProvider) Members(ctx context.Context) ([]string, error) {
 // SetSize starts nodes until n run. It never stops any: the pool drains
 // a node and removes that very one.
 func (l *LocalProvider) SetSize(ctx context.Context, n int) error {
-	if n < MinPoolNodes || n > MaxPoolNodes {
-		return fmt.Errorf("%w: %d nodes asked, the pool takes %d to %d", ErrPoolSize, n, MinPoolNodes, MaxPoolNodes)
+	if n < MinNodes || n > MaxNodes {
+		return fmt.Errorf("%w: %d nodes asked, the pool takes %d to %d", ErrSize, n, MinNodes, MaxNodes)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -95,18 +97,18 @@ func (l *LocalProvider) start(ctx context.Context) (*localNode, error) {
 	}
 	opts := l.opts.Node
 	opts.Name = hl.Addr().String()
-	node, err := NewNode(opts)
+	n, err := node.New(opts)
 	if err != nil {
 		hl.Close()
 		bl.Close()
 		return nil, err
 	}
 	nctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	ln := &localNode{node: node, addr: hl.Addr().String(), cancel: cancel,
-		srv: &http.Server{Handler: node.Handler(), ReadHeaderTimeout: 10 * time.Second}}
+	ln := &localNode{node: n, addr: hl.Addr().String(), cancel: cancel,
+		srv: &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second}}
 	ln.done.Go(func() { ln.srv.Serve(hl) })
-	ln.done.Go(func() { node.ServeBinary(nctx, bl) })
-	ln.done.Go(func() { node.Run(nctx) })
+	ln.done.Go(func() { n.ServeBinary(nctx, bl) })
+	ln.done.Go(func() { n.Run(nctx) })
 	return ln, nil
 }
 
@@ -155,7 +157,7 @@ func (l *LocalProvider) take(member string) (*localNode, error) {
 }
 
 // Node returns the running node at member, for tests and stats.
-func (l *LocalProvider) Node(member string) (*Node, bool) {
+func (l *LocalProvider) Node(member string) (*node.Node, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, n := range l.nodes {

@@ -1,6 +1,11 @@
-package cache
+// Package node is one cache node: an engine of package cache holding
+// versioned values, served over an HTTP API (control, tools, moving
+// partitions) and a binary data path (the item operations), and the
+// Client that talks to a node over both.
+package node
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
@@ -8,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/picpool/picpool/cache"
 )
 
 // Node is one cache node: an engine holding versioned values, served over
@@ -19,7 +26,7 @@ import (
 // (a tombstone). So a slow reader that loaded an image before it was
 // replaced can never put the old image back.
 type Node struct {
-	opts    NodeOptions
+	opts    Options
 	log     *slog.Logger
 	engine  atomic.Pointer[nodeEngine]
 	writeMu [64]sync.Mutex // per-key-stripe: version check and set are one step
@@ -34,21 +41,21 @@ type Node struct {
 // nodeEngine is an engine together with the configuration it was built
 // from; a policy switch replaces both at once.
 type nodeEngine struct {
-	Engine
-	config NodeConfig
+	cache.Engine
+	config Config
 }
 
-// NewNode returns a node with an empty engine.
-func NewNode(opts NodeOptions) (*Node, error) {
+// New returns a node with an empty engine.
+func New(opts Options) (*Node, error) {
 	if opts.Token == "" {
 		return nil, errors.New("cache: a node needs a token")
 	}
-	if opts.Config == (NodeConfig{}) {
-		opts.Config = NodeConfig{Capacity: DefaultNodeCapacity, Policy: "lru"}
+	if opts.Config == (Config{}) {
+		opts.Config = Config{Capacity: DefaultCapacity, Policy: "lru"}
 	}
-	opts.MaxItemBytes = cmpOr(opts.MaxItemBytes, DefaultMaxItemBytes)
-	opts.StatsInterval = cmpOr(opts.StatsInterval, DefaultStatsInterval)
-	opts.TombstoneTTL = cmpOr(opts.TombstoneTTL, DefaultTombstoneTTL)
+	opts.MaxItemBytes = cmp.Or(opts.MaxItemBytes, DefaultMaxItemBytes)
+	opts.StatsInterval = cmp.Or(opts.StatsInterval, DefaultStatsInterval)
+	opts.TombstoneTTL = cmp.Or(opts.TombstoneTTL, DefaultTombstoneTTL)
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -64,17 +71,9 @@ func NewNode(opts NodeOptions) (*Node, error) {
 	return n, nil
 }
 
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
-
 // versionBytes is the length of the version prefix a node stores in front
-// of every value (see Node). It is the node's own layout: only the node
-// reads or writes it.
+// of every value (see Node). It is the node's own layout: only this
+// package reads or writes it.
 const versionBytes = 8
 
 func (n *Node) stripe(key string) *sync.Mutex {
@@ -95,7 +94,7 @@ func (n *Node) get(key string) ([]byte, uint64, bool) {
 }
 
 // peek is get without counting: a client looking again for a key it has
-// just missed (see Pool.GetOrLoad) asks this way, so that one lookup is
+// just missed (see the pool's GetOrLoad) asks this way, so that one lookup is
 // one miss in the statistics the autoscaler reads.
 func (n *Node) peek(key string) ([]byte, uint64, bool) {
 	v, ok := n.engine.Load().Get(key)

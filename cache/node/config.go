@@ -1,20 +1,28 @@
-package cache
+package node
 
 import (
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/picpool/picpool/cache"
 )
 
-// NodeOptions configures NewNode. The zero value of each field but Token
+// Config is what every node of a pool is configured with.
+type Config struct {
+	Capacity int64  `json:"capacity"` // bytes
+	Policy   string `json:"policy"`   // canonical policy name, as cache.Policies lists it
+}
+
+// Options configures New. The zero value of each field but Token
 // is its default.
-type NodeOptions struct {
+type Options struct {
 	// Token is the shared secret every request but /healthz must present
 	// as "Authorization: Bearer <token>". It must not be empty.
 	Token string
 	// Config is the initial capacity and policy. Default: 64 MiB, lru.
-	Config NodeConfig
+	Config Config
 	// MaxItemBytes bounds one value; larger bodies are refused (413) before
 	// they are read. Default: 64 MiB.
 	MaxItemBytes int64
@@ -32,12 +40,12 @@ type NodeOptions struct {
 	// OnConfig, if set, is called with every configuration the node takes,
 	// the initial one included (the node command sizes the Go memory limit
 	// from the capacity).
-	OnConfig func(NodeConfig)
+	OnConfig func(Config)
 }
 
-// Defaults for NodeOptions.
+// Defaults for Options.
 const (
-	DefaultNodeCapacity  = 64 << 20
+	DefaultCapacity      = 64 << 20
 	DefaultMaxItemBytes  = 64 << 20
 	DefaultStatsInterval = 5 * time.Second
 	DefaultTombstoneTTL  = 2 * time.Minute
@@ -46,34 +54,34 @@ const (
 // ErrBadConfig is returned for a node configuration that cannot apply.
 var ErrBadConfig = errors.New("cache: bad node configuration")
 
-func buildEngine(cfg NodeConfig) (Engine, NodeConfig, error) {
-	policy, ok := CanonicalPolicy(cfg.Policy)
+func buildEngine(cfg Config) (cache.Engine, Config, error) {
+	policy, ok := cache.CanonicalPolicy(cfg.Policy)
 	if !ok {
-		return nil, cfg, fmt.Errorf("%w: unknown policy %q (known: %v)", ErrBadConfig, cfg.Policy, Policies())
+		return nil, cfg, fmt.Errorf("%w: unknown policy %q (known: %v)", ErrBadConfig, cfg.Policy, cache.Policies())
 	}
 	if cfg.Capacity < 0 {
 		return nil, cfg, fmt.Errorf("%w: negative capacity %d", ErrBadConfig, cfg.Capacity)
 	}
 	cfg.Policy = policy
-	e, err := New(policy, cfg.Capacity)
+	e, err := cache.New(policy, cfg.Capacity)
 	return e, cfg, err
 }
 
 // Config returns the node's current capacity and policy.
-func (n *Node) Config() NodeConfig { return n.engine.Load().config }
+func (n *Node) Config() Config { return n.engine.Load().config }
 
 // Configure applies a capacity and a policy. A new capacity evicts down at
 // once; a new policy moves every item that fits into an engine of that
 // policy, most valuable first. Writes wait while the items move.
-func (n *Node) Configure(cfg NodeConfig) error {
+func (n *Node) Configure(cfg Config) error {
 	cur := n.engine.Load()
-	if p, ok := CanonicalPolicy(cfg.Policy); ok && p == cur.config.Policy {
+	if p, ok := cache.CanonicalPolicy(cfg.Policy); ok && p == cur.config.Policy {
 		if cfg.Capacity < 0 {
 			return fmt.Errorf("%w: negative capacity %d", ErrBadConfig, cfg.Capacity)
 		}
 		cur.SetCapacity(cfg.Capacity)
-		n.engine.Store(&nodeEngine{cur.Engine, NodeConfig{cfg.Capacity, p}})
-		n.configured(NodeConfig{cfg.Capacity, p})
+		n.engine.Store(&nodeEngine{cur.Engine, Config{cfg.Capacity, p}})
+		n.configured(Config{cfg.Capacity, p})
 		return nil
 	}
 	e, cfg, err := buildEngine(cfg)
@@ -92,11 +100,15 @@ func (n *Node) Configure(cfg NodeConfig) error {
 	// Keep the most valuable items that fit, and insert the least valuable
 	// of them first, so that the order carries over where the new policy
 	// has one and nothing is evicted on the way.
+	type kv struct {
+		key   string
+		value []byte
+	}
 	var items []kv
 	var size int64
-	if r, ok := old.Engine.(Ranger); ok {
+	if r, ok := old.Engine.(cache.Ranger); ok {
 		r.Range(func(k string, v []byte) bool {
-			if c := Cost(k, v); size+c <= cfg.Capacity {
+			if c := cache.Cost(k, v); size+c <= cfg.Capacity {
 				items = append(items, kv{k, v})
 				size += c
 			}
@@ -111,7 +123,7 @@ func (n *Node) Configure(cfg NodeConfig) error {
 	return nil
 }
 
-func (n *Node) configured(cfg NodeConfig) {
+func (n *Node) configured(cfg Config) {
 	if n.opts.OnConfig != nil {
 		n.opts.OnConfig(cfg)
 	}

@@ -1,4 +1,4 @@
-package cache
+package node
 
 import (
 	"bufio"
@@ -34,8 +34,9 @@ type Entry struct {
 // errEntryTooLarge is returned by readEntry for a value over the limit.
 var errEntryTooLarge = errors.New("cache: entry value over the size limit")
 
-// writeEntry appends one entry to w.
-func writeEntry(w *bufio.Writer, e Entry) error {
+// WriteEntry appends one entry to w: the pool writes the streams it
+// imports into a partition's new owner this way (see Client.Import).
+func WriteEntry(w *bufio.Writer, e Entry) error {
 	if len(e.Key) >= entryTombstone || int64(len(e.Value)) > 0xFFFFFFFF || (e.Tombstone && len(e.Value) > 0) {
 		return fmt.Errorf("cache: entry %q cannot be encoded", e.Key)
 	}

@@ -1,15 +1,19 @@
-package cache
+package pool
 
 import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/picpool/picpool/cache/node"
 )
 
-// This file declares what the pool needs from the world outside package
-// cache, with standard-library types only, so that adapters elsewhere (the
-// EC2 Auto Scaling provider in scaling, the database in store) satisfy
-// these interfaces without importing this package's implementation.
+// This file declares what the pool needs from the world outside the cache
+// packages, so that adapters elsewhere satisfy these interfaces without
+// importing the pool's implementation: Provider with standard-library
+// types only (the EC2 Auto Scaling provider in scaling satisfies it
+// without importing any cache package), TableStore with the value types
+// declared here (the database in store).
 
 // Provider supplies the pool's nodes. The local provider (this package)
 // runs them in-process; the asg provider (package scaling) runs them as EC2
@@ -27,12 +31,6 @@ type Provider interface {
 	Remove(ctx context.Context, member string) error
 }
 
-// NodeConfig is what every node of a pool is configured with.
-type NodeConfig struct {
-	Capacity int64  `json:"capacity"` // bytes
-	Policy   string `json:"policy"`   // canonical policy name, as Policies lists it
-}
-
 // Table is the pool's routing table: which nodes there are and how keys
 // map to them. One owner changes it (the manager or autoscaler side), each
 // change with a higher Epoch; galleries in other processes follow it
@@ -44,9 +42,9 @@ type Table struct {
 	// Previous lists the members before the resize in progress, while its
 	// entries move: reads that miss on a partition's new owner fall back to
 	// its previous owner, and invalidations go to both. Empty otherwise.
-	Previous []string   `json:"previous,omitempty"`
-	Config   NodeConfig `json:"config"`
-	Updated  time.Time  `json:"updated"`
+	Previous []string    `json:"previous,omitempty"`
+	Config   node.Config `json:"config"`
+	Updated  time.Time   `json:"updated"`
 }
 
 var (
@@ -72,22 +70,4 @@ type TableStore interface {
 	// (The generation is raised by whoever deletes every image, in the
 	// same transaction: see Fences.)
 	RaiseFence(ctx context.Context, node string) error
-}
-
-// NodeStats is one node's statistics for one publishing interval: Items
-// and Bytes at its end, Requests, Hits and Misses counted during it.
-type NodeStats struct {
-	Node     string // the node's address
-	Time     time.Time
-	Items    int64
-	Bytes    int64
-	Requests int64
-	Hits     int64
-	Misses   int64
-}
-
-// StatsPublisher receives each node's statistics every publishing interval
-// (5 s). Main adapts it to the metrics backend.
-type StatsPublisher interface {
-	PublishStats(ctx context.Context, s NodeStats) error
 }

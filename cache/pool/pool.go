@@ -1,6 +1,13 @@
-package cache
+// Package pool routes gallery keys to the cache nodes of one routing
+// table and keeps that table, and the nodes behind it, current: it sizes
+// the pool through a Provider (and resizes it warm, moving partitions),
+// publishes the table through a TableStore for other processes to follow,
+// fences nodes that missed an invalidation, and stops sending requests to
+// a node that does not answer until it does again.
+package pool
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,26 +18,27 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/cache/partition"
 )
 
 // The pool's size limits.
 const (
-	MinPoolNodes = 1
-	MaxPoolNodes = 8
+	MinNodes = 1
+	MaxNodes = 8
 )
 
 var (
 	// ErrNotOwner is returned when a pool without a provider is asked to
 	// change the pool: only the owner (the manager or autoscaler side) can.
 	ErrNotOwner = errors.New("cache: this process follows the pool table; only the owner can change the pool")
-	// ErrPoolSize is returned for a size outside MinPoolNodes..MaxPoolNodes.
-	ErrPoolSize = errors.New("cache: pool size out of range")
+	// ErrSize is returned for a size outside MinNodes..MaxNodes.
+	ErrSize = errors.New("cache: pool size out of range")
 )
 
-// PoolOptions configures NewPool. The zero value of each field but Token
-// is its default.
-type PoolOptions struct {
+// Options configures New. The zero value of each field but Token is its
+// default.
+type Options struct {
 	// Provider supplies nodes. With one, this pool owns the table: it
 	// creates it, resizes and configures the pool. Without one, it follows
 	// the table others publish and only reads and writes items.
@@ -43,12 +51,12 @@ type PoolOptions struct {
 	// Partitioner names the partitioner of a new table. Default: rendezvous.
 	Partitioner string
 	// Config is the node configuration of a new table. Default: 64 MiB, lru.
-	Config NodeConfig
+	Config node.Config
 	// InitialNodes is the size of a new table. Default: 1.
 	InitialNodes int
 	// Timeout is each request's budget for a round trip to a node, before
 	// the transfer of its value, which gets its bytes at 20 MiB/s on top
-	// (see NodeClient.budget). Default: 500 ms.
+	// (see node.Client). Default: 500 ms.
 	Timeout time.Duration
 	// FollowEvery is how often the table is reloaded. Default: 1 s.
 	FollowEvery time.Duration
@@ -68,7 +76,7 @@ type PoolOptions struct {
 	// LoadTimeout bounds one load from the origin. Default: 30 s.
 	LoadTimeout time.Duration
 	// ProbeEvery is how often a node that failed is asked whether it
-	// answers again (see pool_health.go). Default: 250 ms.
+	// answers again (see health.go). Default: 250 ms.
 	ProbeEvery time.Duration
 	// CheckEvery is how often an owner checks its nodes' health and
 	// configuration. Default: 5 s.
@@ -81,13 +89,13 @@ type PoolOptions struct {
 // current. It satisfies scaling's Resizer (Nodes, Resize). Safe for
 // concurrent use.
 type Pool struct {
-	opts  PoolOptions
+	opts  Options
 	log   *slog.Logger
 	http  *http.Client
 	route atomic.Pointer[routing]
 
 	mu      sync.Mutex // guards clients
-	clients map[string]*NodeClient
+	clients map[string]*peer
 
 	resizeMu sync.Mutex // one change of the table at a time
 	loads    flightGroup[loaded]
@@ -99,13 +107,13 @@ type Pool struct {
 	retries    retryQueue
 }
 
-// routing is one table, ready to route: per partition its owner's client,
+// routing is one table, ready to route: per partition its owner's peer,
 // and its previous owner's while a move is in progress.
 type routing struct {
 	table Table
 	pt    partition.Partitioner
-	owner []*NodeClient
-	prev  []*NodeClient // nil where the owner did not change
+	owner []*peer
+	prev  []*peer // nil where the owner did not change
 }
 
 type loaded struct {
@@ -113,29 +121,29 @@ type loaded struct {
 	version uint64
 }
 
-// NewPool returns a pool. An owner (with a Provider) makes sure its
+// New returns a pool. An owner (with a Provider) makes sure its
 // table's nodes are running and configured, creating the table on first
 // use; a follower loads the table if one exists. Run keeps it current.
-func NewPool(ctx context.Context, opts PoolOptions) (*Pool, error) {
+func New(ctx context.Context, opts Options) (*Pool, error) {
 	if opts.Token == "" {
 		return nil, errors.New("cache: a pool needs the nodes' token")
 	}
 	if opts.Tables == nil {
 		opts.Tables = &MemoryTableStore{}
 	}
-	if opts.Config == (NodeConfig{}) {
-		opts.Config = NodeConfig{Capacity: DefaultNodeCapacity, Policy: "lru"}
+	if opts.Config == (node.Config{}) {
+		opts.Config = node.Config{Capacity: node.DefaultCapacity, Policy: "lru"}
 	}
-	opts.InitialNodes = min(max(opts.InitialNodes, MinPoolNodes), MaxPoolNodes)
-	opts.Timeout = cmpOr(opts.Timeout, 500*time.Millisecond)
-	opts.FollowEvery = cmpOr(opts.FollowEvery, time.Second)
-	opts.Lease = cmpOr(opts.Lease, 500*time.Millisecond)
-	opts.FencesEvery = cmpOr(opts.FencesEvery, opts.Lease/4)
-	opts.Settle = cmpOr(opts.Settle, 2*opts.FollowEvery)
-	opts.MemberWait = cmpOr(opts.MemberWait, 5*time.Minute)
-	opts.LoadTimeout = cmpOr(opts.LoadTimeout, 30*time.Second)
-	opts.ProbeEvery = cmpOr(opts.ProbeEvery, 250*time.Millisecond)
-	opts.CheckEvery = cmpOr(opts.CheckEvery, 5*time.Second)
+	opts.InitialNodes = min(max(opts.InitialNodes, MinNodes), MaxNodes)
+	opts.Timeout = cmp.Or(opts.Timeout, 500*time.Millisecond)
+	opts.FollowEvery = cmp.Or(opts.FollowEvery, time.Second)
+	opts.Lease = cmp.Or(opts.Lease, 500*time.Millisecond)
+	opts.FencesEvery = cmp.Or(opts.FencesEvery, opts.Lease/4)
+	opts.Settle = cmp.Or(opts.Settle, 2*opts.FollowEvery)
+	opts.MemberWait = cmp.Or(opts.MemberWait, 5*time.Minute)
+	opts.LoadTimeout = cmp.Or(opts.LoadTimeout, 30*time.Second)
+	opts.ProbeEvery = cmp.Or(opts.ProbeEvery, 250*time.Millisecond)
+	opts.CheckEvery = cmp.Or(opts.CheckEvery, 5*time.Second)
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -148,7 +156,7 @@ func NewPool(ctx context.Context, opts PoolOptions) (*Pool, error) {
 		opts:    opts,
 		log:     opts.Log,
 		http:    &http.Client{Transport: transport},
-		clients: map[string]*NodeClient{},
+		clients: map[string]*peer{},
 	}
 	p.route.Store(&routing{pt: partition.Rendezvous{}})
 	p.fences.Store(&fenceView{})
@@ -210,7 +218,7 @@ func (p *Pool) bootstrap(ctx context.Context) error {
 	if len(stored.Members) > 0 && len(stored.Previous) == 0 && containsAll(members, stored.Members) {
 		return p.apply(stored)
 	}
-	size = min(max(size, MinPoolNodes), MaxPoolNodes)
+	size = min(max(size, MinNodes), MaxNodes)
 	if len(members) < size {
 		if err := p.opts.Provider.SetSize(ctx, size); err != nil {
 			return fmt.Errorf("cache: start %d nodes: %w", size, err)
@@ -257,7 +265,7 @@ func (p *Pool) waitMembers(ctx context.Context, n int) ([]string, error) {
 }
 
 // configureAll applies cfg to every given node, in parallel.
-func (p *Pool) configureAll(ctx context.Context, members []string, cfg NodeConfig) error {
+func (p *Pool) configureAll(ctx context.Context, members []string, cfg node.Config) error {
 	errs := make([]error, len(members))
 	var wg sync.WaitGroup
 	for i, m := range members {
@@ -294,13 +302,13 @@ func (p *Pool) apply(t Table) error {
 	}
 	r := &routing{table: cloneTable(t), pt: pt}
 	if len(t.Members) > 0 {
-		r.owner = make([]*NodeClient, pt.Partitions())
+		r.owner = make([]*peer, pt.Partitions())
 		for part, i := range partition.Owners(pt, t.Members) {
 			r.owner[part] = p.client(t.Members[i])
 		}
 	}
 	if len(t.Previous) > 0 && len(t.Members) > 0 {
-		r.prev = make([]*NodeClient, pt.Partitions())
+		r.prev = make([]*peer, pt.Partitions())
 		for part, i := range partition.Owners(pt, t.Previous) {
 			if c := p.client(t.Previous[i]); c != r.owner[part] {
 				r.prev[part] = c
@@ -312,13 +320,13 @@ func (p *Pool) apply(t Table) error {
 	return nil
 }
 
-// client returns the shared client of a member.
-func (p *Pool) client(addr string) *NodeClient {
+// client returns the shared peer of a member.
+func (p *Pool) client(addr string) *peer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c, ok := p.clients[addr]
 	if !ok {
-		c = NewNodeClient(addr, p.opts.Token, p.http, p.opts.Timeout)
+		c = newPeer(node.NewClient(addr, p.opts.Token, p.http, p.opts.Timeout))
 		p.clients[addr] = c
 	}
 	return c
@@ -330,7 +338,7 @@ func (p *Pool) dropClients(keep []string) {
 	defer p.mu.Unlock()
 	for addr, c := range p.clients {
 		if !slices.Contains(keep, addr) {
-			c.Close()
+			c.close()
 			delete(p.clients, addr)
 		}
 	}

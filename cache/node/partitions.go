@@ -1,9 +1,10 @@
-package cache
+package node
 
 import (
 	"errors"
 	"time"
 
+	"github.com/picpool/picpool/cache"
 	"github.com/picpool/picpool/cache/nodekey"
 	"github.com/picpool/picpool/cache/partition"
 )
@@ -24,7 +25,7 @@ func inPartitions(pt partition.Partitioner, want map[int]bool, key string) bool 
 // partitionEntries calls fn with the items and then the tombstones whose
 // keys fall in the wanted partitions.
 func (n *Node) partitionEntries(pt partition.Partitioner, want map[int]bool, fn func(Entry) error) error {
-	ranger, ok := n.engine.Load().Engine.(Ranger)
+	ranger, ok := n.engine.Load().Engine.(cache.Ranger)
 	if !ok {
 		return errors.New("cache: this node's engine cannot list its items")
 	}
@@ -54,7 +55,7 @@ func (n *Node) dropPartitions(pt partition.Partitioner, want map[int]bool) int {
 	n.requests.Add(1)
 	var keys []string
 	e := n.engine.Load()
-	if r, ok := e.Engine.(Ranger); ok {
+	if r, ok := e.Engine.(cache.Ranger); ok {
 		r.Range(func(key string, _ []byte) bool {
 			if inPartitions(pt, want, key) {
 				keys = append(keys, key)

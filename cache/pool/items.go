@@ -1,4 +1,4 @@
-package cache
+package pool
 
 import (
 	"context"
@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/cache/nodekey"
 	"github.com/picpool/picpool/cache/partition"
 )
 
 // Item operations. A node that is down or slow is a miss, never an error
-// (see pool_health.go); a write that could not reach a node retires what
+// (see health.go); a write that could not reach a node retires what
 // the node holds instead (see Fences).
 
 // view is what one request routes by: the table and a good view of the
@@ -28,33 +29,33 @@ func (p *Pool) view(ctx context.Context) view {
 
 // targets returns the clients a key's reads try, in order: its owner, and
 // its previous owner while a resize moves its partition.
-func (v view) targets(k nodekey.Key) []*NodeClient {
+func (v view) targets(k nodekey.Key) []*peer {
 	if v.r.owner == nil {
 		return nil
 	}
 	part := partition.OfHash(v.r.pt, k.Hash())
 	if v.r.prev != nil && v.r.prev[part] != nil {
-		return []*NodeClient{v.r.owner[part], v.r.prev[part]}
+		return []*peer{v.r.owner[part], v.r.prev[part]}
 	}
-	return []*NodeClient{v.r.owner[part]}
+	return []*peer{v.r.owner[part]}
 }
 
 // Get returns key's value and version from its node; a miss, an empty
 // pool and an unreachable node are all (nil, 0, false). While a resize
 // moves key's partition, a miss on the new owner falls back to the old.
 func (p *Pool) Get(ctx context.Context, key string) ([]byte, uint64, bool) {
-	return p.find(ctx, p.view(ctx), nodekey.Of(key), (*NodeClient).Get)
+	return p.find(ctx, p.view(ctx), nodekey.Of(key), (*node.Client).Get)
 }
 
-// nodeGet is NodeClient.Get or NodeClient.Peek.
-type nodeGet func(c *NodeClient, ctx context.Context, key string) ([]byte, uint64, bool, error)
+// nodeGet is node.Client.Get or node.Client.Peek.
+type nodeGet func(c *node.Client, ctx context.Context, key string) ([]byte, uint64, bool, error)
 
 func (p *Pool) find(ctx context.Context, v view, k nodekey.Key, get nodeGet) ([]byte, uint64, bool) {
 	for _, c := range v.targets(k) {
-		if !c.Up() {
+		if !c.up() {
 			continue
 		}
-		value, version, hit, err := get(c, ctx, k.In(v.f.ns(c.Addr())))
+		value, version, hit, err := get(c.Client, ctx, k.In(v.f.ns(c.Addr())))
 		if err != nil {
 			p.failed(c, err)
 			continue
@@ -75,7 +76,7 @@ type LoadFunc func(ctx context.Context) (value []byte, version uint64, err error
 // hit reports whether the value came from the pool.
 func (p *Pool) GetOrLoad(ctx context.Context, key string, load LoadFunc) (value []byte, version uint64, hit bool, err error) {
 	v, k := p.view(ctx), nodekey.Of(key)
-	if value, version, ok := p.find(ctx, v, k, (*NodeClient).Get); ok {
+	if value, version, ok := p.find(ctx, v, k, (*node.Client).Get); ok {
 		return value, version, true, nil
 	}
 	res, _, err := p.loads.do(ctx, key, func() (loaded, error) {
@@ -86,7 +87,7 @@ func (p *Pool) GetOrLoad(ctx context.Context, key string, load LoadFunc) (value 
 		// put its value in starts a flight of its own: look once more, so
 		// that it costs a node round trip rather than an origin read. The
 		// second look is a peek: one lookup is one miss in the statistics.
-		if value, version, ok := p.find(lctx, v, k, (*NodeClient).Peek); ok {
+		if value, version, ok := p.find(lctx, v, k, (*node.Client).Peek); ok {
 			return loaded{value, version}, nil
 		}
 		value, version, err := load(lctx)
@@ -110,7 +111,7 @@ func (p *Pool) Set(ctx context.Context, key string, version uint64, value []byte
 
 func (p *Pool) set(ctx context.Context, v view, k nodekey.Key, version uint64, value []byte) bool {
 	targets := v.targets(k)
-	if len(targets) == 0 || !targets[0].Up() {
+	if len(targets) == 0 || !targets[0].up() {
 		return false
 	}
 	c := targets[0]
@@ -157,7 +158,7 @@ func (p *Pool) invalidate(ctx context.Context, key string, version uint64) error
 		v := view{r: p.route.Load(), f: p.fences.Load()}
 		var missed []string
 		for _, c := range v.targets(k) {
-			if !c.Up() {
+			if !c.up() {
 				missed = append(missed, c.Addr())
 				continue
 			}
@@ -180,12 +181,12 @@ func (p *Pool) invalidate(ctx context.Context, key string, version uint64) error
 // Clear drops every item on every node that answers.
 func (p *Pool) Clear(ctx context.Context) error {
 	t := p.route.Load().table
-	return p.eachMember(append(t.Members, t.Previous...), func(c *NodeClient) error { return c.Clear(ctx) })
+	return p.eachMember(append(t.Members, t.Previous...), func(c *peer) error { return c.Clear(ctx) })
 }
 
-// eachMember runs f on the client of every distinct member, in parallel,
+// eachMember runs f on the peer of every distinct member, in parallel,
 // and joins the errors.
-func (p *Pool) eachMember(members []string, f func(*NodeClient) error) error {
+func (p *Pool) eachMember(members []string, f func(*peer) error) error {
 	seen := map[string]bool{}
 	var mu sync.Mutex
 	var errs []error
@@ -212,8 +213,8 @@ func (p *Pool) eachMember(members []string, f func(*NodeClient) error) error {
 type MemberHealth struct {
 	Addr    string
 	Healthy bool
-	Error   string     // why it is not healthy
-	Status  NodeStatus // valid when Healthy
+	Error   string      // why it is not healthy
+	Status  node.Status // valid when Healthy
 }
 
 // Health asks every node of the table for its status, in parallel.
@@ -236,8 +237,8 @@ func (p *Pool) Health(ctx context.Context) []MemberHealth {
 
 // Window returns the pool's request counts over the last 60 seconds,
 // sliding: the sum over the nodes that answer.
-func (p *Pool) Window(ctx context.Context) Counts {
-	var sum Counts
+func (p *Pool) Window(ctx context.Context) node.Counts {
+	var sum node.Counts
 	for _, h := range p.Health(ctx) {
 		if h.Healthy {
 			sum.Requests += h.Status.Window.Requests

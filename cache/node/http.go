@@ -1,4 +1,4 @@
-package cache
+package node
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/picpool/picpool/cache"
 	"github.com/picpool/picpool/cache/nodekey"
 	"github.com/picpool/picpool/cache/partition"
 )
@@ -27,7 +28,7 @@ const VersionHeader = "X-Picpool-Version"
 //	DELETE /v1/items/{key}       remove; with X-Picpool-Version, also keep older versions out for a while
 //	DELETE /v1/items             clear
 //	POST   /v1/items             an entry stream (see entries.go), each a versioned set
-//	GET    /v1/stats             NodeStatus as JSON
+//	GET    /v1/stats             Status as JSON
 //	PUT    /v1/config            {"capacity": bytes, "policy": name}
 //	GET    /v1/partitions/{p}    the entries (and tombstones) of partitions p ("7" or "1,5,9"), ?partitioner=rendezvous|ece1779
 //	DELETE /v1/partitions/{p}    drop the items of partitions p (moved away, or about to move in)
@@ -138,7 +139,7 @@ func (n *Node) httpGet(w http.ResponseWriter, r *http.Request) {
 // itemLimit is the largest value this node takes now: the configured
 // maximum, and never more than could fit its capacity.
 func (n *Node) itemLimit(key string) int64 {
-	return min(n.opts.MaxItemBytes, n.Config().Capacity-int64(len(key))-versionBytes-ItemOverhead)
+	return min(n.opts.MaxItemBytes, n.Config().Capacity-int64(len(key))-versionBytes-cache.ItemOverhead)
 }
 
 func (n *Node) httpPut(w http.ResponseWriter, r *http.Request) {
@@ -195,8 +196,9 @@ func (n *Node) httpClear(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// importResult is the answer to POST /v1/items.
-type importResult struct {
+// ImportResult is the answer to POST /v1/items: what became of the
+// entries of the stream.
+type ImportResult struct {
 	Stored     int `json:"stored"`
 	Stale      int `json:"stale"`
 	TooLarge   int `json:"too_large"`
@@ -205,7 +207,7 @@ type importResult struct {
 
 func (n *Node) httpImport(w http.ResponseWriter, r *http.Request) {
 	br := bufio.NewReaderSize(r.Body, 64<<10)
-	var res importResult
+	var res ImportResult
 	for i := 1; ; i++ {
 		e, buf, err := readEntry(br, n.opts.MaxItemBytes)
 		if errors.Is(err, io.EOF) {
@@ -241,7 +243,7 @@ func (n *Node) httpStats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (n *Node) httpConfig(w http.ResponseWriter, r *http.Request) {
-	var cfg NodeConfig
+	var cfg Config
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
@@ -278,7 +280,7 @@ func (n *Node) httpPartitions(w http.ResponseWriter, r *http.Request) {
 	n.requests.Add(1)
 	w.Header().Set("Content-Type", "application/x-picpool-entries")
 	bw := bufio.NewWriterSize(w, 64<<10)
-	err := n.partitionEntries(pt, want, func(e Entry) error { return writeEntry(bw, e) })
+	err := n.partitionEntries(pt, want, func(e Entry) error { return WriteEntry(bw, e) })
 	if err == nil {
 		err = bw.Flush()
 	}

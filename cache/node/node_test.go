@@ -1,4 +1,4 @@
-package cache
+package node
 
 import (
 	"bufio"
@@ -14,6 +14,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/picpool/picpool/cache"
 	"github.com/picpool/picpool/cache/nodekey"
 	"github.com/picpool/picpool/cache/partition"
 )
@@ -25,17 +26,17 @@ type testNode struct {
 	*Node
 	addr    string // HTTP host:port
 	binAddr string // binary data path host:port
-	client  *NodeClient
+	client  *Client
 	stop    func()
 }
 
 // startNode serves a new node on 127.0.0.1 until the test ends.
-func startNode(t testing.TB, opts NodeOptions) *testNode {
+func startNode(t testing.TB, opts Options) *testNode {
 	t.Helper()
 	if opts.Token == "" {
 		opts.Token = testToken
 	}
-	n, err := NewNode(opts)
+	n, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func startNode(t testing.TB, opts NodeOptions) *testNode {
 	wg.Go(func() { n.ServeBinary(ctx, bl) })
 	n.binaryAddr.Store(bl.Addr().String()) // before ServeBinary runs: clients may ask at once
 	tn := &testNode{Node: n, addr: hl.Addr().String(), binAddr: bl.Addr().String()}
-	tn.client = NewNodeClient(tn.addr, opts.Token, &http.Client{}, 5*time.Second)
+	tn.client = NewClient(tn.addr, opts.Token, &http.Client{}, 5*time.Second)
 	var once sync.Once
 	tn.stop = func() {
 		once.Do(func() {
@@ -90,7 +91,7 @@ func (tn *testNode) request(t *testing.T, method, path, token string, h http.Hea
 }
 
 func TestNodeAuth(t *testing.T) {
-	tn := startNode(t, NodeOptions{})
+	tn := startNode(t, Options{})
 	if _, err := tn.client.Set(t.Context(), "k", 1, []byte("secret")); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestNodeAuth(t *testing.T) {
 func TestNodeItemsBothPaths(t *testing.T) {
 	for _, path := range []string{"http", "binary"} {
 		t.Run(path, func(t *testing.T) {
-			tn := startNode(t, NodeOptions{})
+			tn := startNode(t, Options{})
 			c := tn.client
 			if path == "http" {
 				c.mu.Lock()
@@ -211,7 +212,7 @@ func TestNodeItemsBothPaths(t *testing.T) {
 }
 
 func TestNodeRefusesBadKeysAndBodies(t *testing.T) {
-	tn := startNode(t, NodeOptions{Config: NodeConfig{Capacity: 1 << 20, Policy: "lru"}, MaxItemBytes: 1000})
+	tn := startNode(t, Options{Config: Config{Capacity: 1 << 20, Policy: "lru"}, MaxItemBytes: 1000})
 	long := strings.Repeat("k", 251)
 	tests := []struct {
 		name    string
@@ -251,7 +252,7 @@ func TestNodeRefusesBadKeysAndBodies(t *testing.T) {
 // whole, so a client sending a huge body learns at once. The client sends
 // only the headers of a 1 GB upload and waits for the answer.
 func TestNodeRefusesLargeBodyUnread(t *testing.T) {
-	tn := startNode(t, NodeOptions{Config: NodeConfig{Capacity: 1 << 20, Policy: "lru"}})
+	tn := startNode(t, Options{Config: Config{Capacity: 1 << 20, Policy: "lru"}})
 	c, err := net.Dial("tcp", tn.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -268,15 +269,15 @@ func TestNodeRefusesLargeBodyUnread(t *testing.T) {
 	}
 }
 
-func TestNodeConfigureKeepsWhatFits(t *testing.T) {
-	tn := startNode(t, NodeOptions{Config: NodeConfig{Capacity: 1 << 20, Policy: "lru"}})
+func TestConfigureKeepsWhatFits(t *testing.T) {
+	tn := startNode(t, Options{Config: Config{Capacity: 1 << 20, Policy: "lru"}})
 	ctx := t.Context()
 	for i := range 20 {
 		tn.client.Set(ctx, fmt.Sprintf("k%02d", i), uint64(i+1), make([]byte, 1000))
 	}
 	tn.client.Get(ctx, "k00") // the most recently used now
-	perItem := Cost("k00", make([]byte, 1000+versionBytes))
-	if err := tn.client.Configure(ctx, NodeConfig{Capacity: 5 * perItem, Policy: "RR"}); err != nil {
+	perItem := cache.Cost("k00", make([]byte, 1000+versionBytes))
+	if err := tn.client.Configure(ctx, Config{Capacity: 5 * perItem, Policy: "RR"}); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := tn.client.Status(ctx)
@@ -292,8 +293,8 @@ func TestNodeConfigureKeepsWhatFits(t *testing.T) {
 }
 
 func TestNodePartitionsAndImport(t *testing.T) {
-	src := startNode(t, NodeOptions{})
-	dst := startNode(t, NodeOptions{})
+	src := startNode(t, Options{})
+	dst := startNode(t, Options{})
 	ctx := t.Context()
 	pt := partition.Rendezvous{}
 	part := func(nk string) int {
@@ -329,7 +330,7 @@ func TestNodePartitionsAndImport(t *testing.T) {
 		} else if part(e.Key) < 64 {
 			got[e.Key] = string(e.Value)
 		}
-		return writeEntry(bw, e)
+		return WriteEntry(bw, e)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -375,10 +376,10 @@ func TestNodePartitionsAndImport(t *testing.T) {
 // statsRecorder is a StatsPublisher that keeps what it receives.
 type statsRecorder struct {
 	mu  sync.Mutex
-	got []NodeStats
+	got []Stats
 }
 
-func (r *statsRecorder) PublishStats(_ context.Context, s NodeStats) error {
+func (r *statsRecorder) PublishStats(_ context.Context, s Stats) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, s)
@@ -388,7 +389,7 @@ func (r *statsRecorder) PublishStats(_ context.Context, s NodeStats) error {
 func TestNodePublishesStatsEveryInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := &statsRecorder{}
-		n, err := NewNode(NodeOptions{Token: "t", Name: "node-a", Publisher: rec})
+		n, err := New(Options{Token: "t", Name: "node-a", Publisher: rec})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package cache
+package node
 
 import (
 	"sync"

@@ -1,4 +1,4 @@
-package cache
+package node
 
 import (
 	"bufio"
@@ -11,13 +11,13 @@ import (
 	"time"
 )
 
-// The client side of the binary data path (see node_binary.go): a pool of
+// The client side of the binary data path (see binary.go): a pool of
 // authenticated connections per node, found through the node's
 // /v1/stats, and BinaryConn for clients that keep their own.
 
 // binary returns the node's binary connection pool, discovering it at
 // most every 10 s; nil means use HTTP.
-func (c *NodeClient) binary(ctx context.Context) *binPool {
+func (c *Client) binary(ctx context.Context) *binPool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.bin != nil || c.binClosed || time.Since(c.binTried) < 10*time.Second {
@@ -39,9 +39,11 @@ func (c *NodeClient) binary(ctx context.Context) *binPool {
 	return c.bin
 }
 
-// forgetDataPath drops the binary data path's connections and address, so
-// that the next item request discovers them again.
-func (c *NodeClient) forgetDataPath() {
+// ForgetDataPath drops the binary data path's connections and address, so
+// that the next item request discovers them again. A node that restarted
+// may serve its data path on another port: the pool calls this when a
+// node it gave up on answers again.
+func (c *Client) ForgetDataPath() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.bin != nil {
@@ -63,7 +65,7 @@ type binPool struct {
 	idle        chan *binConn
 	dialer      net.Dialer
 	// deadline is when a request moving n value bytes must be done by
-	// (NodeClient.deadline); nil: ctx's deadline only.
+	// (Client.deadline); nil: ctx's deadline only.
 	deadline func(ctx context.Context, n int) time.Time
 }
 
@@ -190,7 +192,7 @@ func (bc *binConn) roundTrip(op, flags byte, key string, version uint64, value [
 
 // BinaryConn is one connection to a node's binary data path, for clients
 // that manage their own connections and buffers (benchmarks, tools). It is
-// not safe for concurrent use; NodeClient pools connections for everyone
+// not safe for concurrent use; Client pools connections for everyone
 // else.
 type BinaryConn struct{ bc *binConn }
 
@@ -199,7 +201,7 @@ func DialBinary(ctx context.Context, addr, token string) (*BinaryConn, error) {
 	p := &binPool{addr: addr, token: token, idle: make(chan *binConn)}
 	bc, err := p.get(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: dial %s: %v", ErrNodeUnavailable, addr, err)
+		return nil, fmt.Errorf("%w: dial %s: %v", ErrUnavailable, addr, err)
 	}
 	bc.c.SetDeadline(time.Time{})
 	return &BinaryConn{bc}, nil

@@ -1,4 +1,4 @@
-package cache
+package pool
 
 import (
 	"context"
@@ -40,8 +40,8 @@ type Fences struct {
 }
 
 // ns returns the namespace a node's entries live in now.
-func (f Fences) ns(node string) nodekey.Namespace {
-	return nodekey.Namespace{Gen: f.Generation, Fence: f.Nodes[node]}
+func (f Fences) ns(addr string) nodekey.Namespace {
+	return nodekey.Namespace{Gen: f.Generation, Fence: f.Nodes[addr]}
 }
 
 // merge returns the numbers of f and g, each the higher of the two: views

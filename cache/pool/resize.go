@@ -1,4 +1,4 @@
-package cache
+package pool
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/cache/nodekey"
 	"github.com/picpool/picpool/cache/partition"
 )
@@ -34,8 +36,8 @@ func (p *Pool) Resize(ctx context.Context, n int) error {
 	if p.opts.Provider == nil {
 		return ErrNotOwner
 	}
-	if n < MinPoolNodes || n > MaxPoolNodes {
-		return fmt.Errorf("%w: %d nodes asked, the pool takes %d to %d", ErrPoolSize, n, MinPoolNodes, MaxPoolNodes)
+	if n < MinNodes || n > MaxNodes {
+		return fmt.Errorf("%w: %d nodes asked, the pool takes %d to %d", ErrSize, n, MinNodes, MaxNodes)
 	}
 	p.resizeMu.Lock()
 	defer p.resizeMu.Unlock()
@@ -172,7 +174,7 @@ func (p *Pool) eachPartitionSet(ctx context.Context, pt partition.Partitioner, p
 	for m := range parts {
 		nodes = append(nodes, m)
 	}
-	return p.eachMember(nodes, func(c *NodeClient) error {
+	return p.eachMember(nodes, func(c *peer) error {
 		_, err := c.DropPartitions(ctx, pt.Name(), parts[c.Addr()])
 		return err
 	})
@@ -246,7 +248,7 @@ func (p *Pool) moveFrom(ctx context.Context, pt partition.Partitioner, fences Fe
 		pw   *io.PipeWriter
 		bw   *bufio.Writer
 		sent int
-		done chan importResult
+		done chan node.ImportResult
 	}
 	sinks := map[string]*sink{}
 	var report MoveReport
@@ -255,7 +257,7 @@ func (p *Pool) moveFrom(ctx context.Context, pt partition.Partitioner, fences Fe
 			return s
 		}
 		pr, pw := io.Pipe()
-		s := &sink{pw: pw, bw: bufio.NewWriterSize(pw, 256<<10), done: make(chan importResult, 1)}
+		s := &sink{pw: pw, bw: bufio.NewWriterSize(pw, 256<<10), done: make(chan node.ImportResult, 1)}
 		sinks[addr] = s
 		go func() {
 			res, err := p.client(addr).Import(ctx, pr)
@@ -267,7 +269,7 @@ func (p *Pool) moveFrom(ctx context.Context, pt partition.Partitioner, fences Fe
 		}()
 		return s
 	}
-	err := p.client(src).Partitions(ctx, pt.Name(), parts, func(e Entry) error {
+	err := p.client(src).Partitions(ctx, pt.Name(), parts, func(e node.Entry) error {
 		k, ns, ok := nodekey.Parse(e.Key)
 		if !ok || ns != fences.ns(src) {
 			return nil
@@ -275,7 +277,7 @@ func (p *Pool) moveFrom(ctx context.Context, pt partition.Partitioner, fences Fe
 		addr := dst(partition.OfHash(pt, k.Hash()))
 		e.Key = k.In(fences.ns(addr))
 		s := open(addr)
-		if err := writeEntry(s.bw, e); err != nil {
+		if err := node.WriteEntry(s.bw, e); err != nil {
 			return nil // that import failed; the others go on
 		}
 		if !e.Tombstone {
@@ -299,16 +301,16 @@ func (p *Pool) moveFrom(ctx context.Context, pt partition.Partitioner, fences Fe
 
 // Configure applies a capacity and policy to every node, then publishes
 // it in the table so that nodes that join later get it too.
-func (p *Pool) Configure(ctx context.Context, cfg NodeConfig) error {
+func (p *Pool) Configure(ctx context.Context, cfg node.Config) error {
 	if p.opts.Provider == nil {
 		return ErrNotOwner
 	}
-	policy, ok := CanonicalPolicy(cfg.Policy)
+	policy, ok := cache.CanonicalPolicy(cfg.Policy)
 	if !ok {
-		return fmt.Errorf("%w: unknown policy %q", ErrBadConfig, cfg.Policy)
+		return fmt.Errorf("%w: unknown policy %q", node.ErrBadConfig, cfg.Policy)
 	}
 	if cfg.Capacity < 0 {
-		return fmt.Errorf("%w: negative capacity %d", ErrBadConfig, cfg.Capacity)
+		return fmt.Errorf("%w: negative capacity %d", node.ErrBadConfig, cfg.Capacity)
 	}
 	cfg.Policy = policy
 	p.resizeMu.Lock()

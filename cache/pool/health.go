@@ -1,10 +1,13 @@
-package cache
+package pool
 
 import (
 	"context"
 	"errors"
-	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/picpool/picpool/cache/node"
 )
 
 // A node's circuit: a request that fails to reach a node opens it, and
@@ -14,41 +17,47 @@ import (
 // dead node costs the requests in flight when it stopped one budget each,
 // and nothing after that: no request waits on it, none retries it.
 
-// Up reports whether the pool sends requests to the node.
-func (c *NodeClient) Up() bool { return !c.open.Load() }
+// peer is the pool's view of one node: the client that talks to it, and
+// the node's circuit, which is the pool's to open and close (a node
+// client only reports failures, as node.ErrUnavailable).
+type peer struct {
+	*node.Client
 
-// Ping asks the node's /healthz, within the budget of a request without a
-// value.
-func (c *NodeClient) Ping(ctx context.Context) error {
-	ctx, cancel := c.withBudget(ctx, 0)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.addr+"/healthz", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return c.unavailable("health check", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return c.unavailable("health check", statusError(resp))
-	}
-	return nil
+	// open is the circuit: set when a request failed to reach the node,
+	// cleared when a probe finds it answering.
+	open    atomic.Bool
+	mu      sync.Mutex      // orders opening and the probe's closing
+	probing bool            // guarded by mu
+	life    context.Context // ends at close: stops the probe
+	stop    context.CancelFunc
+}
+
+func newPeer(c *node.Client) *peer {
+	life, stop := context.WithCancel(context.Background())
+	return &peer{Client: c, life: life, stop: stop}
+}
+
+// up reports whether the pool sends requests to the node.
+func (c *peer) up() bool { return !c.open.Load() }
+
+// close stops the node's probe and drops the client's connections.
+func (c *peer) close() {
+	c.stop()
+	c.Client.Close()
 }
 
 // failed opens a node's circuit after a request failed to reach it (not
 // after one its caller cancelled) and starts the node's probe.
-func (p *Pool) failed(c *NodeClient, err error) {
-	if !errors.Is(err, ErrNodeUnavailable) || errors.Is(err, context.Canceled) {
+func (p *Pool) failed(c *peer, err error) {
+	if !errors.Is(err, node.ErrUnavailable) || errors.Is(err, context.Canceled) {
 		return
 	}
-	c.circuitMu.Lock()
+	c.mu.Lock()
 	opened := !c.open.Load()
 	c.open.Store(true)
 	start := !c.probing
 	c.probing = true
-	c.circuitMu.Unlock()
+	c.mu.Unlock()
 	if opened {
 		p.log.Warn("cache node unavailable; its keys are misses until it answers again", "node", c.Addr(), "err", err)
 	}
@@ -58,8 +67,8 @@ func (p *Pool) failed(c *NodeClient, err error) {
 }
 
 // probe pings a node every ProbeEvery until it answers, then closes its
-// circuit. It stops when the client is closed.
-func (p *Pool) probe(c *NodeClient) {
+// circuit. It stops when the peer is closed.
+func (p *Pool) probe(c *peer) {
 	t := time.NewTicker(p.opts.ProbeEvery)
 	defer t.Stop()
 	for {
@@ -71,11 +80,11 @@ func (p *Pool) probe(c *NodeClient) {
 		if c.Ping(c.life) != nil {
 			continue
 		}
-		c.forgetDataPath() // a node that restarted may serve it elsewhere now
-		c.circuitMu.Lock()
+		c.ForgetDataPath() // a node that restarted may serve it elsewhere now
+		c.mu.Lock()
 		c.open.Store(false)
 		c.probing = false
-		c.circuitMu.Unlock()
+		c.mu.Unlock()
 		p.log.Info("cache node answers again", "node", c.Addr())
 		return
 	}
