@@ -21,7 +21,8 @@ type Options struct {
 	// Token is the shared secret every request but /healthz must present
 	// as "Authorization: Bearer <token>". It must not be empty.
 	Token string
-	// Config is the initial capacity and policy. Default: 64 MiB, lru.
+	// Config is the initial capacity and policy. Default: 64 MiB,
+	// cache.DefaultPolicy.
 	Config Config
 	// MaxItemBytes bounds one value; larger bodies are refused (413) before
 	// they are read. Default: 64 MiB.

@@ -51,7 +51,7 @@ func New(opts Options) (*Node, error) {
 		return nil, errors.New("cache: a node needs a token")
 	}
 	if opts.Config == (Config{}) {
-		opts.Config = Config{Capacity: DefaultCapacity, Policy: "lru"}
+		opts.Config = Config{Capacity: DefaultCapacity, Policy: cache.DefaultPolicy}
 	}
 	opts.MaxItemBytes = cmp.Or(opts.MaxItemBytes, DefaultMaxItemBytes)
 	opts.StatsInterval = cmp.Or(opts.StatsInterval, DefaultStatsInterval)

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/picpool/picpool/cache"
 	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/cache/partition"
 )
@@ -50,7 +51,8 @@ type Options struct {
 	Token string
 	// Partitioner names the partitioner of a new table. Default: rendezvous.
 	Partitioner string
-	// Config is the node configuration of a new table. Default: 64 MiB, lru.
+	// Config is the node configuration of a new table. Default: 64 MiB,
+	// cache.DefaultPolicy.
 	Config node.Config
 	// InitialNodes is the size of a new table. Default: 1.
 	InitialNodes int
@@ -132,7 +134,7 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 		opts.Tables = &MemoryTableStore{}
 	}
 	if opts.Config == (node.Config{}) {
-		opts.Config = node.Config{Capacity: node.DefaultCapacity, Policy: "lru"}
+		opts.Config = node.Config{Capacity: node.DefaultCapacity, Policy: cache.DefaultPolicy}
 	}
 	opts.InitialNodes = min(max(opts.InitialNodes, MinNodes), MaxNodes)
 	opts.Timeout = cmp.Or(opts.Timeout, 500*time.Millisecond)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picpool/picpool/cache"
 	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/cache/nodekey"
 	"github.com/picpool/picpool/cache/partition"
@@ -217,6 +218,31 @@ func TestOwnerAdoptsStoredTable(t *testing.T) {
 	for _, h := range p2.Health(t.Context()) {
 		if !h.Healthy || h.Status.Config != after.Config {
 			t.Fatalf("node %s not configured: %+v", h.Addr, h)
+		}
+	}
+}
+
+// TestNewDefaultsToDefaultPolicy: an owner given no node configuration
+// creates its table with the policy the project recommends
+// (cache.DefaultPolicy), and its nodes run it.
+func TestNewDefaultsToDefaultPolicy(t *testing.T) {
+	local, err := NewLocalProvider(LocalOptions{Node: node.Options{Token: testToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	p, err := New(t.Context(), Options{Provider: local, Token: testToken, Timeout: loadedMachineBudget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	want := node.Config{Capacity: node.DefaultCapacity, Policy: cache.DefaultPolicy}
+	if got := p.Table().Config; got != want {
+		t.Fatalf("table config %+v, want %+v", got, want)
+	}
+	for _, h := range p.Health(t.Context()) {
+		if !h.Healthy || h.Status.Config != want {
+			t.Fatalf("node %s: %+v, want it healthy with %+v", h.Addr, h, want)
 		}
 	}
 }
