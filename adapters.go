@@ -7,7 +7,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/handlers"
 	"github.com/picpool/picpool/scaling"
 	"github.com/picpool/picpool/store"
@@ -101,10 +102,10 @@ func (s statsSource) Series(ctx context.Context, from, to time.Time, step time.D
 	return points, storeError(err)
 }
 
-// statsPublisher adapts a metrics backend to the nodes' cache.StatsPublisher.
+// statsPublisher adapts a metrics backend to node.StatsPublisher.
 type statsPublisher struct{ metrics scaling.Metrics }
 
-func (p statsPublisher) PublishStats(ctx context.Context, s cache.NodeStats) error {
+func (p statsPublisher) PublishStats(ctx context.Context, s node.Stats) error {
 	return p.metrics.Record(ctx, []scaling.Sample{{
 		Node: s.Node, Time: s.Time, Items: s.Items, Bytes: s.Bytes,
 		Requests: s.Requests, Hits: s.Hits, Misses: s.Misses,
@@ -114,9 +115,9 @@ func (p statsPublisher) PublishStats(ctx context.Context, s cache.NodeStats) err
 // The pool is what the autoscaler resizes, and the Auto Scaling group is a
 // provider of the pool's nodes: checked here, where both packages meet.
 var (
-	_ scaling.Resizer    = (*cache.Pool)(nil)
-	_ cache.Provider     = (*scaling.ASG)(nil)
-	_ cache.TableStore   = (*store.DB)(nil)
-	_ handlers.PoolAdmin = (*cache.Pool)(nil)
-	_ handlers.Cache     = (*cache.Pool)(nil)
+	_ scaling.Resizer    = (*pool.Pool)(nil)
+	_ pool.Provider      = (*scaling.ASG)(nil)
+	_ pool.TableStore    = (*store.DB)(nil)
+	_ handlers.PoolAdmin = (*pool.Pool)(nil)
+	_ handlers.Cache     = (*pool.Pool)(nil)
 )

@@ -25,7 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/handlers"
 	"github.com/picpool/picpool/scaling"
 	"github.com/picpool/picpool/scaling/awsfake"
@@ -75,7 +76,7 @@ func TestAWSAcceptance(t *testing.T) {
 	}
 	var metrics atomic.Pointer[scaling.CloudWatch]
 	launch := func(ctx context.Context, id, ip string) (func(), error) {
-		return startAWSNode(ctx, ip, port, token, statsPublisherFunc(func(ctx context.Context, s cache.NodeStats) error {
+		return startAWSNode(ctx, ip, port, token, statsPublisherFunc(func(ctx context.Context, s node.Stats) error {
 			return statsPublisher{metrics.Load()}.PublishStats(ctx, s)
 		}))
 	}
@@ -95,23 +96,23 @@ func TestAWSAcceptance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var _ cache.Provider = asg
+	var _ pool.Provider = asg
 
 	// Storage: rows in SQLite, images in S3.
 	db := storetest.OpenDB(t, "sqlite")
 	blobs := storetest.NewS3(t).Blobs(t, "picpool-images", "images/")
 	lib := store.NewLibrary(db, blobs, log)
 
-	pool, err := cache.NewPool(ctx, cache.PoolOptions{
+	p, err := pool.New(ctx, pool.Options{
 		Provider: asg, Tables: db, Token: token, InitialNodes: 1,
-		Config:      cache.NodeConfig{Capacity: nodeCapMB * mebibyte, Policy: nodesPolicy},
+		Config:      node.Config{Capacity: nodeCapMB * mebibyte, Policy: nodesPolicy},
 		FollowEvery: 200 * time.Millisecond, Settle: 400 * time.Millisecond, Log: log,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
-	go pool.Run(ctx)
+	defer p.Close()
+	go p.Run(ctx)
 	policy := scaling.Policy{MaxMissRate: 0.5, MinMissRate: 0.2, ExpandRatio: 2, ShrinkRatio: 0.5, MinRequests: 20}
 	if err := db.SaveSettings(ctx, scaling.Settings{Mode: scaling.Auto, Policy: policy}); err != nil {
 		t.Fatal(err)
@@ -119,7 +120,7 @@ func TestAWSAcceptance(t *testing.T) {
 	var mu sync.Mutex
 	var decisions []scaling.Decision
 	auto, err := scaling.NewAutoscaler(scaling.AutoscalerConfig{
-		Pool: pool, Metrics: cw, Period: period, Cooldown: 1, Log: log,
+		Pool: p, Metrics: cw, Period: period, Cooldown: 1, Log: log,
 		Settings: func(ctx context.Context) (scaling.Settings, error) {
 			s, _, err := db.LoadSettings(ctx)
 			return s, err
@@ -138,8 +139,8 @@ func TestAWSAcceptance(t *testing.T) {
 	go auto.Run(ctx)
 
 	// The gallery, over real HTTP.
-	gallery := handlers.NewGallery(imageStore{lib}, pool, handlers.ImageLimits{MaxBytes: 10 * mebibyte}, log)
-	sys := &system{log: log, pool: pool, gallery: gallery, control: handlers.NewControl(pool, db, log)}
+	gallery := handlers.NewGallery(imageStore{lib}, p, handlers.ImageLimits{MaxBytes: 10 * mebibyte}, log)
+	sys := &system{log: log, pool: p, gallery: gallery, control: handlers.NewControl(p, db, log)}
 	srv := httptest.NewServer(sys.galleryRouter("", handlers.APIGuard(true, ""), handlers.Protection{}))
 	defer srv.Close()
 
@@ -190,15 +191,15 @@ func TestAWSAcceptance(t *testing.T) {
 					count++
 				}
 			}
-			return pool.Nodes() == n && count >= times
+			return p.Nodes() == n && count >= times
 		}
 	}
 
 	// Phase 1: keys spread over all the images miss more than half the time
 	// until eight nodes hold most of them.
-	reads(func(r *rand.Rand) string { return keys[r.IntN(len(keys))] }, held(cache.MaxPoolNodes, 2))
+	reads(func(r *rand.Rand) string { return keys[r.IntN(len(keys))] }, held(pool.MaxNodes, 2))
 	// Phase 2: a few hot keys hit nearly always.
-	reads(func(r *rand.Rand) string { return keys[r.IntN(hotKeys)] }, held(cache.MinPoolNodes, 1))
+	reads(func(r *rand.Rand) string { return keys[r.IntN(hotKeys)] }, held(pool.MinNodes, 1))
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -225,25 +226,25 @@ func TestAWSAcceptance(t *testing.T) {
 	if f := failures.Load(); f != 0 {
 		t.Errorf("%d of %d requests failed during the resizes", f, requests.Load())
 	}
-	if got := len(activeInstances(fake)); got != pool.Nodes() {
-		t.Errorf("%d instances in service for a pool of %d nodes", got, pool.Nodes())
+	if got := len(activeInstances(fake)); got != p.Nodes() {
+		t.Errorf("%d instances in service for a pool of %d nodes", got, p.Nodes())
 	}
-	t.Logf("%d requests, %d failed; %d decisions; final size %d", requests.Load(), failures.Load(), len(decisions), pool.Nodes())
+	t.Logf("%d requests, %d failed; %d decisions; final size %d", requests.Load(), failures.Load(), len(decisions), p.Nodes())
 }
 
-// statsPublisherFunc adapts a function to cache.StatsPublisher.
-type statsPublisherFunc func(context.Context, cache.NodeStats) error
+// statsPublisherFunc adapts a function to node.StatsPublisher.
+type statsPublisherFunc func(context.Context, node.Stats) error
 
-func (f statsPublisherFunc) PublishStats(ctx context.Context, s cache.NodeStats) error {
+func (f statsPublisherFunc) PublishStats(ctx context.Context, s node.Stats) error {
 	return f(ctx, s)
 }
 
 // startAWSNode serves a cache node as an EC2 instance would: HTTP on
 // ip:port, the binary data path on ip and a free port, statistics every
 // second.
-func startAWSNode(ctx context.Context, ip string, port int, token string, pub cache.StatsPublisher) (func(), error) {
+func startAWSNode(ctx context.Context, ip string, port int, token string, pub node.StatsPublisher) (func(), error) {
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
-	node, err := cache.NewNode(cache.NodeOptions{Token: token, Name: addr, Publisher: pub, StatsInterval: time.Second})
+	node, err := node.New(node.Options{Token: token, Name: addr, Publisher: pub, StatsInterval: time.Second})
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
 )
 
 // mebibyte is the manager's "MB": capacities are given in MB of 2^20 bytes.
@@ -50,7 +51,7 @@ func runNode(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	s := &system{log: log}
 	defer s.close()
-	var publisher cache.StatsPublisher
+	var publisher node.StatsPublisher
 	if *metrics != "none" {
 		if *metrics == "db" {
 			if *db == "" {
@@ -68,9 +69,9 @@ func runNode(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		publisher = statsPublisher{s.metrics}
 	}
-	node, err := cache.NewNode(cache.NodeOptions{
+	node, err := node.New(node.Options{
 		Token:        *token,
-		Config:       cache.NodeConfig{Capacity: int64(*capacityMB) * mebibyte, Policy: *policy},
+		Config:       node.Config{Capacity: int64(*capacityMB) * mebibyte, Policy: *policy},
 		MaxItemBytes: int64(*maxItemMB) * mebibyte,
 		Name:         *name,
 		Publisher:    publisher,
@@ -153,11 +154,11 @@ func (f *flags) int(name, env string, def int, help string) *int {
 // collect only at the limit, measured far slower: every new value then
 // lands on fresh pages, and the page faults cost more than the
 // collections saved.) The operator's GOMEMLIMIT, when set, wins.
-func gcForCapacity(getenv func(string) string, log *slog.Logger) func(cache.NodeConfig) {
+func gcForCapacity(getenv func(string) string, log *slog.Logger) func(node.Config) {
 	if getenv("GOMEMLIMIT") != "" {
 		return nil
 	}
-	return func(cfg cache.NodeConfig) {
+	return func(cfg node.Config) {
 		limit := cfg.Capacity + max(cfg.Capacity/4, 64*mebibyte) + 64*mebibyte
 		debug.SetMemoryLimit(limit)
 		log.Info("node memory limit set from its capacity", "capacity_mb", cfg.Capacity/mebibyte, "limit_mb", limit/mebibyte)

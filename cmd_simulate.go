@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // runSimulate replays a trace (a file, or a generated Zipf workload) through
@@ -51,7 +52,7 @@ func runSimulate(_ context.Context, args []string, getenv func(string) string, s
 		policies = append(policies, name)
 	}
 
-	var trace []cache.Request
+	var trace []sim.Request
 	switch {
 	case (*tracePath == "") == (*generate == ""):
 		return errors.New("simulate: give either --trace FILE or --generate zipf")
@@ -64,7 +65,7 @@ func runSimulate(_ context.Context, args []string, getenv func(string) string, s
 		if err := errors.Join(err1, err2); err != nil {
 			return fmt.Errorf("simulate: --min-size/--max-size: %w", err)
 		}
-		z := cache.ZipfTrace{Objects: *objects, Requests: *requests, S: *zipfS, MinSize: int(lo), MaxSize: int(hi), Seed: *seed}
+		z := sim.ZipfTrace{Objects: *objects, Requests: *requests, S: *zipfS, MinSize: int(lo), MaxSize: int(hi), Seed: *seed}
 		if trace, err = z.Generate(); err != nil {
 			return fmt.Errorf("simulate: %w", err)
 		}
@@ -91,7 +92,7 @@ func runSimulate(_ context.Context, args []string, getenv func(string) string, s
 		keys[r.Key] = struct{}{}
 	}
 	for _, c := range caps {
-		results, err := cache.Simulate(policies, c, trace, skip)
+		results, err := sim.Simulate(policies, c, trace, skip)
 		if err != nil {
 			return fmt.Errorf("simulate: %w", err)
 		}
@@ -108,24 +109,24 @@ func runSimulate(_ context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-func readTraceFile(path string) ([]cache.Request, error) {
+func readTraceFile(path string) ([]sim.Request, error) {
 	if path == "-" {
-		return cache.ReadTrace(os.Stdin)
+		return sim.ReadTrace(os.Stdin)
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return cache.ReadTrace(f)
+	return sim.ReadTrace(f)
 }
 
-func writeTraceFile(path string, trace []cache.Request) error {
+func writeTraceFile(path string, trace []sim.Request) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := cache.WriteTrace(f, trace); err != nil {
+	if err := sim.WriteTrace(f, trace); err != nil {
 		f.Close()
 		return err
 	}

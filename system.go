@@ -20,6 +20,9 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/partition"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/handlers"
 	"github.com/picpool/picpool/scaling"
 	"github.com/picpool/picpool/store"
@@ -57,7 +60,7 @@ func addPoolFlags(f *flags, owner bool, settle time.Duration) poolFlags {
 		p.nodes = f.int("nodes", "PICPOOL_NODES", 2, "nodes of a new pool (1 to 8); an existing pool keeps its size")
 		p.capacityMB = f.int("capacity-mb", "PICPOOL_CAPACITY_MB", 64, "each node's capacity in MB, for a new pool (the manager changes it)")
 		p.policy = f.string("policy", "PICPOOL_POLICY", cache.DefaultPolicy, fmt.Sprintf("replacement policy of a new pool, one of %v (the manager changes it)", cache.Policies()))
-		p.partitioner = f.string("partitioner", "PICPOOL_PARTITIONER", cache.DefaultPartitioner, "how keys map to nodes in a new pool: rendezvous (moves ~1/N on a resize) or ece1779 (p mod N)")
+		p.partitioner = f.string("partitioner", "PICPOOL_PARTITIONER", partition.DefaultName, "how keys map to nodes in a new pool: rendezvous (moves ~1/N on a resize) or ece1779 (p mod N)")
 		p.nodePort = f.int("node-port", "PICPOOL_NODE_PORT", scaling.DefaultNodePort, "port of every node in an Auto Scaling group")
 		p.settle = f.duration("resize-settle", "PICPOOL_RESIZE_SETTLE", settle, "how long a resize waits, twice, for galleries in other processes to route by the new table (they reload it every second)")
 	}
@@ -70,8 +73,8 @@ type system struct {
 	db      *store.DB
 	lib     *store.Library
 	metrics scaling.Metrics
-	local   *cache.LocalProvider // when the nodes run here
-	pool    *cache.Pool
+	local   *pool.LocalProvider // when the nodes run here
+	pool    *pool.Pool
 	gallery *handlers.Gallery
 	control *handlers.Control
 	// configurer serves the test API's configure_cache: control where the
@@ -152,10 +155,10 @@ func (s *system) openPool(ctx context.Context, pf poolFlags) error {
 		}
 		*pf.token = randomSecret()
 	}
-	opts := cache.PoolOptions{Tables: s.db, Token: *pf.token, Log: s.log}
+	opts := pool.Options{Tables: s.db, Token: *pf.token, Log: s.log}
 	if pf.provider != nil {
-		if *pf.nodes < cache.MinPoolNodes || *pf.nodes > cache.MaxPoolNodes {
-			return fmt.Errorf("--nodes must be from %d to %d; got %d", cache.MinPoolNodes, cache.MaxPoolNodes, *pf.nodes)
+		if *pf.nodes < pool.MinNodes || *pf.nodes > pool.MaxNodes {
+			return fmt.Errorf("--nodes must be from %d to %d; got %d", pool.MinNodes, pool.MaxNodes, *pf.nodes)
 		}
 		if *pf.capacityMB < 0 || *pf.capacityMB > handlers.MaxCacheMB {
 			return fmt.Errorf("--capacity-mb must be from 0 to %d; got %d", handlers.MaxCacheMB, *pf.capacityMB)
@@ -165,12 +168,12 @@ func (s *system) openPool(ctx context.Context, pf poolFlags) error {
 			return err
 		}
 		opts.Provider, opts.InitialNodes, opts.Partitioner, opts.Settle = provider, *pf.nodes, *pf.partitioner, *pf.settle
-		opts.Config = cache.NodeConfig{Capacity: int64(*pf.capacityMB) * mebibyte, Policy: *pf.policy}
+		opts.Config = node.Config{Capacity: int64(*pf.capacityMB) * mebibyte, Policy: *pf.policy}
 		if _, ok := cache.CanonicalPolicy(*pf.policy); !ok {
 			return fmt.Errorf("--policy %q: %w", *pf.policy, cache.ErrUnknownPolicy)
 		}
 	}
-	pool, err := cache.NewPool(ctx, opts)
+	pool, err := pool.New(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -180,14 +183,14 @@ func (s *system) openPool(ctx context.Context, pf poolFlags) error {
 }
 
 // provider returns the pool's node provider named by spec.
-func (s *system) provider(ctx context.Context, spec, token string, nodePort int) (cache.Provider, error) {
+func (s *system) provider(ctx context.Context, spec, token string, nodePort int) (pool.Provider, error) {
 	switch {
 	case spec == "local":
-		nodeOpts := cache.NodeOptions{Token: token, Log: s.log}
+		nodeOpts := node.Options{Token: token, Log: s.log}
 		if s.metrics != nil {
 			nodeOpts.Publisher = statsPublisher{s.metrics}
 		}
-		local, err := cache.NewLocalProvider(cache.LocalOptions{Node: nodeOpts})
+		local, err := pool.NewLocalProvider(pool.LocalOptions{Node: nodeOpts})
 		if err != nil {
 			return nil, err
 		}
@@ -195,7 +198,7 @@ func (s *system) provider(ctx context.Context, spec, token string, nodePort int)
 		s.closers = append(s.closers, func() { local.Close() })
 		return local, nil
 	case strings.HasPrefix(spec, "static:"):
-		return cache.ParseStaticProvider(strings.TrimPrefix(spec, "static:"))
+		return pool.ParseStaticProvider(strings.TrimPrefix(spec, "static:"))
 	case strings.HasPrefix(spec, "asg:"):
 		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {

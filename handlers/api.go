@@ -10,20 +10,21 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/scaling"
 )
 
 // PoolAdmin is what the test API and the manager need of the cache pool.
 // Only the owner can resize or configure; a follower answers those with
-// cache.ErrNotOwner.
+// pool.ErrNotOwner.
 type PoolAdmin interface {
 	Nodes() int
 	Resize(ctx context.Context, n int) error
-	Configure(ctx context.Context, cfg cache.NodeConfig) error
-	Table() cache.Table
-	Window(ctx context.Context) cache.Counts
-	Health(ctx context.Context) []cache.MemberHealth
+	Configure(ctx context.Context, cfg node.Config) error
+	Table() pool.Table
+	Window(ctx context.Context) node.Counts
+	Health(ctx context.Context) []pool.MemberHealth
 	Clear(ctx context.Context) error
 }
 

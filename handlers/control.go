@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/scaling"
 )
 
@@ -41,7 +43,7 @@ func NewControl(pool PoolAdmin, settings SettingsStore, log *slog.Logger) *Contr
 type PoolState struct {
 	Settings scaling.Settings
 	Nodes    int
-	Config   cache.NodeConfig
+	Config   node.Config
 }
 
 // State returns the pool's current state; settings never saved are the
@@ -114,7 +116,7 @@ func ParseChange(v url.Values) (Change, error) {
 	if s, ok := get("numNodes"); ok {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "The number of nodes (numNodes) must be a whole number from %d to %d; got %q.", cache.MinPoolNodes, cache.MaxPoolNodes, s))
+			errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "The number of nodes (numNodes) must be a whole number from %d to %d; got %q.", pool.MinNodes, pool.MaxNodes, s))
 		} else {
 			ch.NumNodes = &n
 		}
@@ -163,8 +165,8 @@ func ParseChange(v url.Values) (Change, error) {
 // rangeErrors checks the sizes of a change against the pool's limits.
 func (ch Change) rangeErrors() FieldErrors {
 	var errs FieldErrors
-	if ch.NumNodes != nil && (*ch.NumNodes < cache.MinPoolNodes || *ch.NumNodes > cache.MaxPoolNodes) {
-		errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "The number of nodes (numNodes) must be between %d and %d; got %d.", cache.MinPoolNodes, cache.MaxPoolNodes, *ch.NumNodes))
+	if ch.NumNodes != nil && (*ch.NumNodes < pool.MinNodes || *ch.NumNodes > pool.MaxNodes) {
+		errs = append(errs, fieldError(http.StatusBadRequest, "numNodes", "The number of nodes (numNodes) must be between %d and %d; got %d.", pool.MinNodes, pool.MaxNodes, *ch.NumNodes))
 	}
 	if ch.CapacityMB != nil && (*ch.CapacityMB < 0 || *ch.CapacityMB > MaxCacheMB) {
 		errs = append(errs, fieldError(http.StatusBadRequest, "cacheSize", "The capacity of each node (cacheSize) must be between 0 and %d MB; got %d.", MaxCacheMB, *ch.CapacityMB))
@@ -285,7 +287,7 @@ func afterDone(done []string, err error) error {
 
 // poolError says what failed when the pool refused or failed a change.
 func poolError(what string, err error) error {
-	if errors.Is(err, cache.ErrNotOwner) {
+	if errors.Is(err, pool.ErrNotOwner) {
 		return errorf(http.StatusConflict, "This process follows the pool and cannot change it; use the manager (picpool manager or picpool dev).")
 	}
 	return errorf(http.StatusServiceUnavailable, "Could not %s: %v", what, err)
@@ -306,12 +308,12 @@ func (c *Control) Step(ctx context.Context, step, n int) error {
 	}
 	cur := c.pool.Nodes()
 	switch {
-	case step > 0 && cur >= cache.MaxPoolNodes:
+	case step > 0 && cur >= pool.MaxNodes:
 		return errorf(http.StatusConflict, "The pool already has %d nodes, the maximum.", cur)
-	case step < 0 && cur <= cache.MinPoolNodes:
+	case step < 0 && cur <= pool.MinNodes:
 		return errorf(http.StatusConflict, "The pool already has %s, the minimum.", nodesWord(cur))
-	case step == 0 && (n < cache.MinPoolNodes || n > cache.MaxPoolNodes):
-		return fieldError(http.StatusBadRequest, "numNodes", "The pool takes %d to %d nodes; it has %d now, and %d is out of range.", cache.MinPoolNodes, cache.MaxPoolNodes, cur, n)
+	case step == 0 && (n < pool.MinNodes || n > pool.MaxNodes):
+		return fieldError(http.StatusBadRequest, "numNodes", "The pool takes %d to %d nodes; it has %d now, and %d is out of range.", pool.MinNodes, pool.MaxNodes, cur, n)
 	case step != 0:
 		n = cur + step
 	}

@@ -30,12 +30,13 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/scaling"
 )
 
 // The handlers' tests run on real parts where they exist: a real cache
-// pool of node servers on loopback (cache.LocalProvider), real routers
+// pool of node servers on loopback (pool.LocalProvider), real routers
 // served over HTTP by httptest, built the way main's system.go builds
 // them. Storage, settings and statistics are small in-memory fakes here;
 // main's end-to-end tests cover the real store.
@@ -58,7 +59,7 @@ type memImages struct {
 	version int64     // the last version given
 	fail    error
 	calls   map[string]int
-	tables  *cache.MemoryTableStore // where DeleteAll raises the generation
+	tables  *pool.MemoryTableStore // where DeleteAll raises the generation
 }
 
 type memRow struct {
@@ -70,7 +71,7 @@ type memRow struct {
 // that cannot be reached: wrapped in ErrUnavailable.
 var errStorageDown = fmt.Errorf("%w: fake database: connection refused", ErrUnavailable)
 
-func newMemImages(tables *cache.MemoryTableStore) *memImages {
+func newMemImages(tables *pool.MemoryTableStore) *memImages {
 	return &memImages{
 		tables: tables,
 		rows:   map[string]memRow{},
@@ -309,9 +310,9 @@ type fixture struct {
 	settings *memSettings
 	stats    *fakeStats
 	clock    *fakeClock
-	local    *cache.LocalProvider
-	tables   *cache.MemoryTableStore
-	pool     *cache.Pool
+	local    *pool.LocalProvider
+	tables   *pool.MemoryTableStore
+	pool     *pool.Pool
 	gallery  *Gallery
 	control  *Control
 	auth     *Auth
@@ -332,15 +333,15 @@ func newFixture(t *testing.T, s setup) *fixture {
 	if s.maxUpload == 0 {
 		s.maxUpload = 64 << 10
 	}
-	local, err := cache.NewLocalProvider(cache.LocalOptions{Node: cache.NodeOptions{Token: testToken}})
+	local, err := pool.NewLocalProvider(pool.LocalOptions{Node: node.Options{Token: testToken}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { local.Close() })
-	tables := &cache.MemoryTableStore{}
-	pool, err := cache.NewPool(t.Context(), cache.PoolOptions{
+	tables := &pool.MemoryTableStore{}
+	pool, err := pool.New(t.Context(), pool.Options{
 		Provider: local, Tables: tables, Token: testToken,
-		Config: cache.NodeConfig{Capacity: s.capacity, Policy: "lru"}, InitialNodes: s.nodes,
+		Config: node.Config{Capacity: s.capacity, Policy: "lru"}, InitialNodes: s.nodes,
 		FollowEvery: 20 * time.Millisecond, Settle: 5 * time.Millisecond, ProbeEvery: 20 * time.Millisecond,
 		Lease: 50 * time.Millisecond, Timeout: 5 * time.Second, // a loaded CI machine must not trip circuits
 	})
@@ -474,9 +475,9 @@ func (f *fixture) totalItems(t *testing.T) int64 {
 }
 
 // nodeConfigs returns each running node's configuration, in member order.
-func (f *fixture) nodeConfigs(t *testing.T) []cache.NodeConfig {
+func (f *fixture) nodeConfigs(t *testing.T) []node.Config {
 	t.Helper()
-	var cfgs []cache.NodeConfig
+	var cfgs []node.Config
 	for _, m := range f.pool.Table().Members {
 		n, ok := f.local.Node(m)
 		if !ok {
@@ -807,4 +808,4 @@ func paddedPNG(t testing.TB, n int) []byte {
 const storageMessage = "Storage is unavailable right now; nothing was changed. Please try again in a moment."
 
 // lruConfig is an lru node configuration of mb MiB.
-func lruConfig(mb int64) cache.NodeConfig { return cache.NodeConfig{Capacity: mb << 20, Policy: "lru"} }
+func lruConfig(mb int64) node.Config { return node.Config{Capacity: mb << 20, Policy: "lru"} }

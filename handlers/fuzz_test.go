@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/pool"
 )
 
 // FuzzParseChange: whatever the parameters, ParseChange either returns a
@@ -34,7 +35,7 @@ func FuzzParseChange(f *testing.F) {
 			}
 			return
 		}
-		if ch.NumNodes != nil && (*ch.NumNodes < cache.MinPoolNodes || *ch.NumNodes > cache.MaxPoolNodes) {
+		if ch.NumNodes != nil && (*ch.NumNodes < pool.MinNodes || *ch.NumNodes > pool.MaxNodes) {
 			t.Fatalf("numNodes %d accepted", *ch.NumNodes)
 		}
 		if ch.CapacityMB != nil && (*ch.CapacityMB < 0 || *ch.CapacityMB > MaxCacheMB) {

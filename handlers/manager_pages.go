@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/scaling"
 	"github.com/picpool/picpool/views"
 )
@@ -125,7 +126,7 @@ func (m *ManagerPages) configModel(ctx context.Context, flash views.Flash) views
 		st = PoolState{Settings: scaling.Settings{Mode: scaling.Manual, Policy: scaling.DefaultPolicy()}, Nodes: m.pool.Nodes(), Config: m.pool.Table().Config}
 	}
 	c.Pool = views.Pool{
-		Size: st.Nodes, MinNodes: cache.MinPoolNodes, MaxNodes: cache.MaxPoolNodes,
+		Size: st.Nodes, MinNodes: pool.MinNodes, MaxNodes: pool.MaxNodes,
 		Mode: string(st.Settings.Mode), CapacityMB: st.Config.Capacity / mebibyte, Policy: cache.PolicyLabel(st.Config.Policy),
 	}
 	for _, h := range m.pool.Health(ctx) {
@@ -270,7 +271,7 @@ func (m *ManagerPages) step(step int) http.HandlerFunc {
 			var err error
 			if n, err = strconv.Atoi(typed); err != nil {
 				c := m.configModel(r.Context(), views.Flash{})
-				c.Resize = views.ResizeForm{NumNodes: typed, Error: fmt.Sprintf("Give the number of nodes, from %d to %d.", cache.MinPoolNodes, cache.MaxPoolNodes)}
+				c.Resize = views.ResizeForm{NumNodes: typed, Error: fmt.Sprintf("Give the number of nodes, from %d to %d.", pool.MinNodes, pool.MaxNodes)}
 				m.answer(w, r, c)
 				return
 			}
