@@ -25,8 +25,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/handlers"
+	"github.com/picpool/picpool/internal/bytesize"
+	"github.com/picpool/picpool/photo"
 	"github.com/picpool/picpool/scaling"
 	"github.com/picpool/picpool/scaling/awsfake"
 	"github.com/picpool/picpool/store"
@@ -75,8 +79,8 @@ func TestAWSAcceptance(t *testing.T) {
 	}
 	var metrics atomic.Pointer[scaling.CloudWatch]
 	launch := func(ctx context.Context, id, ip string) (func(), error) {
-		return startAWSNode(ctx, ip, port, token, statsPublisherFunc(func(ctx context.Context, s cache.NodeStats) error {
-			return statsPublisher{metrics.Load()}.PublishStats(ctx, s)
+		return startAWSNode(ctx, ip, port, token, node.PublishFunc(func(ctx context.Context, s node.Stats) error {
+			return publisher(metrics.Load()).PublishStats(ctx, s)
 		}))
 	}
 	fake := awsfake.NewServer(awsfake.Config{Launch: launch})
@@ -95,23 +99,23 @@ func TestAWSAcceptance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var _ cache.Provider = asg
+	var _ pool.Provider = asg
 
 	// Storage: rows in SQLite, images in S3.
 	db := storetest.OpenDB(t, "sqlite")
 	blobs := storetest.NewS3(t).Blobs(t, "picpool-images", "images/")
 	lib := store.NewLibrary(db, blobs, log)
 
-	pool, err := cache.NewPool(ctx, cache.PoolOptions{
+	p, err := pool.New(ctx, pool.Options{
 		Provider: asg, Tables: db, Token: token, InitialNodes: 1,
-		Config:      cache.NodeConfig{Capacity: nodeCapMB * mebibyte, Policy: nodesPolicy},
+		Config:      node.Config{Capacity: nodeCapMB * bytesize.MiB, Policy: nodesPolicy},
 		FollowEvery: 200 * time.Millisecond, Settle: 400 * time.Millisecond, Log: log,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
-	go pool.Run(ctx)
+	defer p.Close()
+	go p.Run(ctx)
 	policy := scaling.Policy{MaxMissRate: 0.5, MinMissRate: 0.2, ExpandRatio: 2, ShrinkRatio: 0.5, MinRequests: 20}
 	if err := db.SaveSettings(ctx, scaling.Settings{Mode: scaling.Auto, Policy: policy}); err != nil {
 		t.Fatal(err)
@@ -119,7 +123,7 @@ func TestAWSAcceptance(t *testing.T) {
 	var mu sync.Mutex
 	var decisions []scaling.Decision
 	auto, err := scaling.NewAutoscaler(scaling.AutoscalerConfig{
-		Pool: pool, Metrics: cw, Period: period, Cooldown: 1, Log: log,
+		Pool: p, Metrics: cw, Period: period, Cooldown: 1, Log: log,
 		Settings: func(ctx context.Context) (scaling.Settings, error) {
 			s, _, err := db.LoadSettings(ctx)
 			return s, err
@@ -138,9 +142,9 @@ func TestAWSAcceptance(t *testing.T) {
 	go auto.Run(ctx)
 
 	// The gallery, over real HTTP.
-	gallery := handlers.NewGallery(imageStore{lib}, pool, handlers.ImageLimits{MaxBytes: 10 * mebibyte}, log)
-	sys := &system{log: log, pool: pool, gallery: gallery, control: handlers.NewControl(pool, db, log)}
-	srv := httptest.NewServer(sys.galleryRouter("", handlers.APIGuard(true, ""), handlers.Protection{}))
+	g := gallery.NewService(lib, p, photo.Limits{MaxBytes: 10 * bytesize.MiB}, log)
+	srv := httptest.NewServer(handlers.GalleryServer{Gallery: g, Pool: p, Configurer: gallery.NewControl(p, db, log),
+		Guard: handlers.Access{Open: true}.Guard(), Log: log}.Handler())
 	defer srv.Close()
 
 	keys := uploadImages(t, ctx, lib, images)
@@ -190,15 +194,15 @@ func TestAWSAcceptance(t *testing.T) {
 					count++
 				}
 			}
-			return pool.Nodes() == n && count >= times
+			return p.Nodes() == n && count >= times
 		}
 	}
 
 	// Phase 1: keys spread over all the images miss more than half the time
 	// until eight nodes hold most of them.
-	reads(func(r *rand.Rand) string { return keys[r.IntN(len(keys))] }, held(cache.MaxPoolNodes, 2))
+	reads(func(r *rand.Rand) string { return keys[r.IntN(len(keys))] }, held(pool.MaxNodes, 2))
 	// Phase 2: a few hot keys hit nearly always.
-	reads(func(r *rand.Rand) string { return keys[r.IntN(hotKeys)] }, held(cache.MinPoolNodes, 1))
+	reads(func(r *rand.Rand) string { return keys[r.IntN(hotKeys)] }, held(pool.MinNodes, 1))
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -225,25 +229,18 @@ func TestAWSAcceptance(t *testing.T) {
 	if f := failures.Load(); f != 0 {
 		t.Errorf("%d of %d requests failed during the resizes", f, requests.Load())
 	}
-	if got := len(activeInstances(fake)); got != pool.Nodes() {
-		t.Errorf("%d instances in service for a pool of %d nodes", got, pool.Nodes())
+	if got := len(activeInstances(fake)); got != p.Nodes() {
+		t.Errorf("%d instances in service for a pool of %d nodes", got, p.Nodes())
 	}
-	t.Logf("%d requests, %d failed; %d decisions; final size %d", requests.Load(), failures.Load(), len(decisions), pool.Nodes())
-}
-
-// statsPublisherFunc adapts a function to cache.StatsPublisher.
-type statsPublisherFunc func(context.Context, cache.NodeStats) error
-
-func (f statsPublisherFunc) PublishStats(ctx context.Context, s cache.NodeStats) error {
-	return f(ctx, s)
+	t.Logf("%d requests, %d failed; %d decisions; final size %d", requests.Load(), failures.Load(), len(decisions), p.Nodes())
 }
 
 // startAWSNode serves a cache node as an EC2 instance would: HTTP on
 // ip:port, the binary data path on ip and a free port, statistics every
 // second.
-func startAWSNode(ctx context.Context, ip string, port int, token string, pub cache.StatsPublisher) (func(), error) {
+func startAWSNode(ctx context.Context, ip string, port int, token string, pub node.StatsPublisher) (func(), error) {
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
-	node, err := cache.NewNode(cache.NodeOptions{Token: token, Name: addr, Publisher: pub, StatsInterval: time.Second})
+	n, err := node.New(node.Options{Token: token, Name: addr, Publisher: pub, StatsInterval: time.Second})
 	if err != nil {
 		return nil, err
 	}
@@ -257,21 +254,9 @@ func startAWSNode(ctx context.Context, ip string, port int, token string, pub ca
 		hl.Close()
 		return nil, err
 	}
-	nctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	srv := &http.Server{Handler: node.Handler()}
-	var wg sync.WaitGroup
-	wg.Go(func() { srv.Serve(hl) })
-	wg.Go(func() { node.ServeBinary(nctx, bl) })
-	wg.Go(func() { node.Run(nctx) })
-	return func() {
-		sctx, scancel := context.WithTimeout(context.Background(), time.Second)
-		defer scancel()
-		if srv.Shutdown(sctx) != nil {
-			srv.Close()
-		}
-		cancel()
-		wg.Wait()
-	}, nil
+	srv := &node.Server{Node: n, HTTP: hl, Data: bl}
+	srv.Start()
+	return func() { srv.Stop(time.Second) }, nil
 }
 
 // uploadImages stores n distinct noise PNGs of about 12 KB and returns

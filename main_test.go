@@ -43,19 +43,19 @@ func TestRunHelp(t *testing.T) {
 	if err := run(t.Context(), []string{"--help"}, env(), &out); err != nil {
 		t.Fatalf("run --help: %v", err)
 	}
-	for _, c := range commands() {
-		if !strings.Contains(out.String(), "  "+c.name+" ") {
-			t.Errorf("--help does not list %q:\n%s", c.name, out.String())
+	for _, c := range commands(env(), io.Discard) {
+		if !strings.Contains(out.String(), "  "+c.Name+" ") {
+			t.Errorf("--help does not list %q:\n%s", c.Name, out.String())
 		}
 	}
 }
 
 func TestRunCommandHelpExplainsEveryFlag(t *testing.T) {
-	for _, c := range commands() {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range commands(env(), io.Discard) {
+		t.Run(c.Name, func(t *testing.T) {
 			var out bytes.Buffer
-			if err := run(t.Context(), []string{c.name, "--help"}, env(), &out); err != nil {
-				t.Fatalf("run %s --help: %v", c.name, err)
+			if err := run(t.Context(), []string{c.Name, "--help"}, env(), &out); err != nil {
+				t.Fatalf("run %s --help: %v", c.Name, err)
 			}
 			// Every flag line ("  -name type") is followed by its explanation.
 			lines := strings.Split(out.String(), "\n")

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/internal/bytesize"
 	"github.com/picpool/picpool/scaling"
 )
@@ -22,14 +24,14 @@ const MaxCacheMB = 64 << 10
 
 // PoolAdmin is what the test API and the manager need of the cache pool.
 // Only the owner can resize or configure; a follower answers those with
-// cache.ErrNotOwner.
+// pool.ErrNotOwner.
 type PoolAdmin interface {
 	Nodes() int
 	Resize(ctx context.Context, n int) error
-	Configure(ctx context.Context, cfg cache.NodeConfig) error
-	Table() cache.Table
-	Window(ctx context.Context) cache.Counts
-	Health(ctx context.Context) []cache.MemberHealth
+	Configure(ctx context.Context, cfg node.Config) error
+	Table() pool.Table
+	Window(ctx context.Context) node.Counts
+	Health(ctx context.Context) []pool.MemberHealth
 	Clear(ctx context.Context) error
 }
 
@@ -59,7 +61,7 @@ func NewControl(pool PoolAdmin, settings SettingsStore, log *slog.Logger) *Contr
 type PoolState struct {
 	Settings scaling.Settings
 	Nodes    int
-	Config   cache.NodeConfig
+	Config   node.Config
 }
 
 // State returns the pool's current state; settings never saved are the
@@ -71,6 +73,11 @@ func (c *Control) State(ctx context.Context) (PoolState, error) {
 	}
 	return PoolState{Settings: s, Nodes: c.pool.Nodes(), Config: c.pool.Table().Config}, nil
 }
+
+// Settings returns how the pool is sized now: the defaults (manual mode,
+// the default policy) until some are saved. The autoscaler reads them
+// every period.
+func (c *Control) Settings(ctx context.Context) (scaling.Settings, error) { return c.loadSettings(ctx) }
 
 func (c *Control) loadSettings(ctx context.Context) (scaling.Settings, error) {
 	s, ok, err := c.settings.LoadSettings(ctx)
@@ -293,7 +300,7 @@ func afterDone(done []string, err error) error {
 
 // poolError says what failed when the pool refused or failed a change.
 func poolError(what string, err error) error {
-	if errors.Is(err, cache.ErrNotOwner) {
+	if errors.Is(err, pool.ErrNotOwner) {
 		return Errorf(Conflict, "This process follows the pool and cannot change it; use the manager (picpool manager or picpool dev).")
 	}
 	return Errorf(Unavailable, "Could not %s: %v", what, err)

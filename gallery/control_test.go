@@ -7,7 +7,8 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/scaling"
 )
 
@@ -24,18 +25,18 @@ func (f funcSettings) SaveSettings(_ context.Context, s scaling.Settings) error 
 // are not expected to be called.
 type funcPool struct {
 	resize    func(ctx context.Context, n int) error
-	configure func(cfg cache.NodeConfig) error
+	configure func(cfg node.Config) error
 }
 
-func (p funcPool) Nodes() int                                            { return 2 }
-func (p funcPool) Resize(ctx context.Context, n int) error               { return p.resize(ctx, n) }
-func (p funcPool) Configure(_ context.Context, c cache.NodeConfig) error { return p.configure(c) }
-func (p funcPool) Table() cache.Table {
-	return cache.Table{Members: []string{"a", "b"}, Config: lruConfig(16)}
+func (p funcPool) Nodes() int                                       { return 2 }
+func (p funcPool) Resize(ctx context.Context, n int) error          { return p.resize(ctx, n) }
+func (p funcPool) Configure(_ context.Context, c node.Config) error { return p.configure(c) }
+func (p funcPool) Table() pool.Table {
+	return pool.Table{Members: []string{"a", "b"}, Config: lruConfig(16)}
 }
-func (p funcPool) Window(context.Context) cache.Counts         { return cache.Counts{} }
-func (p funcPool) Health(context.Context) []cache.MemberHealth { return nil }
-func (p funcPool) Clear(context.Context) error                 { return nil }
+func (p funcPool) Window(context.Context) node.Counts         { return node.Counts{} }
+func (p funcPool) Health(context.Context) []pool.MemberHealth { return nil }
+func (p funcPool) Clear(context.Context) error                { return nil }
 
 // TestApplySaysWhatChanged: when storage or the pool fails part-way
 // through a change, the answer says "nothing was changed" only when that
@@ -83,7 +84,7 @@ func TestApplySaysWhatChanged(t *testing.T) {
 			name: "the resize fails after settings and nodes changed", change: Change{Mode: &auto, NumNodes: &three, CapacityMB: &eight, CachePolicy: &rr},
 			loads: []error{nil},
 			pool: funcPool{
-				configure: func(cache.NodeConfig) error { return nil },
+				configure: func(node.Config) error { return nil },
 				resize:    func(context.Context, int) error { return errors.New("no nodes to be had") },
 			},
 			wantCode: Unavailable,
@@ -91,7 +92,7 @@ func TestApplySaysWhatChanged(t *testing.T) {
 		},
 		{
 			name: "configuring fails, nothing saved before", change: Change{CapacityMB: &eight},
-			loads: []error{nil}, pool: funcPool{configure: func(cache.NodeConfig) error { return errors.New("node a refused") }}, wantCode: Unavailable,
+			loads: []error{nil}, pool: funcPool{configure: func(node.Config) error { return errors.New("node a refused") }}, wantCode: Unavailable,
 			wantMsg: "Could not configure the nodes: node a refused",
 		},
 	}

@@ -98,6 +98,11 @@ func Describe(log *slog.Logger, err error) (Code, string) {
 	return Internal, "Something went wrong on our side; nothing was changed. Please try again."
 }
 
+// BackendError classifies a failure of a backend the domain does not call
+// itself (the metrics backend the manager's charts read): see
+// storageError.
+func BackendError(err error) error { return storageError(err) }
+
 // storageError classifies a failure of a backend that the domain calls: a
 // missing image, a refused input and an unknown outcome as they are, and
 // anything else (a database or blob store that does not answer) as

@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/scaling"
 )
 
@@ -33,4 +33,4 @@ func (m *memSettings) set(s scaling.Settings) {
 }
 
 // lruConfig is an lru node configuration of mb MiB.
-func lruConfig(mb int64) cache.NodeConfig { return cache.NodeConfig{Capacity: mb << 20, Policy: "lru"} }
+func lruConfig(mb int64) node.Config { return node.Config{Capacity: mb << 20, Policy: "lru"} }

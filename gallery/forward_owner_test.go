@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/scaling"
 )
 
@@ -93,7 +93,7 @@ func TestServeForwardedAnswersAsTheAPI(t *testing.T) {
 		var calls []string
 		pool := funcPool{
 			resize:    func(_ context.Context, n int) error { calls = append(calls, "resize"); return nil },
-			configure: func(cfg cache.NodeConfig) error { calls = append(calls, "configure "+cfg.Policy); return nil },
+			configure: func(cfg node.Config) error { calls = append(calls, "configure "+cfg.Policy); return nil },
 		}
 		c := NewControl(pool, &memSettings{}, slog.New(slog.DiscardHandler))
 		in := newInbox(`{"numNodes":3}`, `{"maxMiss":0.1}`, `not json`, `{"cacheSize":8,"policy":"random"}`)

@@ -120,4 +120,3 @@ func FuzzValidateKey(f *testing.F) {
 		}
 	})
 }
-

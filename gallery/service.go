@@ -7,7 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/photo"
 )
 
@@ -28,18 +29,18 @@ type ImageStore interface {
 	// Keys returns every key, newest first.
 	Keys(ctx context.Context) ([]string, error)
 	// DeleteAll removes every row and blob, and raises the cache's
-	// generation in the same transaction (see cache.Fences).
+	// generation in the same transaction (see pool.Fences).
 	DeleteAll(ctx context.Context) error
 }
 
 // Cache is what the gallery needs of the cache pool.
 type Cache interface {
-	GetOrLoad(ctx context.Context, key string, load cache.LoadFunc) ([]byte, uint64, bool, error)
+	GetOrLoad(ctx context.Context, key string, load pool.LoadFunc) ([]byte, uint64, bool, error)
 	Invalidate(ctx context.Context, key string, version uint64) error
 	Purge(ctx context.Context) error
 	Clear(ctx context.Context) error
-	Table() cache.Table
-	Window(ctx context.Context) cache.Counts
+	Table() pool.Table
+	Window(ctx context.Context) node.Counts
 }
 
 // Service is the gallery: upload, fetch, list and delete images, shared
@@ -81,7 +82,7 @@ func (g *Service) Upload(ctx context.Context, key string, data []byte) (Image, e
 	}
 	// The row is committed: the cache must forget the old image even if
 	// the client has gone, and the upload is acknowledged only once no
-	// read, anywhere, can return the old image (see cache.Pool.Invalidate).
+	// read, anywhere, can return the old image (see pool.Pool.Invalidate).
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), invalidateTimeout)
 	defer cancel()
 	if err := g.cache.Invalidate(ictx, key, uint64(img.Version)); err != nil {
@@ -92,7 +93,7 @@ func (g *Service) Upload(ctx context.Context, key string, data []byte) (Image, e
 }
 
 // invalidateTimeout bounds the cache's invalidation after an upload: a
-// fenced node costs a database write and a lease (see cache.Fences).
+// fenced node costs a database write and a lease (see pool.Fences).
 const invalidateTimeout = 10 * time.Second
 
 // Fetched is an image as the gallery serves it.

@@ -18,7 +18,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/scaling"
 )
 
@@ -325,7 +326,7 @@ func TestAPIGetRateRefusals(t *testing.T) {
 // poolWant is the state a configuration must leave.
 type poolWant struct {
 	nodes    int
-	config   cache.NodeConfig
+	config   node.Config
 	settings *scaling.Settings // nil: never saved
 }
 
@@ -365,7 +366,7 @@ func withPolicy(mode scaling.Mode, change func(p *scaling.Policy)) *scaling.Sett
 }
 
 func TestAPIConfigureCache(t *testing.T) {
-	lru16 := cache.NodeConfig{Capacity: 16 << 20, Policy: "lru"}
+	lru16 := node.Config{Capacity: 16 << 20, Policy: "lru"}
 	tests := []struct {
 		name   string
 		params url.Values
@@ -376,23 +377,23 @@ func TestAPIConfigureCache(t *testing.T) {
 		{"nothing", nil, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`,
 			poolWant{2, lru16, nil}},
 		{"cacheSize", url.Values{"cacheSize": {"32"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":32,"policy":"LRU"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 32 << 20, Policy: "lru"}, nil}},
+			poolWant{2, node.Config{Capacity: 32 << 20, Policy: "lru"}, nil}},
 		{"cacheSize 0 turns the cache off", url.Values{"cacheSize": {"0"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":0,"policy":"LRU"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 0, Policy: "lru"}, nil}},
+			poolWant{2, node.Config{Capacity: 0, Policy: "lru"}, nil}},
 		{"cacheSize at the maximum", url.Values{"cacheSize": {"65536"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":65536,"policy":"LRU"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 65536 << 20, Policy: "lru"}, nil}},
+			poolWant{2, node.Config{Capacity: 65536 << 20, Policy: "lru"}, nil}},
 		{"policy RR", url.Values{"policy": {"RR"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"RR"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "random"}, nil}},
+			poolWant{2, node.Config{Capacity: 16 << 20, Policy: "random"}, nil}},
 		{"policy rr", url.Values{"policy": {"rr"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"RR"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "random"}, nil}},
+			poolWant{2, node.Config{Capacity: 16 << 20, Policy: "random"}, nil}},
 		{"policy random", url.Values{"policy": {"Random"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"RR"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "random"}, nil}},
+			poolWant{2, node.Config{Capacity: 16 << 20, Policy: "random"}, nil}},
 		{"policy SIEVE", url.Values{"policy": {"SIEVE"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"SIEVE"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "sieve"}, nil}},
+			poolWant{2, node.Config{Capacity: 16 << 20, Policy: "sieve"}, nil}},
 		{"policy w-tinylfu", url.Values{"policy": {"w-tinylfu"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"TINYLFU"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "tinylfu"}, nil}},
+			poolWant{2, node.Config{Capacity: 16 << 20, Policy: "tinylfu"}, nil}},
 		{"policy sizelfu", url.Values{"policy": {"sizelfu"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"SIZELFU"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "sizelfu"}, nil}},
+			poolWant{2, node.Config{Capacity: 16 << 20, Policy: "sizelfu"}, nil}},
 		{"policy LRU", url.Values{"policy": {"LRU"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`,
 			poolWant{2, lru16, nil}},
 		{"numNodes grows", url.Values{"numNodes": {"3"}}, "", `{"success":"true","mode":"manual","numNodes":3,"cacheSize":16,"policy":"LRU"}`,
@@ -420,7 +421,7 @@ func TestAPIConfigureCache(t *testing.T) {
 		{"shrinkRatio", url.Values{"shrinkRatio": {"0.25"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`,
 			poolWant{2, lru16, withPolicy(scaling.Manual, func(p *scaling.Policy) { p.ShrinkRatio = 0.25 })}},
 		{"capacity and policy", url.Values{"cacheSize": {"8"}, "policy": {"RR"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":8,"policy":"RR"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 8 << 20, Policy: "random"}, nil}},
+			poolWant{2, node.Config{Capacity: 8 << 20, Policy: "random"}, nil}},
 		{"the four thresholds", url.Values{"maxMiss": {"0.8"}, "minMiss": {"0.1"}, "expRatio": {"3"}, "shrinkRatio": {"0.75"}}, "",
 			`{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`,
 			poolWant{2, lru16, withPolicy(scaling.Manual, func(p *scaling.Policy) {
@@ -429,16 +430,16 @@ func TestAPIConfigureCache(t *testing.T) {
 		{"everything", url.Values{"mode": {"auto"}, "numNodes": {"3"}, "cacheSize": {"4"}, "policy": {"RR"},
 			"expRatio": {"2.5"}, "shrinkRatio": {"0.2"}, "maxMiss": {"0.9"}, "minMiss": {"0.05"}}, "",
 			`{"success":"true","mode":"auto","numNodes":3,"cacheSize":4,"policy":"RR"}`,
-			poolWant{3, cache.NodeConfig{Capacity: 4 << 20, Policy: "random"},
+			poolWant{3, node.Config{Capacity: 4 << 20, Policy: "random"},
 				withPolicy(scaling.Auto, func(p *scaling.Policy) {
 					*p = scaling.Policy{MaxMissRate: 0.9, MinMissRate: 0.05, ExpandRatio: 2.5, ShrinkRatio: 0.2, MinRequests: 20}
 				})}},
 		{"everything in a form body", url.Values{"mode": {"auto"}, "numNodes": {"1"}, "cacheSize": {"2"}, "policy": {"LRU"}, "maxMiss": {"0.7"}}, "form",
 			`{"success":"true","mode":"auto","numNodes":1,"cacheSize":2,"policy":"LRU"}`,
-			poolWant{1, cache.NodeConfig{Capacity: 2 << 20, Policy: "lru"}, withPolicy(scaling.Auto, func(p *scaling.Policy) { p.MaxMissRate = 0.7 })}},
+			poolWant{1, node.Config{Capacity: 2 << 20, Policy: "lru"}, withPolicy(scaling.Auto, func(p *scaling.Policy) { p.MaxMissRate = 0.7 })}},
 		{"everything in a multipart body", url.Values{"numNodes": {"4"}, "cacheSize": {"1"}, "policy": {"rr"}, "minMiss": {"0.3"}}, "multipart",
 			`{"success":"true","mode":"manual","numNodes":4,"cacheSize":1,"policy":"RR"}`,
-			poolWant{4, cache.NodeConfig{Capacity: 1 << 20, Policy: "random"}, withPolicy(scaling.Manual, func(p *scaling.Policy) { p.MinMissRate = 0.3 })}},
+			poolWant{4, node.Config{Capacity: 1 << 20, Policy: "random"}, withPolicy(scaling.Manual, func(p *scaling.Policy) { p.MinMissRate = 0.3 })}},
 		{"empty values are absent", url.Values{"numNodes": {""}, "cacheSize": {""}, "policy": {""}, "mode": {""}}, "",
 			`{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`, poolWant{2, lru16, nil}},
 	}
@@ -523,7 +524,7 @@ func TestAPIConfigureCacheRefusals(t *testing.T) {
 			srv := f.galleryServer(t, openAPI)
 			epoch := f.pool.Table().Epoch
 			checkAPIError(t, configure(t, srv.URL, "", tt.params), 400, tt.msg)
-			f.checkPool(t, poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "lru"}, nil})
+			f.checkPool(t, poolWant{2, node.Config{Capacity: 16 << 20, Policy: "lru"}, nil})
 			if got := f.pool.Table().Epoch; got != epoch {
 				t.Errorf("table epoch went from %d to %d after a refusal", epoch, got)
 			}
@@ -661,7 +662,7 @@ func TestAPIDeadNode(t *testing.T) {
 // TestAPIDeleteAllWithDeadNode: a node that is down does not stop
 // delete_all, and does not make it lie: the answer is success, every image
 // is gone, and nothing deleted is served afterwards (the down node's
-// entries are retired with the pool's generation, see cache.Fences).
+// entries are retired with the pool's generation, see pool.Fences).
 func TestAPIDeleteAllWithDeadNode(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.galleryServer(t, openAPI)
@@ -685,7 +686,7 @@ func TestAPIDeleteAllWithDeadNode(t *testing.T) {
 // one: it hands the change to the owner, see forward_test.go.)
 func TestAPIFollowerCannotResize(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
-	follower, err := cache.NewPool(t.Context(), cache.PoolOptions{Tables: f.tables, Token: testToken, Timeout: 5e9})
+	follower, err := pool.New(t.Context(), pool.Options{Tables: f.tables, Token: testToken, Timeout: 5e9})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,21 +20,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/internal/testimg"
 	"github.com/picpool/picpool/photo"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/picpool/picpool/cache"
 	"github.com/picpool/picpool/scaling"
 )
 
 // The handlers' tests run on real parts where they exist: a real cache
-// pool of node servers on loopback (cache.LocalProvider), real routers
+// pool of node servers on loopback (pool.LocalProvider), real routers
 // served over HTTP by httptest, built the way main's system.go builds
 // them. Storage, settings and statistics are small in-memory fakes here;
 // main's end-to-end tests cover the real store.
@@ -57,7 +56,7 @@ type memImages struct {
 	version int64     // the last version given
 	fail    error
 	calls   map[string]int
-	tables  *cache.MemoryTableStore // where DeleteAll raises the generation
+	tables  *pool.MemoryTableStore // where DeleteAll raises the generation
 }
 
 type memRow struct {
@@ -69,7 +68,7 @@ type memRow struct {
 // that cannot be reached: wrapped in gallery.ErrUnavailable.
 var errStorageDown = fmt.Errorf("%w: fake database: connection refused", gallery.ErrUnavailable)
 
-func newMemImages(tables *cache.MemoryTableStore) *memImages {
+func newMemImages(tables *pool.MemoryTableStore) *memImages {
 	return &memImages{
 		tables: tables,
 		rows:   map[string]memRow{},
@@ -308,9 +307,9 @@ type fixture struct {
 	settings *memSettings
 	stats    *fakeStats
 	clock    *fakeClock
-	local    *cache.LocalProvider
-	tables   *cache.MemoryTableStore
-	pool     *cache.Pool
+	local    *pool.LocalProvider
+	tables   *pool.MemoryTableStore
+	pool     *pool.Pool
 	gallery  *gallery.Service
 	control  *gallery.Control
 	auth     *Auth
@@ -331,15 +330,15 @@ func newFixture(t *testing.T, s setup) *fixture {
 	if s.maxUpload == 0 {
 		s.maxUpload = 64 << 10
 	}
-	local, err := cache.NewLocalProvider(cache.LocalOptions{Node: cache.NodeOptions{Token: testToken}})
+	local, err := pool.NewLocalProvider(pool.LocalOptions{Node: node.Options{Token: testToken}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { local.Close() })
-	tables := &cache.MemoryTableStore{}
-	pool, err := cache.NewPool(t.Context(), cache.PoolOptions{
+	tables := &pool.MemoryTableStore{}
+	pool, err := pool.New(t.Context(), pool.Options{
 		Provider: local, Tables: tables, Token: testToken,
-		Config: cache.NodeConfig{Capacity: s.capacity, Policy: "lru"}, InitialNodes: s.nodes,
+		Config: node.Config{Capacity: s.capacity, Policy: "lru"}, InitialNodes: s.nodes,
 		FollowEvery: 20 * time.Millisecond, Settle: 5 * time.Millisecond, ProbeEvery: 20 * time.Millisecond,
 		Lease: 50 * time.Millisecond, Timeout: 5 * time.Second, // a loaded CI machine must not trip circuits
 	})
@@ -369,8 +368,8 @@ func newFixture(t *testing.T, s setup) *fixture {
 // openAPI is the guard of a server on loopback: every route open.
 var openAPI = APIGuard(true, "")
 
-// galleryServer serves the gallery as system.go's galleryRouter does,
-// with the default Protection.
+// galleryServer serves the gallery as the gallery's server does (see
+// GalleryServer), with the default Protection.
 func (f *fixture) galleryServer(t *testing.T, guard func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
 	return f.protectedGallery(t, guard, Protection{})
@@ -379,18 +378,13 @@ func (f *fixture) galleryServer(t *testing.T, guard func(http.Handler) http.Hand
 // protectedGallery serves the gallery behind prot.
 func (f *fixture) protectedGallery(t *testing.T, guard func(http.Handler) http.Handler, prot Protection) *httptest.Server {
 	t.Helper()
-	return serveTest(t, prot.Wrap(f.galleryRouter(guard)), nil)
+	return serveTest(t, f.galleryParts(guard, prot).Handler(), nil)
 }
 
-// galleryRouter is the gallery's routes, as system.go's galleryRouter
-// builds them.
-func (f *fixture) galleryRouter(guard func(http.Handler) http.Handler) http.Handler {
-	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
-	CommonRoutes(r)
-	NewGalleryPages(f.gallery, "http://manager.test/", f.log).Routes(r)
-	NewAPI(f.gallery, f.pool, f.control, f.log).Routes(r, guard)
-	return r
+// galleryParts are the gallery server's parts over the fixture.
+func (f *fixture) galleryParts(guard func(http.Handler) http.Handler, prot Protection) GalleryServer {
+	return GalleryServer{Gallery: f.gallery, Pool: f.pool, Configurer: f.control, ManagerURL: "http://manager.test/",
+		Guard: guard, Protection: prot, Log: f.log}
 }
 
 // serveTest serves h on loopback until the test ends; configure, when not
@@ -406,8 +400,8 @@ func serveTest(t *testing.T, h http.Handler, configure func(*http.Server)) *http
 	return srv
 }
 
-// managerServer serves the manager as system.go's managerRouter does,
-// with the default Protection.
+// managerServer serves the manager as the manager's server does (see
+// ManagerServer), with the default Protection.
 func (f *fixture) managerServer(t *testing.T, guard func(http.Handler) http.Handler, decisions DecisionLog) *httptest.Server {
 	t.Helper()
 	return f.protectedManager(t, guard, decisions, Protection{})
@@ -416,13 +410,9 @@ func (f *fixture) managerServer(t *testing.T, guard func(http.Handler) http.Hand
 // protectedManager serves the manager behind prot.
 func (f *fixture) protectedManager(t *testing.T, guard func(http.Handler) http.Handler, decisions DecisionLog, prot Protection) *httptest.Server {
 	t.Helper()
-	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
-	CommonRoutes(r)
-	NewManagerPages(ManagerDeps{Auth: f.auth, Control: f.control, Pool: f.pool, Gallery: f.gallery,
-		Stats: f.stats, Decisions: decisions, Log: f.log, Now: f.clock.Now}).Routes(r)
-	NewAPI(f.gallery, f.pool, f.control, f.log).Routes(r, guard)
-	return serveTest(t, prot.Wrap(r), nil)
+	pages := ManagerDeps{Auth: f.auth, Control: f.control, Pool: f.pool, Gallery: f.gallery,
+		Stats: f.stats, Decisions: decisions, Log: f.log, Now: f.clock.Now}
+	return serveTest(t, ManagerServer{Pages: pages, API: f.galleryParts(guard, prot)}.Handler(), nil)
 }
 
 // put stores an image straight through the gallery (not over HTTP).
@@ -473,9 +463,9 @@ func (f *fixture) totalItems(t *testing.T) int64 {
 }
 
 // nodeConfigs returns each running node's configuration, in member order.
-func (f *fixture) nodeConfigs(t *testing.T) []cache.NodeConfig {
+func (f *fixture) nodeConfigs(t *testing.T) []node.Config {
 	t.Helper()
-	var cfgs []cache.NodeConfig
+	var cfgs []node.Config
 	for _, m := range f.pool.Table().Members {
 		n, ok := f.local.Node(m)
 		if !ok {
@@ -750,4 +740,4 @@ func checkHTML(t *testing.T, r result, fullPage bool) *goquery.Document {
 const storageMessage = "Storage is unavailable right now; nothing was changed. Please try again in a moment."
 
 // lruConfig is an lru node configuration of mb MiB.
-func lruConfig(mb int64) cache.NodeConfig { return cache.NodeConfig{Capacity: mb << 20, Policy: "lru"} }
+func lruConfig(mb int64) node.Config { return node.Config{Capacity: mb << 20, Policy: "lru"} }

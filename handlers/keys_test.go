@@ -12,7 +12,7 @@ import (
 
 // Hostile keys, through the test API and the image route: what the key
 // rules refuse is refused with its message, and every valid key, however
-// odd, round-trips through storage, the pool (cache.NodeKey hashes keys
+// odd, round-trips through storage, the pool (nodekey.Of hashes keys
 // longer than a node takes) and the URL.
 
 var validOddKeys = []struct{ name, key string }{

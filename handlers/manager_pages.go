@@ -335,6 +335,7 @@ func (m *ManagerPages) statsModel(ctx context.Context) (views.Stats, error) {
 	to := now.Truncate(time.Minute).Add(time.Minute)
 	from := to.Add(-statsWindow * time.Minute)
 	points, err := m.stats.Series(ctx, from, to, time.Minute)
+	err = gallery.BackendError(err)
 	if err != nil {
 		return views.Stats{}, fmt.Errorf("read the pool's statistics: %w", err)
 	}

@@ -31,7 +31,8 @@ type Access struct {
 	Token string
 }
 
-func (a Access) guard() func(http.Handler) http.Handler {
+// Guard is the test API's guard of the state-changing routes.
+func (a Access) Guard() func(http.Handler) http.Handler {
 	return APIGuard(a.Open || IsLoopback(a.Addr), a.Token)
 }
 
@@ -62,20 +63,13 @@ const uploadQueueWait = 5 * time.Second
 // uploadQueueWait for its turn.
 func NewUploadSlotsFor(n int) *UploadSlots { return NewUploadSlots(n, uploadQueueWait) }
 
-// Derive checks l and fills in the read and write timeouts left at 0: the
-// largest request (the largest upload and its form) and the largest
-// answer (that image in base64, as /api/key sends it) at the minimum
-// rate, plus one stall and, for the request, its headers.
+// Derive fills in the read and write timeouts left at 0: the largest
+// request (the largest upload and its form) and the largest answer (that
+// image in base64, as /api/key sends it) at the minimum rate, plus one
+// stall and, for the request, its headers. The caller checked the rest.
 func (l Limits) Derive() (Limits, error) {
-	switch {
-	case l.MinRate <= 0:
-		return l, fmt.Errorf("the minimum transfer rate must be more than 0; got %d", l.MinRate)
-	case l.Stall <= 0:
-		return l, fmt.Errorf("the stall timeout must be more than 0; got %s", l.Stall)
-	case l.ReadHeader <= 0 || l.Idle <= 0:
-		return l, fmt.Errorf("the read-header and idle timeouts must be more than 0; got %s and %s", l.ReadHeader, l.Idle)
-	case l.Read < 0 || l.Write < 0:
-		return l, fmt.Errorf("the read and write timeouts must be 0 (derived) or more; got %s and %s", l.Read, l.Write)
+	if l.MinRate <= 0 {
+		return l, fmt.Errorf("handlers: a minimum transfer rate of %d bytes/s", l.MinRate)
 	}
 	at := func(bytes int64) time.Duration {
 		return (time.Duration(bytes) * time.Second / time.Duration(l.MinRate)).Round(time.Second)
@@ -89,8 +83,8 @@ func (l Limits) Derive() (Limits, error) {
 	return l, nil
 }
 
-// protection is the guards of a server with access a and limits l.
-func (l Limits) protection(a Access) Protection {
+// Protection is the guards of a whole server with access a and limits l.
+func (l Limits) Protection(a Access) Protection {
 	return Protection{
 		LoopbackOnly: IsLoopback(a.Addr) && !a.Open,
 		Uploads:      l.Uploads,
@@ -102,10 +96,10 @@ func (l Limits) protection(a Access) Protection {
 type GalleryServer struct {
 	Gallery    *gallery.Service
 	Pool       gallery.PoolAdmin
-	Configurer gallery.Configurer // the pool's Control where it is owned, a Forwarder where it is followed
-	ManagerURL string             // linked from the home page; optional
-	Access     Access
-	Limits     Limits // derived
+	Configurer gallery.Configurer              // the pool's Control where it is owned, a Forwarder where it is followed
+	ManagerURL string                          // linked from the home page; optional
+	Guard      func(http.Handler) http.Handler // of the state-changing /api routes: Access.Guard
+	Protection Protection                      // of the whole server: Limits.Protection
 	Log        *slog.Logger
 }
 
@@ -116,16 +110,15 @@ func (s GalleryServer) Handler() http.Handler {
 	r.Use(middleware.Recoverer)
 	CommonRoutes(r)
 	NewGalleryPages(s.Gallery, s.ManagerURL, s.Log).Routes(r)
-	NewAPI(s.Gallery, s.Pool, s.Configurer, s.Log).Routes(r, s.Access.guard())
-	return s.Limits.protection(s.Access).Wrap(r)
+	NewAPI(s.Gallery, s.Pool, s.Configurer, s.Log).Routes(r, s.Guard)
+	return s.Protection.Wrap(r)
 }
 
-// ManagerServer is what the manager's server is built from.
+// ManagerServer is what the manager's server is built from: its pages,
+// and the test API's parts and guards, as the gallery's.
 type ManagerServer struct {
-	Pages  ManagerDeps
-	API    GalleryServer // the test API's parts (the manager serves /api too)
-	Access Access
-	Limits Limits // derived
+	Pages ManagerDeps
+	API   GalleryServer
 }
 
 // Handler returns the manager's server: login, configuration, charts,
@@ -135,8 +128,8 @@ func (s ManagerServer) Handler() http.Handler {
 	r.Use(middleware.Recoverer)
 	CommonRoutes(r)
 	NewManagerPages(s.Pages).Routes(r)
-	NewAPI(s.API.Gallery, s.API.Pool, s.API.Configurer, s.Pages.Log).Routes(r, s.Access.guard())
-	return s.Limits.protection(s.Access).Wrap(r)
+	NewAPI(s.API.Gallery, s.API.Pool, s.API.Configurer, s.Pages.Log).Routes(r, s.API.Guard)
+	return s.API.Protection.Wrap(r)
 }
 
 // shutdownGrace is how long in-flight requests get to finish after a stop

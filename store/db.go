@@ -4,7 +4,7 @@
 // S3), and the "db" metrics backend's samples in the same database.
 //
 // It imports only value types and interfaces of packages cache and scaling,
-// so that *DB satisfies cache.TableStore and *Metrics scaling.Metrics.
+// so that *DB satisfies pool.TableStore and *Metrics scaling.Metrics.
 package store
 
 import (
@@ -24,7 +24,7 @@ import (
 	"github.com/uptrace/bun/schema"
 	"modernc.org/sqlite"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/store/internal/sqlconn"
 )
@@ -61,7 +61,7 @@ func (db *DB) opContext(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithTimeout(ctx, db.timeout)
 }
 
-var _ cache.TableStore = (*DB)(nil)
+var _ pool.TableStore = (*DB)(nil)
 
 // Open connects to the database at url and applies the embedded migrations
 // that it lacks:

@@ -288,8 +288,8 @@ func (l *Library) Keys(ctx context.Context) ([]string, error) {
 
 // DeleteAll deletes every image. In one transaction it deletes every row
 // and raises the cache pool's generation, so that no cache entry of a
-// deleted image can be read again (see cache.Fences; the caller then waits
-// for every process to route by it, with cache.Pool.Purge). After the
+// deleted image can be read again (see pool.Fences; the caller then waits
+// for every process to route by it, with pool.Pool.Purge). After the
 // commit it deletes the blobs those rows pointed at, and only those: an
 // upload in another process whose blob is written but whose row is not
 // yet committed keeps its blob, so an upload acknowledged after DeleteAll

@@ -61,3 +61,42 @@ func Parse(s string) (int64, error) {
 	}
 	return n << shift, nil
 }
+
+// Size is a size in bytes that reads and writes itself as text, for
+// flags ("10MB").
+type Size int64
+
+// UnmarshalText parses text with Parse.
+func (s *Size) UnmarshalText(text []byte) error {
+	n, err := Parse(string(text))
+	*s = Size(n)
+	return err
+}
+
+// MarshalText writes the size with Format.
+func (s Size) MarshalText() ([]byte, error) { return []byte(Format(int64(s))), nil }
+
+// List is sizes separated by commas ("256MB,1GB").
+type List []int64
+
+// UnmarshalText parses each size with Parse.
+func (l *List) UnmarshalText(text []byte) error {
+	*l = nil
+	for part := range strings.SplitSeq(string(text), ",") {
+		n, err := Parse(part)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, n)
+	}
+	return nil
+}
+
+// MarshalText writes the sizes with Format, separated by commas.
+func (l List) MarshalText() ([]byte, error) {
+	parts := make([]string, len(l))
+	for i, n := range l {
+		parts[i] = Format(n)
+	}
+	return []byte(strings.Join(parts, ",")), nil
+}

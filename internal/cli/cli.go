@@ -4,9 +4,11 @@
 package cli
 
 import (
+	"encoding"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +34,7 @@ func NewSet(name, synopsis string, getenv func(string) string, out io.Writer) *S
 
 // Value is what a flag can hold.
 type Value interface {
-	~string | ~int | ~bool | time.Duration | ~float64
+	~string | ~int | ~uint64 | ~bool | time.Duration | ~float64
 }
 
 // Var defines a flag named name that sets *p: from the command line, else
@@ -60,6 +62,8 @@ func Var[T Value](s *Set, p *T, name, env string, def T, help string) {
 		s.fs.DurationVar(p, name, any(v).(time.Duration), help)
 	case *float64:
 		s.fs.Float64Var(p, name, any(v).(float64), help)
+	case *uint64:
+		s.fs.Uint64Var(p, name, any(v).(uint64), help)
 	}
 }
 
@@ -97,6 +101,11 @@ func parse[T Value](raw string) (T, error) {
 		if err != nil {
 			err = fmt.Errorf("want a duration such as 60s")
 		}
+	case uint64:
+		v, err = strconv.ParseUint(raw, 10, 64)
+		if err != nil {
+			err = fmt.Errorf("want a whole number")
+		}
 	case float64:
 		v, err = strconv.ParseFloat(raw, 64)
 		if err != nil {
@@ -123,4 +132,81 @@ func (s *Set) Parse(args []string) error {
 		return fmt.Errorf("%s: %s", s.fs.Name(), strings.Join(s.errs, "; "))
 	}
 	return nil
+}
+
+// TextValue is a flag's value that reads and writes itself as text (a
+// ratio, a size, a list).
+type TextValue interface {
+	encoding.TextMarshaler
+	encoding.TextUnmarshaler
+}
+
+// Text defines a flag named name that sets *p from its text: from the
+// command line, else from the environment variable env (if env is not
+// ""), else def.
+func Text(s *Set, p TextValue, name, env, def, help string) {
+	raw := def
+	if v := s.lookup(env); v != "" {
+		raw = v
+	}
+	if err := p.UnmarshalText([]byte(raw)); err != nil {
+		s.errs = append(s.errs, fmt.Sprintf("%s=%q: %v", env, raw, err))
+	}
+	if env != "" {
+		help += " (env " + env + ")"
+	}
+	s.fs.TextVar(p, name, p, help)
+}
+
+// List is a comma-separated list of words.
+type List []string
+
+// UnmarshalText splits text at commas, trimming spaces.
+func (l *List) UnmarshalText(text []byte) error {
+	*l = nil
+	for w := range strings.SplitSeq(string(text), ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			*l = append(*l, w)
+		}
+	}
+	return nil
+}
+
+// MarshalText joins the list with commas.
+func (l List) MarshalText() ([]byte, error) { return []byte(strings.Join(l, ",")), nil }
+
+// Logger returns a text logger on w at level ("debug", "info", "warn" or
+// "error"), the value of a --log-level flag.
+func Logger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// Def is one row of a flag table: a flag, and the roles (a bit set of the
+// caller's) of the commands that take it.
+type Def struct {
+	roles uint
+	add   func(*Set)
+}
+
+// Of is a table row for a flag of a plain value (see Var).
+func Of[T Value](roles uint, p *T, name, env string, value T, help string) Def {
+	return Def{roles, func(s *Set) { Var(s, p, name, env, value, help) }}
+}
+
+// OfText is a table row for a flag of a text value (see Text).
+func OfText(roles uint, p TextValue, name, env, value, help string) Def {
+	return Def{roles, func(s *Set) { Text(s, p, name, env, value, help) }}
+}
+
+// Add defines on s the flags of table that a command of role takes.
+func (s *Set) Add(table []Def, role uint) {
+	for _, d := range table {
+		if d.roles&role != 0 {
+			d.add(s)
+		}
+	}
 }
