@@ -8,6 +8,7 @@ import (
 	"github.com/picpool/picpool/cache"
 	"github.com/picpool/picpool/cache/partition"
 	"github.com/picpool/picpool/cache/sim"
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/internal/bytesize"
 	"github.com/picpool/picpool/internal/cli"
 	"github.com/picpool/picpool/loadgen"
@@ -65,12 +66,12 @@ func (c *Config) table() []cli.Def {
 		cli.Of(stored, &c.NodeToken, "node-token", "PICPOOL_NODE_TOKEN", "", "shared secret of the cache nodes (generated when empty and the nodes are local)"),
 		cli.Of(nodeCmd, &c.NodeToken, "token", "PICPOOL_NODE_TOKEN", "", "shared secret clients present as a bearer token (required)"),
 		cli.Of(owners, &c.Provider, "provider", "PICPOOL_PROVIDER", "local", "where nodes come from: local (served in this process on loopback), static:HOST:PORT,HOST:PORT,… (standalone picpool node processes at those addresses) or asg:GROUP (an EC2 Auto Scaling group)"),
-		cli.Of(owners, &c.Nodes, "nodes", "PICPOOL_NODES", 2, "nodes of a new pool (1 to 8); an existing pool keeps its size"),
-		cli.Of(owners, &c.CapacityMB, "capacity-mb", "PICPOOL_CAPACITY_MB", 64, "each node's capacity in MB, for a new pool (the manager changes it)"),
-		cli.Of(nodeCmd, &c.CapacityMB, "capacity-mb", "PICPOOL_NODE_CAPACITY_MB", 64, "memory for cached values, in MB of 1,048,576 bytes (the manager can change it)"),
+		cli.OfRange(owners, &c.Nodes, "nodes", "PICPOOL_NODES", 2, scaling.MinNodes, scaling.MaxNodes, "nodes of a new pool (1 to 8); an existing pool keeps its size"),
+		cli.OfRange(owners, &c.CapacityMB, "capacity-mb", "PICPOOL_CAPACITY_MB", 64, 0, gallery.MaxCacheMB, "each node's capacity in MB, for a new pool (the manager changes it)"),
+		cli.OfMin(nodeCmd, &c.CapacityMB, "capacity-mb", "PICPOOL_NODE_CAPACITY_MB", 64, 0, "memory for cached values, in MB of 1,048,576 bytes (the manager can change it)"),
 		cli.Of(owners, &c.Policy, "policy", "PICPOOL_POLICY", cache.DefaultPolicy, fmt.Sprintf("replacement policy of a new pool, one of %v (the manager changes it)", cache.Policies())),
 		cli.Of(nodeCmd, &c.Policy, "policy", "PICPOOL_NODE_POLICY", cache.DefaultPolicy, fmt.Sprintf("replacement policy, one of %v (the manager can change it)", cache.Policies())),
-		cli.Of(nodeCmd, &c.MaxItemMB, "max-item-mb", "PICPOOL_NODE_MAX_ITEM_MB", 64, "largest single value accepted, in MB"),
+		cli.OfMin(nodeCmd, &c.MaxItemMB, "max-item-mb", "PICPOOL_NODE_MAX_ITEM_MB", 64, 1, "largest single value accepted, in MB"),
 		cli.Of(nodeCmd, &c.NodeName, "name", "PICPOOL_NODE_NAME", "", "name in published statistics (default: the HTTP address)"),
 		cli.Of(owners, &c.Partitioner, "partitioner", "PICPOOL_PARTITIONER", partition.DefaultName, "how keys map to nodes in a new pool: rendezvous (moves ~1/N on a resize) or ece1779 (p mod N)"),
 		cli.Of(owners, &c.NodePort, "node-port", "PICPOOL_NODE_PORT", scaling.DefaultNodePort, "port of every node in an Auto Scaling group"),
@@ -85,15 +86,15 @@ func (c *Config) table() []cli.Def {
 		cli.Of(managerCmd, &c.Autoscale, "autoscaler", "PICPOOL_AUTOSCALER", false, "run the autoscaler in this process"),
 		cli.Of(dev|managerCmd, &c.Period, "autoscale-period", "PICPOOL_AUTOSCALE_PERIOD", 60*time.Second, "how often the autoscaler decides, in automatic mode"),
 		cli.Of(autoscalerCmd, &c.Period, "period", "PICPOOL_AUTOSCALE_PERIOD", 60*time.Second, "how often the autoscaler decides"),
-		cli.Of(servers, &c.MaxUploadMB, "max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, "largest image accepted, in MB"),
-		cli.Of(servers, &c.MaxMegapixels, "max-megapixels", "PICPOOL_MAX_MEGAPIXELS", photo.DefaultMaxPixels/1_000_000, fmt.Sprintf("largest image accepted, in megapixels: its canvas, and every frame of an animation together; larger ones are refused (413) before they are decoded. Decodes in flight hold at most %d bytes a pixel of it between them (%d MB at the default)", photo.MaxDecodeBytesPerPixel, photo.MaxDecodeBytesPerPixel*photo.DefaultMaxPixels/1_000_000)),
-		cli.Of(servers, &c.ReadHeader, "read-header-timeout", "PICPOOL_READ_HEADER_TIMEOUT", 10*time.Second, "how long a request's headers may take to arrive"),
-		cli.Of(servers, &c.Idle, "idle-timeout", "PICPOOL_IDLE_TIMEOUT", 60*time.Second, "how long a keep-alive connection may wait for its next request before the server closes it"),
-		cli.Of(servers, &c.MinRateKB, "min-transfer-rate-kb", "PICPOOL_MIN_TRANSFER_RATE_KB", 16, "slowest a request body (an upload) may arrive, in KiB/s: one that falls --stall-timeout behind this rate is answered 408. The read and write timeouts are derived from it"),
-		cli.Of(servers, &c.Stall, "stall-timeout", "PICPOOL_STALL_TIMEOUT", 15*time.Second, "how far a request body may fall behind --min-transfer-rate-kb, so its longest pause, before it is answered 408"),
-		cli.Of(servers, &c.Read, "read-timeout", "PICPOOL_READ_TIMEOUT", 0, "the longest a request may take to arrive, headers and body; 0 derives it: --read-header-timeout + --stall-timeout + the largest upload at --min-transfer-rate-kb (12m9s with the defaults)"),
-		cli.Of(servers, &c.Write, "write-timeout", "PICPOOL_WRITE_TIMEOUT", 0, "the longest an answer may take to send, from the end of its request; 0 derives it: --stall-timeout + the largest answer (an image in base64) at --min-transfer-rate-kb (14m28s with the defaults)"),
-		cli.Of(servers, &c.Uploads, "concurrent-uploads", "PICPOOL_CONCURRENT_UPLOADS", 8, "uploads (bodies over 64 KiB) read at once, each holding up to --max-upload-mb of memory until it is stored; more wait up to 5s for their turn, then get 503 with Retry-After"),
+		cli.OfMin(servers, &c.MaxUploadMB, "max-upload-mb", "PICPOOL_MAX_UPLOAD_MB", 10, 1, "largest image accepted, in MB"),
+		cli.OfMin(servers, &c.MaxMegapixels, "max-megapixels", "PICPOOL_MAX_MEGAPIXELS", photo.DefaultMaxPixels/1_000_000, 1, fmt.Sprintf("largest image accepted, in megapixels: its canvas, and every frame of an animation together; larger ones are refused (413) before they are decoded. Decodes in flight hold at most %d bytes a pixel of it between them (%d MB at the default)", photo.MaxDecodeBytesPerPixel, photo.MaxDecodeBytesPerPixel*photo.DefaultMaxPixels/1_000_000)),
+		cli.OfMin(servers, &c.ReadHeader, "read-header-timeout", "PICPOOL_READ_HEADER_TIMEOUT", 10*time.Second, time.Millisecond, "how long a request's headers may take to arrive"),
+		cli.OfMin(servers, &c.Idle, "idle-timeout", "PICPOOL_IDLE_TIMEOUT", 60*time.Second, time.Millisecond, "how long a keep-alive connection may wait for its next request before the server closes it"),
+		cli.OfMin(servers, &c.MinRateKB, "min-transfer-rate-kb", "PICPOOL_MIN_TRANSFER_RATE_KB", 16, 1, "slowest a request body (an upload) may arrive, in KiB/s: one that falls --stall-timeout behind this rate is answered 408. The read and write timeouts are derived from it"),
+		cli.OfMin(servers, &c.Stall, "stall-timeout", "PICPOOL_STALL_TIMEOUT", 15*time.Second, time.Millisecond, "how far a request body may fall behind --min-transfer-rate-kb, so its longest pause, before it is answered 408"),
+		cli.OfMin(servers, &c.Read, "read-timeout", "PICPOOL_READ_TIMEOUT", 0, 0, "the longest a request may take to arrive, headers and body; 0 derives it: --read-header-timeout + --stall-timeout + the largest upload at --min-transfer-rate-kb (12m9s with the defaults)"),
+		cli.OfMin(servers, &c.Write, "write-timeout", "PICPOOL_WRITE_TIMEOUT", 0, 0, "the longest an answer may take to send, from the end of its request; 0 derives it: --stall-timeout + the largest answer (an image in base64) at --min-transfer-rate-kb (14m28s with the defaults)"),
+		cli.OfMin(servers, &c.Uploads, "concurrent-uploads", "PICPOOL_CONCURRENT_UPLOADS", 8, 1, "uploads (bodies over 64 KiB) read at once, each holding up to --max-upload-mb of memory until it is stored; more wait up to 5s for their turn, then get 503 with Retry-After"),
 		cli.Of(stored|nodeCmd, &c.LogLevel, "log-level", "PICPOOL_LOG_LEVEL", "info", "debug, info, warn or error"),
 		cli.Of(loadgenCmd, &c.Load.Target, "target", "PICPOOL_LOADGEN_TARGET", "http://127.0.0.1:5000", "base URL of the gallery, manager or dev to load"),
 		cli.Of(loadgenCmd, &c.Load.Duration, "duration", "PICPOOL_LOADGEN_DURATION", 60*time.Second, "how long the whole run lasts (a scenario splits it among its sub-runs)"),

@@ -38,26 +38,19 @@ func commands(getenv func(string) string, stdout io.Writer) []cli.Command {
 	}
 	return []cli.Command{
 		cmd("dev", "run everything in one process on embedded defaults (gallery :5000, manager :5001, local nodes)",
-			"Runs the gallery, the manager, the autoscaler and a local pool of cache nodes in one\nprocess, on embedded storage (SQLite and a local folder): nothing needs installing.\nIt listens on loopback by default, so the test API's state-changing routes need no token;\non another address they need one (--api-token, or generated and printed at start).",
-			dev, runServers),
+			"Runs the gallery, the manager, the autoscaler and a local pool of cache nodes in one\nprocess, on embedded storage (SQLite and a local folder): nothing needs installing.\nIt listens on loopback by default, so the test API's state-changing routes need no token;\non another address they need one (--api-token, or generated and printed at start).", dev, runServers),
 		cmd("gallery", "serve the gallery's pages and the test API (:5000), following the pool the manager owns",
-			"Serves the gallery's pages and the test API. It follows the cache pool's table\nfrom the database (the manager owns it): configure_cache is handed to the manager\nthrough the database, and answered with the manager's answer.",
-			galleryCmd, runServers),
+			"Serves the gallery's pages and the test API. It follows the cache pool's table\nfrom the database (the manager owns it): configure_cache is handed to the manager\nthrough the database, and answered with the manager's answer.", galleryCmd, runServers),
 		cmd("manager", "serve the operator's console and the test API (:5001); owns the pool",
-			"Serves the operator's console (configuration, resizing, statistics) and the test API.\nIt owns the cache pool: it starts its nodes (local), pools standalone ones (static:…) or\nsizes its Auto Scaling group (asg:GROUP). Run one manager per pool.",
-			managerCmd, runServers),
+			"Serves the operator's console (configuration, resizing, statistics) and the test API.\nIt owns the cache pool: it starts its nodes (local), pools standalone ones (static:…) or\nsizes its Auto Scaling group (asg:GROUP). Run one manager per pool.", managerCmd, runServers),
 		cmd("node", "serve one cache node (:5100, binary data path :5101)",
-			"Serves one cache node: an in-memory engine behind the node's HTTP API\n(/v1/items, /v1/stats, /v1/config, /v1/partitions, /healthz) and its binary data path.",
-			nodeCmd, runNode),
+			"Serves one cache node: an in-memory engine behind the node's HTTP API\n(/v1/items, /v1/stats, /v1/config, /v1/partitions, /healthz) and its binary data path.", nodeCmd, runNode),
 		cmd("autoscaler", "run the autoscaler on its own (resizes the pool from its miss rate)",
-			"Runs the autoscaler on its own: every period it reads the pool's miss rate from the\nmetrics backend and, in automatic mode (set in the manager), resizes the pool. It owns the\npool while it runs: run it instead of `manager --autoscaler`, not beside it.",
-			autoscalerCmd, runServers),
+			"Runs the autoscaler on its own: every period it reads the pool's miss rate from the\nmetrics backend and, in automatic mode (set in the manager), resizes the pool. It owns the\npool while it runs: run it instead of `manager --autoscaler`, not beside it.", autoscalerCmd, runServers),
 		cmd("loadgen", "load a server through its test API; latency and throughput tables and an HTML report",
-			"Uploads images through the test API, then reads and writes them at a ratio, and prints a\ntable per request type (requests, failures, median, average, min, max, req/s) as Locust does.\nIt stops by itself after --duration. With --report it writes one HTML file with charts (it\nopens offline) and every request as CSV beside it.\n\nScenarios (a scenario's sub-runs share --duration):\n"+loadgen.ScenarioHelp()+"\nScenarios other than mix change the pool (mode, size, capacity, policy) through configure_cache\nand put mode, size, capacity and policy back at the end. Uploaded keys are named\nloadgen-NNNNNN and stay. A target that needs a token for uploads gets it from\nPICPOOL_MANAGER_API_TOKEN.",
-			loadgenCmd, runLoadgen),
+			"Uploads images through the test API, then reads and writes them at a ratio, and prints a\ntable per request type (requests, failures, median, average, min, max, req/s) as Locust does.\nIt stops by itself after --duration. With --report it writes one HTML file with charts (it\nopens offline) and every request as CSV beside it.\n\nScenarios (a scenario's sub-runs share --duration):\n"+loadgen.ScenarioHelp()+"\nScenarios other than mix change the pool (mode, size, capacity, policy) through configure_cache\nand put mode, size, capacity and policy back at the end. Uploaded keys are named\nloadgen-NNNNNN and stay. A target that needs a token for uploads gets it from\nPICPOOL_MANAGER_API_TOKEN.", loadgenCmd, runLoadgen),
 		cmd("simulate", "replay a trace (or a generated Zipf workload) through the cache engines: hit and byte hit ratios",
-			"Replays a trace through the cache engines and prints, per policy and capacity,\nthe object hit ratio and the byte hit ratio. A trace file has one request a line,\n\"key size\" (size in bytes); blank lines and lines starting with # are skipped.\nEach request is a Get, and on a miss a Set of a value of that size, as a node sees it.\nSizes take B, KB, MB, GB or TB (all powers of 1024; KiB, MiB... also accepted).",
-			simulateCmd, runSimulate),
+			"Replays a trace through the cache engines and prints, per policy and capacity,\nthe object hit ratio and the byte hit ratio. A trace file has one request a line,\n\"key size\" (size in bytes); blank lines and lines starting with # are skipped.\nEach request is a Get, and on a miss a Set of a value of that size, as a node sees it.\nSizes take B, KB, MB, GB or TB (all powers of 1024; KiB, MiB... also accepted).", simulateCmd, runSimulate),
 	}
 }
 

@@ -89,10 +89,10 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"node"}, env(), "--token (or PICPOOL_NODE_TOKEN) is required"},
 		{[]string{"dev", "--autoscale-period", "soon"}, env(), `invalid value "soon" for flag -autoscale-period`},
 		{[]string{"dev"}, env("PICPOOL_OPEN_TEST_API", "maybe"), `PICPOOL_OPEN_TEST_API="maybe": want true or false`},
-		{[]string{"dev", "--max-megapixels", "0"}, env(), "dev: --max-megapixels must be more than 0; got 0"},
-		{[]string{"dev"}, env("PICPOOL_MAX_MEGAPIXELS", "-5"), "dev: --max-megapixels must be more than 0; got -5"},
-		{[]string{"gallery", "--max-megapixels", "0"}, env(), "gallery: --max-megapixels must be more than 0; got 0"},
-		{[]string{"manager", "--password", "pw", "--max-upload-mb", "0"}, env(), "manager: --max-upload-mb must be more than 0; got 0"},
+		{[]string{"dev", "--max-megapixels", "0"}, env(), "dev: --max-megapixels must be at least 1; got 0"},
+		{[]string{"dev"}, env("PICPOOL_MAX_MEGAPIXELS", "-5"), "dev: --max-megapixels must be at least 1; got -5"},
+		{[]string{"gallery", "--max-megapixels", "0"}, env(), "gallery: --max-megapixels must be at least 1; got 0"},
+		{[]string{"manager", "--password", "pw", "--max-upload-mb", "0"}, env(), "manager: --max-upload-mb must be at least 1; got 0"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -37,25 +36,20 @@ func runServers(ctx context.Context, c Config, r role, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	own, limits := r&owners != 0, handlers.Limits{}
-	if r&servers != 0 {
-		if limits, err = c.limits(); err != nil {
-			return err
-		}
+	own := r&owners != 0
+	limits, err := c.limits()
+	if err != nil && r&servers != 0 {
+		return err
 	}
 	listeners := map[string]net.Listener{} // opened first: a port in use fails at once
-	for _, s := range []struct {
-		name string
-		on   role
-		addr string
-	}{{"gallery", dev | galleryCmd, c.GalleryAddr}, {"manager", dev | managerCmd, c.ManagerAddr}} {
-		if r&s.on != 0 {
-			ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.addr)
+	for name, addr := range map[string]string{"gallery": c.GalleryAddr, "manager": c.ManagerAddr} {
+		if addr != "" { // the role has that server
+			ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 			if err != nil {
-				return fmt.Errorf("%s: listen on %s: %w", s.name, s.addr, err)
+				return fmt.Errorf("%s: listen on %s: %w", name, addr, err)
 			}
 			defer ln.Close()
-			listeners[s.name] = ln
+			listeners[name] = ln
 		}
 	}
 	db, err := store.Open(ctx, c.DB, log)
@@ -100,12 +94,16 @@ func runServers(ctx context.Context, c Config, r role, getenv func(string) strin
 		log.Info("autoscaler running", "period", c.Period, "nodes", p.Nodes())
 	}
 	if _, ok := listeners["manager"]; ok {
-		if manager.Auth, err = c.auth(r, stdout); err != nil {
+		if c.Password == "" && r != dev {
+			return fmt.Errorf("set a password with --password or PICPOOL_MANAGER_PASSWORD: the manager can delete everything")
+		}
+		if manager.Auth, err = handlers.NewAuth(handlers.PasswordOrNew(c.Password, stdout), handlers.AuthOptions{}); err != nil {
 			return err
 		}
 	}
 	for name, ln := range listeners {
-		access := c.access(ln, stdout)
+		access := handlers.Access{Addr: ln.Addr().String(), Open: c.OpenTestAPI, Token: c.APIToken}.WithToken(stdout)
+		c.APIToken = access.Token // one token for both of dev's servers
 		api.Guard, api.Protection = access.Guard(), limits.Protection(access)
 		h := api.Handler()
 		if name == "manager" {
@@ -121,48 +119,9 @@ func runServers(ctx context.Context, c Config, r role, getenv func(string) strin
 	return group.Wait()
 }
 
-// access is who may use the state-changing test API of the server on ln:
-// off loopback without --open-test-api it needs a token, generated and
-// printed when none was given.
-func (c *Config) access(ln net.Listener, stdout io.Writer) handlers.Access {
-	a := handlers.Access{Addr: ln.Addr().String(), Open: c.OpenTestAPI, Token: c.APIToken}
-	if a.NeedsToken() {
-		c.APIToken = secret()
-		a.Token = c.APIToken
-		fmt.Fprintf(stdout, "The test API's state-changing routes need \"Authorization: Bearer %s\" (set PICPOOL_MANAGER_API_TOKEN to choose it).\n", a.Token)
-	}
-	return a
-}
-
-// auth guards the manager's pages with the password: dev generates and
-// prints one when none was given; the manager needs one.
-func (c Config) auth(r role, stdout io.Writer) (*handlers.Auth, error) {
-	if c.Password == "" && r != dev {
-		return nil, fmt.Errorf("manager: set a password with --password or PICPOOL_MANAGER_PASSWORD: the manager can delete everything")
-	}
-	if c.Password == "" {
-		c.Password = secret()[:12]
-		fmt.Fprintf(stdout, "  manager password: %s (set PICPOOL_MANAGER_PASSWORD to choose one)\n", c.Password)
-	}
-	return handlers.NewAuth(c.Password, handlers.AuthOptions{})
-}
-
-// limits checks the upload and connection flags, once, and derives the
-// servers' limits from them.
+// limits derives the servers' limits from the flags (their bounds are
+// checked with the flags).
 func (c Config) limits() (handlers.Limits, error) {
-	for name, v := range map[string]int{"max-upload-mb": c.MaxUploadMB, "max-megapixels": c.MaxMegapixels, "concurrent-uploads": c.Uploads, "min-transfer-rate-kb": c.MinRateKB} {
-		if v <= 0 {
-			return handlers.Limits{}, fmt.Errorf("--%s must be more than 0; got %d", name, v)
-		}
-	}
-	for name, d := range map[string]time.Duration{"stall-timeout": c.Stall, "read-header-timeout": c.ReadHeader, "idle-timeout": c.Idle} {
-		if d <= 0 {
-			return handlers.Limits{}, fmt.Errorf("--%s must be more than 0; got %s", name, d)
-		}
-	}
-	if c.Read < 0 || c.Write < 0 {
-		return handlers.Limits{}, fmt.Errorf("--read-timeout and --write-timeout must be 0 (derived) or more; got %s and %s", c.Read, c.Write)
-	}
 	return handlers.Limits{
 		ReadHeader: c.ReadHeader, Idle: c.Idle, MinRate: int64(c.MinRateKB) << 10, Stall: c.Stall, Read: c.Read, Write: c.Write,
 		MaxUpload: int64(c.MaxUploadMB) * bytesize.MiB, Uploads: handlers.NewUploadSlotsFor(c.Uploads), // one bound per process
@@ -175,17 +134,12 @@ func (c Config) openPool(ctx context.Context, own bool, db *store.DB, metrics sc
 	if c.NodeToken == "" && (!own || c.Provider != "local") {
 		return nil, nil, fmt.Errorf("--node-token (or PICPOOL_NODE_TOKEN) is required: the nodes check it")
 	} else if c.NodeToken == "" {
-		c.NodeToken = secret()
+		c.NodeToken = rand.Text() // the nodes are this process's own
 	}
 	opts, closeProvider := pool.Options{Tables: db, Token: c.NodeToken, Log: log}, func() {}
 	if own {
 		policy, ok := cache.CanonicalPolicy(c.Policy)
-		switch {
-		case c.Nodes < scaling.MinNodes || c.Nodes > scaling.MaxNodes:
-			return nil, nil, fmt.Errorf("--nodes must be from %d to %d; got %d", scaling.MinNodes, scaling.MaxNodes, c.Nodes)
-		case c.CapacityMB < 0 || c.CapacityMB > gallery.MaxCacheMB:
-			return nil, nil, fmt.Errorf("--capacity-mb must be from 0 to %d; got %d", gallery.MaxCacheMB, c.CapacityMB)
-		case !ok:
+		if !ok {
 			return nil, nil, fmt.Errorf("--policy %q: %w", c.Policy, cache.ErrUnknownPolicy)
 		}
 		var err error
@@ -210,8 +164,8 @@ func (c Config) openPool(ctx context.Context, own bool, db *store.DB, metrics sc
 
 // runNode serves one cache node.
 func runNode(ctx context.Context, c Config, _ role, getenv func(string) string, stdout io.Writer) error {
-	if c.NodeToken == "" || c.CapacityMB < 0 || c.MaxItemMB <= 0 {
-		return fmt.Errorf("--token (or PICPOOL_NODE_TOKEN) is required, --capacity-mb must be 0 or more and --max-item-mb more than 0")
+	if c.NodeToken == "" {
+		return fmt.Errorf("--token (or PICPOOL_NODE_TOKEN) is required: clients must present it")
 	}
 	log, err := cli.Logger(stdout, c.LogLevel)
 	if err != nil {
@@ -258,14 +212,4 @@ func runLoadgen(ctx context.Context, c Config, _ role, getenv func(string) strin
 func runSimulate(_ context.Context, c Config, _ role, _ func(string) string, stdout io.Writer) error {
 	c.Sim.Stdin, c.Sim.FormatSize = os.Stdin, bytesize.Format
 	return sim.Run(c.Sim, stdout)
-}
-
-// secret is a fresh random secret: a node token, an API token or a
-// password that nobody chose.
-func secret() string { return hex.EncodeToString(random(16)) }
-
-func random(n int) []byte {
-	b := make([]byte, n)
-	rand.Read(b) // never fails (crypto/rand)
-	return b
 }

@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -57,6 +59,16 @@ func NewAuth(password string, opts AuthOptions) (*Auth, error) {
 		limiter:  &loginLimiter{max: opts.MaxAttempts, window: opts.Window, clients: map[string]*attempts{}},
 		now:      opts.Now,
 	}, nil
+}
+
+// PasswordOrNew returns password, or when it is "" a fresh one printed to
+// out for the operator (picpool dev runs with no password set).
+func PasswordOrNew(password string, out io.Writer) string {
+	if password == "" {
+		password = rand.Text()[:12]
+		fmt.Fprintf(out, "  manager password: %s (set PICPOOL_MANAGER_PASSWORD to choose one)\n", password)
+	}
+	return password
 }
 
 // Login checks a password for the request's client and, when right, sets

@@ -2,9 +2,11 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -38,6 +40,16 @@ func (a Access) Guard() func(http.Handler) http.Handler {
 
 // NeedsToken reports whether the routes need a token, and none was given.
 func (a Access) NeedsToken() bool { return !a.Open && !IsLoopback(a.Addr) && a.Token == "" }
+
+// WithToken returns a with a token when it needs one and has none: a
+// fresh one, printed to out for the operator.
+func (a Access) WithToken(out io.Writer) Access {
+	if a.NeedsToken() {
+		a.Token = rand.Text()
+		fmt.Fprintf(out, "The test API's state-changing routes need \"Authorization: Bearer %s\" (set PICPOOL_MANAGER_API_TOKEN to choose it).\n", a.Token)
+	}
+	return a
+}
 
 // Limits are a server's connection limits. Idle keep-alive connections
 // are closed; request bodies must keep up a minimum rate rather than meet

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding"
 	"flag"
 	"fmt"
@@ -18,7 +19,8 @@ import (
 type Set struct {
 	fs     *flag.FlagSet
 	getenv func(string) string
-	errs   []string // environment values that did not parse
+	errs   []string       // environment values that did not parse
+	checks []func() error // the bounds of the flags that have them
 }
 
 // NewSet returns the flags of `picpool name`; synopsis heads --help.
@@ -131,6 +133,11 @@ func (s *Set) Parse(args []string) error {
 	if len(s.errs) > 0 {
 		return fmt.Errorf("%s: %s", s.fs.Name(), strings.Join(s.errs, "; "))
 	}
+	for _, check := range s.checks {
+		if err := check(); err != nil {
+			return fmt.Errorf("%s: %w", s.fs.Name(), err)
+		}
+	}
 	return nil
 }
 
@@ -200,6 +207,39 @@ func Of[T Value](roles uint, p *T, name, env string, value T, help string) Def {
 // OfText is a table row for a flag of a text value (see Text).
 func OfText(roles uint, p TextValue, name, env, value, help string) Def {
 	return Def{roles, func(s *Set) { Text(s, p, name, env, value, help) }}
+}
+
+// Ordered is what a bounded flag can hold.
+type Ordered interface {
+	Value
+	cmp.Ordered
+}
+
+// OfMin is a table row for a flag whose value must be at least lo.
+func OfMin[T Ordered](roles uint, p *T, name, env string, value, lo T, help string) Def {
+	return bounded(roles, p, name, env, value, help, func() error {
+		if *p < lo {
+			return fmt.Errorf("--%s must be at least %v; got %v", name, lo, *p)
+		}
+		return nil
+	})
+}
+
+// OfRange is a table row for a flag whose value must be from lo to hi.
+func OfRange[T Ordered](roles uint, p *T, name, env string, value, lo, hi T, help string) Def {
+	return bounded(roles, p, name, env, value, help, func() error {
+		if *p < lo || *p > hi {
+			return fmt.Errorf("--%s must be from %v to %v; got %v", name, lo, hi, *p)
+		}
+		return nil
+	})
+}
+
+func bounded[T Ordered](roles uint, p *T, name, env string, value T, help string, check func() error) Def {
+	return Def{roles, func(s *Set) {
+		Var(s, p, name, env, value, help)
+		s.checks = append(s.checks, check)
+	}}
 }
 
 // Add defines on s the flags of table that a command of role takes.
