@@ -157,8 +157,19 @@ func (b *EngineBackend) Update(key string, fn func(State) Change) error {
 	return nil
 }
 
-// Flush removes every item; tombstones stay.
+// Flush removes every item; tombstones stay. It holds every stripe's
+// lock: the engines' Clear rewrites the hash seed that their lookups read
+// before taking their own lock (a race in package cache, harmless in
+// value but a race), so no lookup may run meanwhile.
 func (b *EngineBackend) Flush() {
+	for i := range b.locks {
+		b.locks[i].Lock()
+	}
+	defer func() {
+		for i := range b.locks {
+			b.locks[i].Unlock()
+		}
+	}()
 	b.removes.Add(int64(b.engine.Len()))
 	b.engine.Clear()
 }

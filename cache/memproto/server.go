@@ -182,7 +182,7 @@ func (s *Server) serveConn(nc net.Conn) {
 func (c *conn) readLine() ([]byte, error) {
 	line, err := c.br.ReadSlice('\n')
 	if err == nil {
-		return trimEOL(line), nil
+		return c.bounded(line)
 	}
 	if !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, err
@@ -195,12 +195,21 @@ func (c *conn) readLine() ([]byte, error) {
 		line, err = c.br.ReadSlice('\n')
 		c.long = append(c.long, line...)
 		if err == nil {
-			return trimEOL(c.long), nil
+			return c.bounded(c.long)
 		}
 		if !errors.Is(err, bufio.ErrBufferFull) {
 			return nil, err
 		}
 	}
+}
+
+// bounded returns a whole line without its ending, or errLineTooLong.
+func (c *conn) bounded(line []byte) ([]byte, error) {
+	line = trimEOL(line)
+	if len(line) > c.s.opts.MaxLineBytes {
+		return nil, errLineTooLong
+	}
+	return line, nil
 }
 
 // serve runs one command line and reports whether the connection goes on
