@@ -2,8 +2,9 @@ package memproto
 
 import (
 	"bufio"
-	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os/exec"
@@ -66,23 +67,43 @@ func dialRaw(tb testing.TB, addr string) *rawConn {
 // in is counted, so its own MN is not taken for the end.)
 func (r *rawConn) exchange(in string) string {
 	r.tb.Helper()
-	r.c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(r.c, in+"mn\r\n"); err != nil {
-		r.tb.Fatalf("send %q: %v", in, err)
-	}
+	r.c.SetDeadline(time.Now().Add(time.Minute))
+	// Written while the replies are read: a long pipeline would otherwise
+	// fill both ways' socket buffers and stall, as with any server.
+	sent := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(r.c, in+"mn\r\n")
+		sent <- err
+	}()
 	want := 1 + strings.Count("\n"+in, "\nmn")
 	var got []byte
-	for seen := 0; seen < want; {
-		b, err := r.br.ReadByte()
-		if err != nil {
-			r.tb.Fatalf("after %q, read %q then: %v", in, got, err)
+	for seen, lineStart := 0, true; seen < want; {
+		line, err := r.br.ReadSlice('\n')
+		got = append(got, line...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			lineStart = false
+			continue
 		}
-		got = append(got, b)
-		if string(got) == "MN\r\n" || bytes.HasSuffix(got, []byte("\r\nMN\r\n")) {
+		if err != nil {
+			r.tb.Fatalf("after %s, read %s then: %v", brief(in), brief(string(got)), err)
+		}
+		if lineStart && string(line) == "MN\r\n" {
 			seen++
 		}
+		lineStart = true
+	}
+	if err := <-sent; err != nil {
+		r.tb.Fatalf("send %s: %v", brief(in), err)
 	}
 	return string(got[:len(got)-len("MN\r\n")])
+}
+
+// brief quotes s for a message, its middle cut when long.
+func brief(s string) string {
+	if len(s) > 400 {
+		return fmt.Sprintf("%q…(%d bytes)…%q", s[:200], len(s)-400, s[len(s)-200:])
+	}
+	return fmt.Sprintf("%q", s)
 }
 
 // send writes in and returns what the server answers until it closes the

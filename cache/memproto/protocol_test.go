@@ -173,7 +173,7 @@ func runCases(t *testing.T, addr string, cases []protoCase, skipDiffering bool) 
 				got = normalize(got)
 			}
 			if got != tc.want {
-				t.Errorf("sent %q\ngot  %q\nwant %q", tc.in, got, tc.want)
+				t.Errorf("sent %s\ngot  %s\nwant %s", brief(tc.in), brief(got), brief(tc.want))
 			}
 		})
 	}
