@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,19 +19,23 @@ var ErrNoMemory = errors.New("memproto: item does not fit in the cache")
 // EngineBackend is a Backend over one of package cache's engines: each
 // item is stored as one engine value, its data followed by a fixed
 // suffix (CAS, expiry, client flags, state bits), as memcached keeps an
-// item's suffix beside its data. Updates of a key are serialized by one
-// of a set of striped locks; reads take the stripe's read lock only to
-// decode the suffix, which a metadata-only change rewrites in place.
+// item's suffix beside its data. Each key belongs to one of a set of
+// stripes, whose lock orders the key's updates and reads (a
+// metadata-only change rewrites the suffix in place).
 //
-// Values are plain Go memory (Value.Ref is nil): the garbage collector
-// reclaims a replaced value once no GET still holds it.
+// The buffers of replaced and deleted values are reused for new ones
+// once no GET holds them (see holds.go and valuepool.go); evicted ones
+// are left to the garbage collector, as the engines do not say which
+// they evict.
 type EngineBackend struct {
-	engine cache.Engine
-	policy string
-	locks  [256]sync.RWMutex
-	seed   maphash.Seed
-	tombs  *tombstoneSet
-	ttl    time.Duration
+	engine  cache.Engine
+	policy  string
+	stripes [256]stripe
+	seed    maphash.Seed
+	tombs   *tombstoneSet
+	ttl     time.Duration
+	pool    *valuePool
+	ranging atomic.Int32 // Ranges running: no buffer is recycled meanwhile
 	// adds and removes count the items this backend put in and took out;
 	// what else is gone from the engine, it evicted.
 	adds, removes atomic.Int64
@@ -50,6 +53,10 @@ type EngineOptions struct {
 	// MaxTombstones bounds the versioned deletes remembered; past it, the
 	// oldest go first. Default: 65536.
 	MaxTombstones int
+	// PoolBytes bounds the memory of freed values kept for reuse, on top
+	// of the engine's capacity. Default: a sixteenth of the capacity, at
+	// most 64 MiB; negative: no reuse.
+	PoolBytes int64
 }
 
 // Defaults of EngineOptions.
@@ -58,9 +65,12 @@ const (
 	DefaultMaxTombstones = 1 << 16
 )
 
-// suffixBytes is the item suffix: CAS (8), expiry (8), client flags (4),
-// state bits (1).
-const suffixBytes = 21
+// suffixBytes is the item suffix, at the end of the stored bytes: CAS
+// (8), expiry (8), client flags (4), state bits (1), data length (4). A
+// value in a pooled buffer is stored with the whole buffer, so that the
+// buffer can be reused when it is freed (the engines keep no capacity),
+// and the engine charges the memory it really holds.
+const suffixBytes = 25
 
 const (
 	bitVersioned = 1 << iota
@@ -79,45 +89,64 @@ func NewEngineBackend(policy string, capacity int64, opts EngineOptions) (*Engin
 	if err != nil {
 		return nil, fmt.Errorf("memproto: %w", err)
 	}
-	return &EngineBackend{
+	poolBytes := opts.PoolBytes
+	if poolBytes == 0 {
+		poolBytes = min(capacity/16, 64<<20)
+	}
+	b := &EngineBackend{
 		engine: e,
 		policy: name,
 		seed:   maphash.MakeSeed(),
 		tombs:  newTombstoneSet(cmp.Or(opts.MaxTombstones, DefaultMaxTombstones)),
 		ttl:    cmp.Or(opts.TombstoneTTL, DefaultTombstoneTTL),
-	}, nil
+		pool:   newValuePool(max(poolBytes, 0)),
+	}
+	for i := range b.stripes {
+		b.stripes[i].held = map[*byte]*hold{}
+	}
+	return b, nil
 }
 
-func (b *EngineBackend) lock(key string) *sync.RWMutex {
-	return &b.locks[maphash.String(b.seed, key)%uint64(len(b.locks))]
+func (b *EngineBackend) stripe(key string) *stripe {
+	return &b.stripes[maphash.String(b.seed, key)%uint64(len(b.stripes))]
 }
 
-// Get returns key's item. peek is not honoured: the engines have no
-// lookup that leaves recency alone.
+// Get returns key's item, its buffer held until the value's Release.
+// peek is not honoured: the engines have no lookup that leaves recency
+// alone.
 func (b *EngineBackend) Get(key string, peek bool) (Item, bool) {
-	mu := b.lock(key)
-	mu.RLock()
-	defer mu.RUnlock()
+	s := b.stripe(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	stored, ok := b.engine.Get(key)
-	if !ok || len(stored) < suffixBytes {
+	if !ok {
 		return Item{}, false
 	}
-	return decodeItem(stored), true
+	it := decodeItem(stored)
+	it.Value.Ref = b.holdLocked(s, stored)
+	return it, true
 }
 
-// Alloc returns n bytes with room for the suffix behind them.
+// Alloc returns n bytes with room for the suffix behind them: a reused
+// buffer when the pool has one of the size, whose bytes are then stale.
 func (b *EngineBackend) Alloc(n int) (Value, error) {
-	return Value{B: make([]byte, n, n+suffixBytes)}, nil
+	full := n + suffixBytes
+	if buf := b.pool.get(full); buf != nil {
+		return Value{B: buf[:n]}, nil
+	}
+	if full < poolMinBytes {
+		return Value{B: make([]byte, n, full)}, nil
+	}
+	return Value{B: make([]byte, n, sizeClass(full))}, nil // poolable once freed
 }
 
 // Update applies fn's decision to key under the key's lock.
 func (b *EngineBackend) Update(key string, fn func(State) Change) error {
-	mu := b.lock(key)
-	mu.Lock()
-	defer mu.Unlock()
+	s := b.stripe(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	now := time.Now()
 	stored, found := b.engine.Get(key)
-	found = found && len(stored) >= suffixBytes
 	st := State{Found: found, Tombstone: b.tombs.version(key, now)}
 	if found {
 		st.Item = decodeItem(stored)
@@ -130,15 +159,19 @@ func (b *EngineBackend) Update(key string, fn func(State) Change) error {
 	case Store:
 		data := ch.Item.Value.B
 		var full []byte
-		if cap(data) == len(data)+suffixBytes { // from Alloc: the suffix's room is ours
-			full = data[:len(data)+suffixBytes]
+		if cap(data)-len(data) >= suffixBytes { // from Alloc: the buffer is ours
+			full = data[:cap(data)]
 		} else {
 			full = append(make([]byte, 0, len(data)+suffixBytes), data...)[:len(data)+suffixBytes]
 		}
-		encodeSuffix(full[len(data):], ch.Item)
-		if err := b.engine.Set(key, full); err != nil {
+		encodeSuffix(full, ch.Item)
+		err := b.engine.Set(key, full)
+		if found {
+			b.retireLocked(s, stored) // replaced, or dropped with a failed set
+		}
+		if err != nil {
 			if found {
-				b.removes.Add(1) // the engine dropped the old value too
+				b.removes.Add(1)
 			}
 			return fmt.Errorf("%w: %d bytes", ErrNoMemory, len(data))
 		}
@@ -147,11 +180,15 @@ func (b *EngineBackend) Update(key string, fn func(State) Change) error {
 		}
 	case Modify:
 		if found {
-			encodeSuffix(stored[len(stored)-suffixBytes:], ch.Item)
+			ch.Item.Value.B = stored[:decodedLen(stored)]
+			encodeSuffix(stored, ch.Item)
 		}
 	case Delete:
 		if b.engine.Delete(key) {
 			b.removes.Add(1)
+		}
+		if found {
+			b.retireLocked(s, stored)
 		}
 	}
 	return nil
@@ -162,32 +199,32 @@ func (b *EngineBackend) Update(key string, fn func(State) Change) error {
 // before taking their own lock (a race in package cache, harmless in
 // value but a race), so no lookup may run meanwhile.
 func (b *EngineBackend) Flush() {
-	for i := range b.locks {
-		b.locks[i].Lock()
+	for i := range b.stripes {
+		b.stripes[i].mu.Lock()
 	}
 	defer func() {
-		for i := range b.locks {
-			b.locks[i].Unlock()
+		for i := range b.stripes {
+			b.stripes[i].mu.Unlock()
 		}
 	}()
 	b.removes.Add(int64(b.engine.Len()))
 	b.engine.Clear()
 }
 
-// Range calls fn with each item, decoded under its key's read lock.
+// Range calls fn with each item, decoded under its key's lock. No buffer
+// is recycled while it runs, so the values it hands out stay intact.
 func (b *EngineBackend) Range(fn func(key string, it Item) bool) {
 	r, ok := b.engine.(cache.Ranger)
 	if !ok {
 		return
 	}
+	b.ranging.Add(1)
+	defer b.ranging.Add(-1)
 	r.Range(func(key string, stored []byte) bool {
-		if len(stored) < suffixBytes {
-			return true
-		}
-		mu := b.lock(key)
-		mu.RLock()
+		s := b.stripe(key)
+		s.mu.Lock()
 		it := decodeItem(stored)
-		mu.RUnlock()
+		s.mu.Unlock()
 		return fn(key, it)
 	})
 }
@@ -207,9 +244,10 @@ func (b *EngineBackend) Stats() BackendStats {
 	}
 }
 
+// decodeItem reads a stored item; its value's capacity ends at its data.
 func decodeItem(stored []byte) Item {
-	n := len(stored) - suffixBytes
-	s := stored[n:]
+	n := decodedLen(stored)
+	s := stored[len(stored)-suffixBytes:]
 	bits := s[20]
 	return Item{
 		Value:     Value{B: stored[:n:n]},
@@ -222,7 +260,15 @@ func decodeItem(stored []byte) Item {
 	}
 }
 
-func encodeSuffix(s []byte, it Item) {
+// decodedLen is the data length of a stored item.
+func decodedLen(stored []byte) int {
+	return int(binary.BigEndian.Uint32(stored[len(stored)-4:]))
+}
+
+// encodeSuffix writes it's suffix at the end of full, whose data is
+// it.Value.B's length.
+func encodeSuffix(full []byte, it Item) {
+	s := full[len(full)-suffixBytes:]
 	binary.BigEndian.PutUint64(s[0:], it.CAS)
 	binary.BigEndian.PutUint64(s[8:], uint64(it.Exptime))
 	binary.BigEndian.PutUint32(s[16:], it.Flags)
@@ -237,4 +283,5 @@ func encodeSuffix(s []byte, it Item) {
 		bits |= bitWon
 	}
 	s[20] = bits
+	binary.BigEndian.PutUint32(s[21:], uint32(len(it.Value.B)))
 }

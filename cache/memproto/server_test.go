@@ -237,3 +237,105 @@ func (l *pipeListener) dial(t *testing.T) *rawConn {
 	t.Cleanup(func() { client.Close() })
 	return &rawConn{tb: t, c: client, br: bufio.NewReader(client)}
 }
+
+// TestGetsWhileSetsOverwrite checks end to end that a GET's bytes are
+// never reused while the server writes them out: writers overwrite a few
+// keys with 100 KB values of one repeated byte; readers read slowly
+// through small socket buffers, so that the server's writes of a value
+// stall midway, and check every value they get is one byte repeated.
+func TestGetsWhileSetsOverwrite(t *testing.T) {
+	b, err := NewEngineBackend("lru", 64<<20, EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvCtx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- NewServer(b, Options{}).Serve(srvCtx, smallSendBuffers{ln}) }()
+	defer func() { stop(); <-served }()
+	addr := ln.Addr().String()
+	c := NewClient(addr, ClientOptions{MaxIdle: 8})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	const n, keys = 100 << 10, 4
+	var wg sync.WaitGroup
+	var gets, torn atomic.Int64
+	for w := range 3 {
+		wg.Go(func() {
+			value := make([]byte, n)
+			for i := 0; ctx.Err() == nil; i++ {
+				for j := range value {
+					value[j] = byte('a' + (i*3+w)%26)
+				}
+				c.Set(ctx, fmt.Sprint("k", i%keys), 0, value)
+			}
+		})
+	}
+	for range 4 {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.(*net.TCPConn).SetReadBuffer(32 << 10) // far below 100 KB: the server's writes stall
+		wg.Go(func() {
+			br := bufio.NewReaderSize(nc, 4<<10)
+			chunk := make([]byte, 4<<10)
+			var value []byte
+			for i := 0; ctx.Err() == nil; i++ {
+				nc.SetDeadline(time.Now().Add(10 * time.Second))
+				if _, err := fmt.Fprintf(nc, "get k%d\r\n", i%keys); err != nil {
+					return
+				}
+				line, err := br.ReadString('\n')
+				if err != nil || line == "END\r\n" {
+					continue
+				}
+				var key string
+				var flags, size int
+				if _, err := fmt.Sscanf(line, "VALUE %s %d %d\r\n", &key, &flags, &size); err != nil {
+					t.Errorf("reply %q", line)
+					return
+				}
+				value = value[:0]
+				for len(value) < size+len("\r\nEND\r\n") {
+					m, err := br.Read(chunk[:min(len(chunk), size+7-len(value))])
+					if err != nil {
+						return
+					}
+					value = append(value, chunk[:m]...)
+					if len(value)%(32<<10) < m {
+						time.Sleep(50 * time.Microsecond)
+					}
+				}
+				gets.Add(1)
+				if v := value[:size]; strings.Count(string(v), string(v[:1])) != size {
+					torn.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if torn.Load() > 0 {
+		t.Errorf("%d of %d GETs returned bytes of two values", torn.Load(), gets.Load())
+	}
+	if gets.Load() < 50 {
+		t.Errorf("only %d GETs in 2 s: the test proved little", gets.Load())
+	}
+}
+
+// smallSendBuffers gives each accepted connection a small send buffer,
+// so that writing a large value takes many writes as the peer reads.
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(8 << 10)
+	}
+	return c, err
+}
