@@ -31,6 +31,11 @@ type Options struct {
 	MaxLineBytes int
 	// Version is what "version" and "stats" report. Default: DefaultVersion.
 	Version string
+	// WriteTimeout bounds how long a reply may take to be taken by the
+	// client; past it, the connection closes, so that a client that stops
+	// reading cannot pin the values it asked for. Default: 30 s;
+	// negative: none.
+	WriteTimeout time.Duration
 	// Log receives connection errors worth an operator's look. Default:
 	// discard.
 	Log *slog.Logger
@@ -40,6 +45,7 @@ type Options struct {
 const (
 	DefaultMaxValueBytes = 1 << 20
 	DefaultMaxLineBytes  = 64 << 10
+	DefaultWriteTimeout  = 30 * time.Second
 	// DefaultVersion names the memcached protocol level served, so that
 	// clients that read the version enable what 1.6 has.
 	DefaultVersion = "1.6.0-picpool"
@@ -72,6 +78,7 @@ func NewServer(b Backend, opts Options) *Server {
 	opts.MaxValueBytes = cmp.Or(opts.MaxValueBytes, DefaultMaxValueBytes)
 	opts.MaxLineBytes = cmp.Or(opts.MaxLineBytes, DefaultMaxLineBytes)
 	opts.Version = cmp.Or(opts.Version, DefaultVersion)
+	opts.WriteTimeout = cmp.Or(opts.WriteTimeout, DefaultWriteTimeout)
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -79,9 +86,11 @@ func NewServer(b Backend, opts Options) *Server {
 	return &Server{backend: b, opts: opts, log: log, started: time.Now(), conns: map[net.Conn]struct{}{}}
 }
 
-// Serve accepts connections on ln until ctx is done or ln fails, then
+// Serve accepts connections on ln until ctx is done or ln is closed, then
 // closes every connection it accepted and waits for their goroutines.
-// It returns nil when ctx ended it.
+// Other accept errors (out of file descriptors…) are logged and retried
+// after a pause, as memcached does, rather than end the service. It
+// returns nil.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
@@ -99,14 +108,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		s.flushMu.Unlock()
 	}()
+	var pause time.Duration
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			return err
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			s.log.Warn("memproto: accept failed; retrying", "err", err, "pause", pause)
+			select {
+			case <-time.After(pause):
+			case <-ctx.Done():
+				return nil
+			}
+			continue
 		}
+		pause = 0
 		s.mu.Lock()
 		s.conns[nc] = struct{}{}
 		s.mu.Unlock()
@@ -285,6 +303,9 @@ func (c *conn) serve(line []byte) bool {
 func (c *conn) flush() error {
 	if !c.out.pending() {
 		return nil
+	}
+	if d := c.s.opts.WriteTimeout; d > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
 	n, err := c.out.flush(c.nc)
 	c.s.stats.bytesWritten.Add(n)

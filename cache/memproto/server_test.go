@@ -3,12 +3,15 @@ package memproto
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -338,4 +341,74 @@ func (l smallSendBuffers) Accept() (net.Conn, error) {
 		tc.SetWriteBuffer(8 << 10)
 	}
 	return c, err
+}
+
+// failingAccepts fails its first Accepts, as a listener out of file
+// descriptors does.
+type failingAccepts struct {
+	net.Listener
+	failures atomic.Int32
+}
+
+func (l *failingAccepts) Accept() (net.Conn, error) {
+	if l.failures.Add(-1) >= 0 {
+		return nil, errors.New("accept: too many open files")
+	}
+	return l.Listener.Accept()
+}
+
+// TestServeOutlastsAcceptErrors checks failed accepts pause the server,
+// not end it.
+func TestServeOutlastsAcceptErrors(t *testing.T) {
+	b, _ := NewEngineBackend("lru", 1<<20, EngineOptions{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := &failingAccepts{Listener: ln}
+	fl.failures.Store(3)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- NewServer(b, Options{}).Serve(ctx, fl) }()
+	r := dialRaw(t, ln.Addr().String())
+	if got := r.exchange("version\r\n"); got != "VERSION "+DefaultVersion+"\r\n" {
+		t.Errorf("after failed accepts: got %q", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
+
+// TestWriteTimeout checks a client that stops reading is disconnected
+// after WriteTimeout and the value it asked for is released.
+func TestWriteTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eb, _ := NewEngineBackend("lru", 1<<20, EngineOptions{})
+		b := &refCounting{EngineBackend: eb}
+		storeValue(t, eb, "big", 100<<10, 'x')
+		l := newPipeListener()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- NewServer(b, Options{WriteTimeout: 30 * time.Second}).Serve(ctx, l) }()
+		r := l.dial(t)
+		if _, err := io.WriteString(r.c, "get big\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		synctest.Wait() // the server is stuck writing the reply nobody reads
+		if b.out.Load() != 1 {
+			t.Fatalf("%d values held while the reply is written, want 1", b.out.Load())
+		}
+		time.Sleep(31 * time.Second)
+		synctest.Wait()
+		if n := b.out.Load(); n != 0 {
+			t.Errorf("%d values still held %v after the client stopped reading", n, time.Since(start))
+		}
+		if _, err := io.ReadAll(r.c); err != nil {
+			t.Errorf("reading what was sent: %v", err) // then EOF: the server closed it
+		}
+		cancel()
+		<-done
+	})
 }
