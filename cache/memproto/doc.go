@@ -35,8 +35,9 @@
 // With Options.Token set, a connection authenticates as memcached -Y
 // asks: its first command is a set whose data is "<user> <token>" (any
 // user); see auth.go for the replies. memcached's tools then work
-// against a node as against memcached with -Y; without a token, a node
-// must listen on loopback only (the node command enforces it).
+// against a node as against memcached with -Y. Without a token anyone who
+// reaches the port can read and write: the node command is to allow that
+// on a loopback address only.
 //
 // # What PicPool needs of a node, mapped onto the protocol
 //
@@ -93,4 +94,8 @@
 // a GET's value until its bytes are written, then releases it, so that a
 // backend reusing value memory (memcached's slabs with reference counts)
 // never hands those bytes to a new value while they are on their way.
+// EngineBackend does so for the values it replaces or deletes (see
+// holds.go); the ones its engine evicts go to the garbage collector, as
+// the engines do not report evictions. A client that stops reading is
+// cut off after Options.WriteTimeout, so it cannot pin values for long.
 package memproto

@@ -36,7 +36,7 @@ type Options struct {
 	// reading cannot pin the values it asked for. Default: 30 s;
 	// negative: none.
 	WriteTimeout time.Duration
-	// Log receives connection errors worth an operator's look. Default:
+	// Log receives the server's warnings (failed accepts). Default:
 	// discard.
 	Log *slog.Logger
 }
