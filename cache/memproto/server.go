@@ -32,9 +32,10 @@ type Options struct {
 	// Version is what "version" and "stats" report. Default: DefaultVersion.
 	Version string
 	// WriteTimeout bounds how long a reply may take to be taken by the
-	// client; past it, the connection closes, so that a client that stops
-	// reading cannot pin the values it asked for. Default: 30 s;
-	// negative: none.
+	// client; past it (between half of it and all of it, as the deadline
+	// is renewed only when half spent), the connection closes, so that a
+	// client that stops reading cannot pin the values it asked for.
+	// Default: 30 s; negative: none.
 	WriteTimeout time.Duration
 	// Log receives the server's warnings (failed accepts). Default:
 	// discard.
@@ -160,6 +161,10 @@ type conn struct {
 	keyText []byte
 	authed  bool
 	err     error // a read failed: the connection cannot go on
+	// writeDeadline is the connection's write deadline, renewed by flush
+	// when half of WriteTimeout is spent (renewing it costs a timer
+	// update, too much for every reply).
+	writeDeadline time.Time
 }
 
 // errLineTooLong ends a connection whose line passes MaxLineBytes.
@@ -305,7 +310,10 @@ func (c *conn) flush() error {
 		return nil
 	}
 	if d := c.s.opts.WriteTimeout; d > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(d))
+		if now := time.Now(); now.Add(d / 2).After(c.writeDeadline) {
+			c.writeDeadline = now.Add(d)
+			c.nc.SetWriteDeadline(c.writeDeadline)
+		}
 	}
 	n, err := c.out.flush(c.nc)
 	c.s.stats.bytesWritten.Add(n)
