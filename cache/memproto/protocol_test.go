@@ -138,6 +138,7 @@ var metaCases = []protoCase{
 	{"base64 keys", "ms bWVtYw== 1 b k\r\nx\r\nmg bWVtYw== b v k\r\nget memc\r\n", "HD kbWVtYw== b\r\nVA 1 kbWVtYw== b\r\nx\r\nVALUE memc 0 1\r\nx\r\nEND\r\n", ""},
 	{"base64 key invalid", "mg *** b\r\n", "CLIENT_ERROR error decoding key\r\n", ""},
 	{"base64 bad key skips data", "ms *** 1 b\r\nx\r\n", "CLIENT_ERROR error decoding key\r\n", "memcached reads the data block as a command"},
+	{"ms key too long skips data", "ms " + key251 + " 2\r\nhi\r\n", "CLIENT_ERROR bad command line format\r\n", "memcached reads the data block as a command"},
 	{"mg h and l", "mg m h l\r\n", "CLIENT_ERROR invalid flag\r\n", "memcached keeps hit and access times; this server does not"},
 	{"ms E is a version", "ms m 1 E5\r\nx\r\nmg m c v\r\n", "HD\r\nVA 1 c5\r\nx\r\n", "memcached 1.6.18 has no E"},
 }
