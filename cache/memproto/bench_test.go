@@ -83,9 +83,9 @@ type benchResult struct {
 // driven by the same Client: a SET phase then a GET phase of 100 KB
 // values over 200 keys from 8 connections, the two servers taking turns.
 // It reports each side's ops/s, p50, p99 and server CPU per operation,
-// and logs the ratios.
+// and logs the ratios (shown with -v).
 //
-//	go test -run '^$' -bench VsMemcached -benchtime 20000x ./cache/memproto
+//	go test -run '^$' -bench VsMemcached -benchtime 20000x -v ./cache/memproto
 func BenchmarkVsMemcached(b *testing.B) {
 	mcAddr := startMemcached(b, "-m", "1024")
 	mcPID := pidListening(b, mcAddr)
