@@ -99,7 +99,7 @@ func TestAccuracy(t *testing.T) {
 					line += fmt.Sprintf(" %d nodes %.3f (exact %.3f);", n, pred, exact[i])
 				}
 				mae := sum / float64(len(sizes))
-				t.Logf("from %d node(s): MAE %.4f:%s", from, mae, line)
+				t.Logf("%s from %d node(s): MAE %.4f:%s", policy, from, mae, line)
 				if mae > 0.03 {
 					t.Errorf("from a pool of %d: mean absolute error %.4f, want at most 0.03:%s", from, mae, line)
 				}

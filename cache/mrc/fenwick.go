@@ -21,10 +21,9 @@ func (f fenwick) prefix(i int) int64 {
 	return s
 }
 
-// build fills f from the values per position in O(n).
-func (f fenwick) build(values []int64) {
-	copy(f, values)
-	clear(f[len(values):])
+// build turns f, holding the value at each position, into the tree of
+// those values, in O(n).
+func (f fenwick) build() {
 	for i := 1; i <= len(f); i++ {
 		if j := i + i&-i; j <= len(f) {
 			f[j-1] += f[i-1]

@@ -12,9 +12,10 @@ func TestFenwick(t *testing.T) {
 		for i := range values {
 			values[i] = r.Int64N(1000)
 		}
+		clear(values[n/2:]) // the rest start at 0
 		f := make(fenwick, n)
-		f.build(values[:n/2]) // the rest start at 0
-		clear(values[n/2:])
+		copy(f, values)
+		f.build()
 		for range 200 {
 			i, v := r.IntN(n), r.Int64N(2000)-1000
 			f.add(i, v)

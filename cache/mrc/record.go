@@ -16,8 +16,8 @@ import (
 // For a key that is not sampled it costs a hash, an atomic add and a
 // comparison (and every 64th such request on a stripe, a look at the
 // clock); a sampled key's request takes the lock and updates the model.
-// The window moves on at sampled requests and at Curve, which a node
-// calls every time it publishes its statistics.
+// The window moves on every 16 sampled requests and at Curve, which a
+// node calls every time it publishes its statistics (5 s).
 func (r *Recorder) Record(key string, size int64) {
 	h := hashKey(r.seed, key)
 	if !sampled(h, r.threshold.Load()) {
@@ -41,11 +41,21 @@ func (r *Recorder) tick() {
 	r.advance(r.clock)
 }
 
+// checkEvery is how many sampled requests go by between looks at the
+// clock: on a virtual machine's clock a look costs as much as the
+// request. The window moves at Curve and tick too.
+const checkEvery = 16
+
 func (r *Recorder) recordSampled(h uint64, cost int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.clock = r.now()
-	r.advance(r.clock)
+	if r.sampledCount++; r.sampledCount%checkEvery == 0 {
+		r.clock = r.now()
+		r.advance(r.clock)
+		if r.keyCap > 0 && r.capKeys.estimate() > r.keyCap {
+			r.lower() // enough keys for the curve: save the CPU
+		}
+	}
 	t := &r.tallies[r.win.cur]
 	t.all++ // here, not in r.all: after advance, in the sub-window it came in
 	thr := r.threshold.Load()
@@ -53,13 +63,24 @@ func (r *Recorder) recordSampled(h uint64, cost int64) {
 		return
 	}
 	t.keys.add(h)
+	r.capKeys.add(h)
 	newcomer := r.clock.Before(r.settleUntil) && !sampled(h, r.settleBelow)
 	r.m.access(h, cost, rateOf(thr), newcomer, t)
-	for r.overBudget(1) && thr > minThreshold {
-		thr /= 2
-		r.threshold.Store(thr)
-		r.m.resample(thr)
+	for r.overBudget(1) && r.lower() {
 	}
+}
+
+// lower halves the rate, unless it is at its floor, and reports whether
+// it did.
+func (r *Recorder) lower() bool {
+	thr := r.threshold.Load()
+	if thr <= minThreshold {
+		return false
+	}
+	r.threshold.Store(thr / 2)
+	r.m.resample(thr / 2)
+	r.capKeys = distinct{}
+	return true
 }
 
 // advance moves the window to now: the requests counted so far go to the
@@ -73,9 +94,10 @@ func (r *Recorder) advance(now time.Time) {
 	r.win.advance(now, func(i int) {
 		r.tallies[i].clear()
 		r.m.open(i)
-		// Doubling the rate about doubles the variable part: do it when
-		// that stays under the bound with a margin.
-		if thr := r.threshold.Load(); thr < fullRate && !r.overBudget(2.5) {
+		r.capKeys = distinct{}
+		// Doubling the rate about doubles the variable part and the keys
+		// sampled: do it when both stay under their bounds with a margin.
+		if thr := r.threshold.Load(); thr < fullRate && !r.overBudget(2.5) && !r.overKeyCap(2.5) {
 			if now.After(r.settleUntil) {
 				r.settleBelow = thr
 			}
@@ -86,14 +108,25 @@ func (r *Recorder) advance(now time.Time) {
 	})
 }
 
+// overKeyCap reports whether factor × the keys sampled in the window is
+// over the cap on them, if there is one.
+func (r *Recorder) overKeyCap(factor float64) bool {
+	if r.keyCap == 0 {
+		return false
+	}
+	var all distinct
+	for i := range r.tallies {
+		all.union(&r.tallies[i].keys)
+	}
+	return factor*all.estimate() > r.keyCap
+}
+
 // memory returns the bytes held, in a fixed part and a part that grows
 // with the keys followed; r.mu is held.
 func (r *Recorder) memory() (fixed, variable int64) {
 	fixed, variable = r.m.memory()
-	for _, t := range r.tallies {
-		fixed += int64(len(t.misses))*8 + distinctBits/8 + 64
-	}
-	return fixed + 768, variable // the Recorder itself and its striped counter
+	t := int64(len(r.tallies[0].misses))*8 + distinctBits/8 + 64
+	return fixed + int64(len(r.tallies))*t + 768, variable // 768: the Recorder and its counter
 }
 
 // overBudget reports whether factor × the variable part is over what the

@@ -89,6 +89,7 @@ func TestWindowAgesOut(t *testing.T) {
 				rnd := rand.New(rand.NewPCG(1, 1))
 				record(r, rnd, "a", 2000, 1000) // t = 0
 				time.Sleep(5 * time.Minute)
+				r.Curve() // as the node publishes, every 5 s: the window moves on
 				onlyB, _ := New(opts)
 				b := record(r, rnd, "b", 60, 600)
 				for _, q := range b {

@@ -1,9 +1,6 @@
 package mrc
 
-import (
-	"math"
-	"slices"
-)
+import "math"
 
 // stack is SHARDS for lru: the sampled keys in order of last use, each
 // request's reuse distance in bytes, and a histogram of the distances per
@@ -18,7 +15,7 @@ import (
 // Positions are request numbers: each followed key's cost sits in a
 // Fenwick tree at the position of its last use, so the bytes used since
 // are a prefix sum away. When positions run out they are renumbered
-// densely (compact), which keeps the arrays under twice the keys followed.
+// densely (compact), which keeps the arrays near twice the keys followed.
 type stack struct {
 	keys   keyTable
 	tree   fenwick
@@ -94,9 +91,11 @@ func (s *stack) bin(d float64) int {
 	if d <= float64(s.edges[0]) {
 		return 0
 	}
-	i := int(binsPerDoubling * math.Log2(d/float64(s.edges[0])))
+	// log2 from the exponent and a line through the mantissa: within 0.09
+	// of the logarithm, so within a bin of the answer. Settle it exactly.
+	f, e := math.Frexp(d / float64(s.edges[0]))
+	i := int(binsPerDoubling * (float64(e-1) + 2*(f-0.5)))
 	i = min(max(i, 0), len(s.edges))
-	// The logarithm lands within one bin of the answer; settle it exactly.
 	for i > 0 && d <= float64(s.edges[i-1]) {
 		i--
 	}
@@ -122,41 +121,47 @@ func (s *stack) forgetAt(p int, h uint64) {
 	s.forget(p, h, e.cost)
 }
 
-// compact renumbers the positions in use from 0, in order, and sizes the
-// arrays to 1.5 times the keys followed (at least minPositions): the next
-// compaction comes after a third as many requests as keys followed.
+// compact renumbers the positions in use from 0, in order, in place, and
+// resizes the arrays when they are far from twice the keys followed (at
+// least minPositions): the next compaction comes after about as many
+// requests as keys followed.
 func (s *stack) compact() {
-	live := s.keys.count
-	size := max(minPositions, live+live/2+1)
-	at, costs := make([]uint64, size), make([]int64, 0, size)
-	positions := s.live()
 	// A sub-window that started at old position p starts at the number of
 	// live positions before p.
 	for i, st := range s.starts {
-		s.starts[i], _ = slices.BinarySearch(positions, st)
+		n := 0
+		for _, h := range s.at[:min(st, s.next)] {
+			if h != 0 {
+				n++
+			}
+		}
+		s.starts[i] = n
 	}
-	for _, p := range positions {
-		h := s.at[p]
-		e, _ := s.keys.get(h)
-		e.pos = uint32(len(costs))
-		s.keys.put(h, e)
-		at[len(costs)] = h
-		costs = append(costs, int64(e.cost))
-	}
-	s.at, s.next = at, live
-	s.tree = make(fenwick, size)
-	s.tree.build(costs)
-}
-
-// live returns the positions in use, ascending.
-func (s *stack) live() []int {
-	ps := make([]int, 0, s.keys.count)
-	for p, h := range s.at[:s.next] {
+	w := 0
+	for _, h := range s.at[:s.next] {
 		if h != 0 {
-			ps = append(ps, p)
+			e, _ := s.keys.get(h)
+			e.pos = uint32(w)
+			s.keys.put(h, e)
+			s.at[w] = h
+			w++
 		}
 	}
-	return ps
+	if want := max(minPositions, 2*w); want > len(s.at) || 2*want < len(s.at) {
+		at := make([]uint64, want)
+		copy(at, s.at[:w])
+		s.at, s.tree = at, make(fenwick, want)
+	}
+	clear(s.at[w:])
+	for i := range s.tree {
+		s.tree[i] = 0
+		if i < w {
+			e, _ := s.keys.get(s.at[i])
+			s.tree[i] = int64(e.cost)
+		}
+	}
+	s.tree.build()
+	s.next = w
 }
 
 func (s *stack) open(i int) {
