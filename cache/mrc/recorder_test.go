@@ -207,3 +207,39 @@ func TestRecordConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyCapBoundsMiniatureCaches: with memory to spare, miniature caches
+// still sample no more than about miniSampleKeys keys (their CPU), while
+// the stack, at a fraction of the cost per key, follows every key.
+func TestKeyCapBoundsMiniatureCaches(t *testing.T) {
+	trace, err := cache.ZipfTrace{Objects: 20_000, Requests: 100_000, S: 1.01, MinSize: 10_000, MaxSize: 1_000_000, Seed: 3}.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, q := range trace {
+		keys[q.Key] = true
+	}
+	// The highest rate, a power of 2, that samples at most miniSampleKeys
+	// of them: 1/4 for the 13,359 keys this trace requests.
+	capped := 1.0
+	for capped*float64(len(keys)) > miniSampleKeys {
+		capped /= 2
+	}
+	for _, tt := range []struct {
+		policy   string
+		wantRate float64
+	}{{"sieve", capped}, {"lru", 1}} {
+		r, err := New(Options{Policy: tt.policy, Capacity: 1 << 30, Seed: 5, Now: fixedClock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range trace {
+			r.Record(q.Key, int64(q.Size))
+		}
+		t.Logf("%s: rate %v, %d bytes", tt.policy, r.Rate(), r.Memory())
+		if r.Rate() != tt.wantRate {
+			t.Errorf("%s: rate %v with %d keys and 2 MiB to spend, want %v", tt.policy, r.Rate(), len(keys), tt.wantRate)
+		}
+	}
+}
