@@ -69,7 +69,9 @@ func (g *guided) points(sum *tally, total float64) []Point {
 	return simplify(ps, simplifyTolerance)
 }
 
-// open also lets the stack sample more keys when it has room.
+// open also lets the stack sample more keys when it has room. Their first
+// requests look like misses to the stack for a while; only the shape
+// between miniature caches sees that.
 func (g *guided) open(i int) {
 	g.lru.open(i)
 	g.mini.open(i)

@@ -19,7 +19,9 @@ import (
 // (sizelfu weighs accesses per byte), so this changes no decision, and the
 // values, which share one buffer, need 1/sizeScale of the largest item's
 // bytes. Keys are the 8 bytes of the hash; a value's length makes up the
-// rest of the scaled cost.
+// rest of the scaled cost, which cannot go under those 8 bytes and
+// cache.ItemOverhead: an item under 4.6 KB is charged as 4.6 KB (images
+// are 10 KB and more).
 type minisim struct {
 	policy string
 	seed   uint64
