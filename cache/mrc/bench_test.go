@@ -69,3 +69,34 @@ func BenchmarkRecordNotSampled(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRecordFewKeys is Record's cost on the step load, 40 images of
+// about 100 KB read uniformly on a node of 1 MiB: few enough keys that
+// every one is sampled, so every request updates the model.
+func BenchmarkRecordFewKeys(b *testing.B) {
+	keys := make([]string, 40)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("images/step-%02d.jpg", i)
+	}
+	for _, policy := range cache.Policies() {
+		b.Run(policy, func(b *testing.B) {
+			r, err := New(Options{Policy: policy, Capacity: 1 << 20, Seed: 7})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var next atomic.Uint64
+			b.RunParallel(func(pb *testing.PB) {
+				x := next.Add(1) * 0x9e3779b97f4a7c15
+				for pb.Next() {
+					x ^= x << 13
+					x ^= x >> 7
+					x ^= x << 17
+					r.Record(keys[x%40], 100_000)
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(r.Rate(), "rate")
+			b.ReportMetric(float64(r.Memory()), "bytes")
+		})
+	}
+}
