@@ -22,8 +22,9 @@ const DefaultQuality = 82
 // quality 60, method 1, against 235 KB at JPEG quality 80), but encoding
 // took 3–5× as long as image/jpeg, and importing that package registers a
 // second "webp" decoder for the whole program and loads the system's
-// libwebp.so instead of the WebAssembly build when one is installed. Worth
-// revisiting once cache capacity, not CPU, is what limits the gallery.
+// libwebp.so, when one is installed and the binary is dynamically linked,
+// instead of the WebAssembly build. Worth revisiting once cache capacity,
+// not CPU, is what limits the gallery.
 
 // encode writes a rendition: JPEG for opaque images, PNG for images with
 // any transparency, so that a transparent PNG stays transparent instead
