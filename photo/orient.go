@@ -24,34 +24,44 @@ func orient(r raster, o int) raster {
 	return out
 }
 
-// orientPlane turns one plane upright. For each pixel (u, v) of the
-// upright plane it reads the stored pixel (x, y) that EXIF says belongs
-// there; for orientation 6, for example, the stored row 0 is the visual
-// right-hand side and the stored column 0 the visual top.
+// orientPlane turns one plane upright. Along each row of the upright
+// plane, the stored sample to read moves by a fixed step: a sample across
+// for turns of 0 or 180 degrees and mirrors (orientations 2 to 4), a row
+// down or up for quarter turns (5 to 8). EXIF's words for orientation 6,
+// for example: the stored row 0 is the visual right-hand side and the
+// stored column 0 the visual top, so upright row v is stored column v,
+// read from the bottom up.
 func orientPlane(p plane, o int) plane {
 	w, h := orientedSize(p.w, p.h, o)
 	out := newPlane(w, h, p.ch)
+	lastRow, lastCol := (p.h-1)*p.stride, (p.w-1)*p.ch
 	for v := range h {
-		row := out.pix[v*out.stride:]
-		for u := range w {
-			var x, y int
-			switch o {
-			case 2: // mirrored left to right
-				x, y = p.w-1-u, v
-			case 3: // turned half a turn
-				x, y = p.w-1-u, p.h-1-v
-			case 4: // mirrored top to bottom
-				x, y = u, p.h-1-v
-			case 5: // mirrored along the top-left to bottom-right diagonal
-				x, y = v, u
-			case 6: // stored a quarter turn anticlockwise: shown a quarter turn clockwise
-				x, y = v, p.h-1-u
-			case 7: // mirrored along the other diagonal
-				x, y = p.w-1-v, p.h-1-u
-			case 8: // stored a quarter turn clockwise: shown a quarter turn anticlockwise
-				x, y = p.w-1-v, u
+		var start, step int // stored index of upright (0, v), and per u
+		switch o {
+		case 2: // mirrored left to right
+			start, step = v*p.stride+lastCol, -p.ch
+		case 3: // turned half a turn
+			start, step = lastRow-v*p.stride+lastCol, -p.ch
+		case 4: // mirrored top to bottom
+			start, step = lastRow-v*p.stride, p.ch
+		case 5: // mirrored along the top-left to bottom-right diagonal
+			start, step = v*p.ch, p.stride
+		case 6: // stored a quarter turn anticlockwise
+			start, step = lastRow+v*p.ch, -p.stride
+		case 7: // mirrored along the other diagonal
+			start, step = lastRow+lastCol-v*p.ch, -p.stride
+		case 8: // stored a quarter turn clockwise
+			start, step = lastCol-v*p.ch, p.stride
+		}
+		row := out.pix[v*out.stride : v*out.stride+w*p.ch]
+		if p.ch == 1 {
+			for u := range row {
+				row[u] = p.pix[start+u*step]
 			}
-			copy(row[u*p.ch:(u+1)*p.ch], p.pix[y*p.stride+x*p.ch:])
+			continue
+		}
+		for u := 0; u < len(row); u += p.ch {
+			copy(row[u:u+p.ch], p.pix[start+(u/p.ch)*step:])
 		}
 	}
 	return out

@@ -124,9 +124,11 @@ func resample(src plane, w, h int) plane {
 func resampleRow(dst, src []byte, t taps, ch int) {
 	if ch == 1 {
 		for i, s := range t.start {
+			ws := t.w[i*t.n : (i+1)*t.n]
+			in := src[s : s+len(ws)]
 			var a int32
-			for k, wt := range t.w[i*t.n : (i+1)*t.n] {
-				a += wt * int32(src[s+k])
+			for k, wt := range ws {
+				a += wt * int32(in[k])
 			}
 			dst[i] = fixedToByte(a)
 		}
