@@ -20,7 +20,7 @@ var importRules = map[string][]string{
 	"cache/node":      {"cache", "cache/partition", "cache/nodekey"},
 	"cache/pool":      {"cache", "cache/node", "cache/partition", "cache/nodekey"},
 	"cache/sim":       {"cache"},
-	"cache/mrc":       {"cache"},
+	"cache/mrc":       {"cache", "cache/partition"},
 	"cache/memproto":  {"cache"},
 	"photo":           {"internal/bytesize"},
 	"scaling":         {},

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/partition"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // members returns the addresses of a pool of n nodes.
@@ -19,13 +21,13 @@ func members(n int) []string {
 
 // split routes a trace to the nodes of a pool of n, as the pool's default
 // partitioner does.
-func split(trace []cache.Request, n int) [][]cache.Request {
-	pt, ms := cache.Rendezvous{}, members(n)
+func split(trace []sim.Request, n int) [][]sim.Request {
+	pt, ms := partition.Rendezvous{}, members(n)
 	owner := make([]int, pt.Partitions())
 	for p := range owner {
 		owner[p] = pt.Owner(p, ms)
 	}
-	parts := make([][]cache.Request, n)
+	parts := make([][]sim.Request, n)
 	for _, r := range trace {
 		i := owner[pt.Partition(r.Key)]
 		parts[i] = append(parts[i], r)
@@ -35,15 +37,15 @@ func split(trace []cache.Request, n int) [][]cache.Request {
 
 // poolMissRatio is the exact miss ratio of a pool of n nodes of capacity
 // bytes each: the trace split by the partitioner, each node's part
-// replayed by cache.Simulate.
-func poolMissRatio(t testing.TB, policy string, n int, capacity int64, trace []cache.Request) float64 {
+// replayed by sim.Simulate.
+func poolMissRatio(t testing.TB, policy string, n int, capacity int64, trace []sim.Request) float64 {
 	t.Helper()
 	var hits, reqs int64
 	for _, part := range split(trace, n) {
 		if len(part) == 0 {
 			continue
 		}
-		res, err := cache.Simulate([]string{policy}, capacity, part, 0)
+		res, err := sim.Simulate([]string{policy}, capacity, part, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +56,7 @@ func poolMissRatio(t testing.TB, policy string, n int, capacity int64, trace []c
 
 // predictFrom records the trace on a pool of n nodes, each its own
 // Recorder, and returns the pool's curve.
-func predictFrom(t testing.TB, policy string, n int, capacity int64, trace []cache.Request) Curve {
+func predictFrom(t testing.TB, policy string, n int, capacity int64, trace []sim.Request) Curve {
 	t.Helper()
 	var curves []Curve
 	for i, part := range split(trace, n) {
@@ -76,7 +78,7 @@ func predictFrom(t testing.TB, policy string, n int, capacity int64, trace []cac
 // replay of each size, has a mean absolute error of at most 0.03 for
 // every policy.
 func TestAccuracy(t *testing.T) {
-	trace, err := cache.ZipfTrace{Objects: 20_000, Requests: 150_000, S: 1.01, MinSize: 10_000, MaxSize: 1_000_000, Seed: 1}.Generate()
+	trace, err := sim.ZipfTrace{Objects: 20_000, Requests: 150_000, S: 1.01, MinSize: 10_000, MaxSize: 1_000_000, Seed: 1}.Generate()
 	if err != nil {
 		t.Fatal(err)
 	}

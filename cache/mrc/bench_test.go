@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // BenchmarkRecord is the per-request cost of a node's curve: Record on a
@@ -16,7 +17,7 @@ import (
 //
 //	go test -run '^$' -bench Record -cpu 1,2 ./cache/mrc
 func BenchmarkRecord(b *testing.B) {
-	trace, err := cache.ZipfTrace{Objects: 20000, Requests: 1 << 20, S: 1.01, MinSize: 10_000, MaxSize: 1_000_000, Seed: 1}.Generate()
+	trace, err := sim.ZipfTrace{Objects: 20000, Requests: 1 << 20, S: 1.01, MinSize: 10_000, MaxSize: 1_000_000, Seed: 1}.Generate()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // heapGrowth returns how much the live heap grew across build, after
@@ -23,7 +24,7 @@ func heapGrowth(build func() any) (int64, any) {
 // on, against the heap a Recorder really holds after a Zipf trace, for
 // every policy and three sizes of node, within 15 %.
 func TestMemoryMatchesHeap(t *testing.T) {
-	trace, err := cache.ZipfTrace{Objects: 20000, Requests: 40_000, S: 1.01, MinSize: 10_000, MaxSize: 1_000_000, Seed: 4}.Generate()
+	trace, err := sim.ZipfTrace{Objects: 20000, Requests: 40_000, S: 1.01, MinSize: 10_000, MaxSize: 1_000_000, Seed: 4}.Generate()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // alignedTrace is a skewed trace whose costs are whole multiples of
 // sizeScale, so that scaling them down loses nothing: key "k0000" is 5
 // bytes, and 5 + size + 64 = 64 × m.
-func alignedTrace(seed uint64, keys, n int) []cache.Request {
+func alignedTrace(seed uint64, keys, n int) []sim.Request {
 	return skewedTrace(seed, keys, n, "k%04d", func(r *rand.Rand) int {
 		return 64*(80+r.IntN(700)) - 5 - cache.ItemOverhead
 	})

@@ -3,7 +3,7 @@ package mrc
 import (
 	"math"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/partition"
 )
 
 // PoolMissRatio returns the expected miss ratio of a pool of nodes nodes
@@ -34,7 +34,7 @@ func (c Curve) PoolMissRatio(nodes int, nodeCapacity int64) float64 {
 	if nodes <= 1 || c.Keys <= 0 {
 		return c.MissRatio(saturatingMul(int64(max(nodes, 1)), nodeCapacity))
 	}
-	partitions := float64(cache.Rendezvous{}.Partitions())
+	partitions := float64(partition.Rendezvous{}.Partitions())
 	u := max(1, int(math.Round(1/(1/float64(c.Keys)+1/partitions))))
 	p := 1 / float64(nodes)
 	var sum float64

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // fixedClock is a clock that stands still: the whole trace falls in one
@@ -64,11 +65,11 @@ func TestNewDefaults(t *testing.T) {
 
 // record feeds n requests over keys keys named prefix+number, 100 KB ± 10
 // KB each (a key's size fixed), uniformly at random.
-func record(r *Recorder, rnd *rand.Rand, prefix string, keys, n int) []cache.Request {
-	trace := make([]cache.Request, n)
+func record(r *Recorder, rnd *rand.Rand, prefix string, keys, n int) []sim.Request {
+	trace := make([]sim.Request, n)
 	for i := range trace {
 		k := rnd.IntN(keys)
-		trace[i] = cache.Request{Key: fmt.Sprintf("%s%04d", prefix, k), Size: 90_000 + k*500%20_000}
+		trace[i] = sim.Request{Key: fmt.Sprintf("%s%04d", prefix, k), Size: 90_000 + k*500%20_000}
 		r.Record(trace[i].Key, int64(trace[i].Size))
 	}
 	return trace
@@ -162,7 +163,7 @@ func TestRateRisesAfterBurst(t *testing.T) {
 				if policy == "lru" && r.Rate() > 1.0/8 {
 					t.Fatalf("rate %v after 3000 distinct keys in a 1 MiB node's bound, want 1/8 or less", r.Rate())
 				}
-				var work []cache.Request
+				var work []sim.Request
 				for range 32 * 60 { // 32 minutes of 10 requests a second
 					work = append(work, record(r, rnd, "img:", 40, 10)...)
 					time.Sleep(time.Second)
@@ -212,7 +213,7 @@ func TestRecordConcurrent(t *testing.T) {
 // still sample no more than about miniSampleKeys keys (their CPU), while
 // the stack, at a fraction of the cost per key, follows every key.
 func TestKeyCapBoundsMiniatureCaches(t *testing.T) {
-	trace, err := cache.ZipfTrace{Objects: 20_000, Requests: 100_000, S: 1.01, MinSize: 10_000, MaxSize: 1_000_000, Seed: 3}.Generate()
+	trace, err := sim.ZipfTrace{Objects: 20_000, Requests: 100_000, S: 1.01, MinSize: 10_000, MaxSize: 1_000_000, Seed: 3}.Generate()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,34 +7,35 @@ import (
 	"testing"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // skewedTrace is n requests over keys keys named by format (a "%d" verb),
 // popularity skewed (the square of a uniform draw), each key's size drawn
 // once by size.
-func skewedTrace(seed uint64, keys, n int, format string, size func(*rand.Rand) int) []cache.Request {
+func skewedTrace(seed uint64, keys, n int, format string, size func(*rand.Rand) int) []sim.Request {
 	r := rand.New(rand.NewPCG(seed, 3))
 	sizes := make([]int, keys)
 	for i := range sizes {
 		sizes[i] = size(r)
 	}
-	trace := make([]cache.Request, n)
+	trace := make([]sim.Request, n)
 	for i := range trace {
 		u := r.Float64()
 		k := int(u * u * float64(keys))
-		trace[i] = cache.Request{Key: fmt.Sprintf(format, k), Size: sizes[k]}
+		trace[i] = sim.Request{Key: fmt.Sprintf(format, k), Size: sizes[k]}
 	}
 	return trace
 }
 
 // smallTrace is a skewed trace of items of 5–50 KB.
-func smallTrace(seed uint64, keys, n int) []cache.Request {
+func smallTrace(seed uint64, keys, n int) []sim.Request {
 	return skewedTrace(seed, keys, n, "img:%05d", func(r *rand.Rand) int { return 5_000 + r.IntN(45_000) })
 }
 
-func simulatedMissRatio(t *testing.T, policy string, capacity int64, trace []cache.Request) float64 {
+func simulatedMissRatio(t *testing.T, policy string, capacity int64, trace []sim.Request) float64 {
 	t.Helper()
-	res, err := cache.Simulate([]string{policy}, capacity, trace, 0)
+	res, err := sim.Simulate([]string{policy}, capacity, trace, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func simulatedMissRatio(t *testing.T, policy string, capacity int64, trace []cac
 func TestStackIsExactLRU(t *testing.T) {
 	trace := smallTrace(1, 300, 6000)
 	// A key that changes size is a new object: a miss at any capacity.
-	trace = append(trace, cache.Request{Key: trace[0].Key, Size: trace[0].Size + 1}, trace[0])
+	trace = append(trace, sim.Request{Key: trace[0].Key, Size: trace[0].Size + 1}, trace[0])
 	const capacity = 1 << 20
 	r, err := New(Options{Policy: "lru", Capacity: capacity, MaxMemory: 1 << 20, Seed: 5, Now: fixedClock})
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package scaling_test
 
 import (
 	"fmt"
@@ -7,21 +7,23 @@ import (
 
 	"github.com/picpool/picpool/cache"
 	"github.com/picpool/picpool/cache/mrc"
+	"github.com/picpool/picpool/cache/partition"
+	"github.com/picpool/picpool/cache/sim"
 	"github.com/picpool/picpool/scaling"
 )
 
 // stepLoad is the step load: 40 images of about 100 KB, read
 // uniformly at random.
-func stepLoad(n int) []cache.Request {
+func stepLoad(n int) []sim.Request {
 	r := rand.New(rand.NewPCG(16, 1))
 	sizes := make([]int, 40)
 	for i := range sizes {
 		sizes[i] = 95_000 + r.IntN(10_000)
 	}
-	trace := make([]cache.Request, n)
+	trace := make([]sim.Request, n)
 	for i := range trace {
 		k := r.IntN(len(sizes))
-		trace[i] = cache.Request{Key: fmt.Sprintf("step:%02d", k), Size: sizes[k]}
+		trace[i] = sim.Request{Key: fmt.Sprintf("step:%02d", k), Size: sizes[k]}
 	}
 	return trace
 }
@@ -30,9 +32,9 @@ func stepLoad(n int) []cache.Request {
 // routed by the default partitioner, and returns the pool's curve, as its
 // owner would combine it, and the miss rate the nodes' own curves give
 // at their capacity: what the pool measures.
-func servePool(t *testing.T, policy string, n int, capacity int64, trace []cache.Request) (mrc.Curve, float64) {
+func servePool(t *testing.T, policy string, n int, capacity int64, trace []sim.Request) (mrc.Curve, float64) {
 	t.Helper()
-	pt := cache.Rendezvous{}
+	pt := partition.Rendezvous{}
 	nodes := make([]string, n)
 	recs := make([]*mrc.Recorder, n)
 	for i := range nodes {
