@@ -72,7 +72,7 @@ func TestDevRefusesDNSRebinding(t *testing.T) {
 // the state-changing routes take it.
 func TestDevOffLoopbackPrintsToken(t *testing.T) {
 	dev := startDevServers(t, "--gallery-addr", "0.0.0.0:0")
-	m := regexp.MustCompile(`need "Authorization: Bearer ([0-9a-f]{32})"`).FindStringSubmatch(dev.log.String())
+	m := regexp.MustCompile(`need "Authorization: Bearer ([A-Z2-7]{26})"`).FindStringSubmatch(dev.log.String())
 	if m == nil {
 		t.Fatalf("dev printed no token:\n%s", dev.log.String())
 	}

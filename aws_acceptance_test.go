@@ -19,10 +19,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/handlers"
+	"github.com/picpool/picpool/internal/awsfake"
+	"github.com/picpool/picpool/internal/bytesize"
+	"github.com/picpool/picpool/photo"
 	"github.com/picpool/picpool/scaling"
-	"github.com/picpool/picpool/scaling/awsfake"
 	"github.com/picpool/picpool/store"
 	"github.com/picpool/picpool/store/storetest"
 )
@@ -74,25 +78,16 @@ func TestAWSAcceptance(t *testing.T) {
 		noCapacity  = 7 // the 7th: EC2 cannot launch it
 	)
 
-	// AWS: the fake, with a launcher that starts a real node per instance.
-	port, err := awsfake.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	// AWS: the fake, whose instances each run a real node.
 	var metrics atomic.Pointer[scaling.CloudWatch]
-	launch := func(ctx context.Context, id, ip string) (func(), error) {
-		return startAWSNode(ctx, ip, port, token, statsPublisherFunc(func(ctx context.Context, s cache.NodeStats) error {
-			return statsPublisher{metrics.Load()}.PublishStats(ctx, s)
-		}))
-	}
-	fake := awsfake.NewServer(awsfake.Config{
-		Launch:    launch,
+	fake, port := nodeFleet(t, awsfake.Config{
 		Boot:      bootsLikeAWS(scale, 1, map[int]awsfake.BootFailure{neverStarts: awsfake.NeverStarts, noCapacity: awsfake.LaunchFails}),
 		MetricLag: period, MetricLagJitter: 2 * period, // ingested one to three minutes late
 		BusyRate: 0.05, Seed: 1,
 		ReplaceAfter: aws(10 * time.Second),
-	})
-	t.Cleanup(fake.Close)
+	}, token, node.PublishFunc(func(ctx context.Context, s node.Stats) error {
+		return publisher(metrics.Load()).PublishStats(ctx, s)
+	}))
 	awsCfg := fake.AWSConfig()
 	cw, err := scaling.NewCloudWatch(scaling.CloudWatchConfig{Client: cloudwatch.NewFromConfig(awsCfg), Namespace: "PicPool/Acceptance",
 		Timeout: aws(10 * time.Second), Backoff: aws(time.Second)})
@@ -113,6 +108,7 @@ func TestAWSAcceptance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var _ pool.Provider = asg
 
 	// Storage: rows in SQLite, images in S3.
 	db := storetest.OpenDB(t, "sqlite")
@@ -120,17 +116,19 @@ func TestAWSAcceptance(t *testing.T) {
 	lib := store.NewLibrary(db, blobs, log)
 
 	// The pool starts while the group's first instance still boots: it
-	// waits for it, as the manager's first start does.
-	pool, err := cache.NewPool(ctx, cache.PoolOptions{
+	// waits for it, as the manager's first start does; it reconciles its
+	// table with the group as the manager does (roles.go).
+	p, err := pool.New(ctx, pool.Options{
 		Provider: asg, Tables: db, Token: token, InitialNodes: 1,
-		Config:      cache.NodeConfig{Capacity: nodeCapMB * mebibyte, Policy: nodesPolicy},
-		FollowEvery: 200 * time.Millisecond, Settle: 400 * time.Millisecond, MemberWait: aws(15 * time.Minute), Log: log,
+		Config:      node.Config{Capacity: nodeCapMB * bytesize.MiB, Policy: nodesPolicy},
+		FollowEvery: 200 * time.Millisecond, Settle: 400 * time.Millisecond,
+		MemberWait: aws(scaling.MemberWait), ReconcileEvery: aws(30 * time.Second), Log: log,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
-	go pool.Run(ctx)
+	defer p.Close()
+	go p.Run(ctx)
 	policy := scaling.Policy{MaxMissRate: 0.5, MinMissRate: 0.2, ExpandRatio: 2, ShrinkRatio: 0.5, MinRequests: 20}
 	if err := db.SaveSettings(ctx, scaling.Settings{Mode: scaling.Auto, Policy: policy}); err != nil {
 		t.Fatal(err)
@@ -144,7 +142,7 @@ func TestAWSAcceptance(t *testing.T) {
 	rebalanced := make(chan rebalanceFault, 1)
 	var rebalanceOnce sync.Once
 	auto, err := scaling.NewAutoscaler(scaling.AutoscalerConfig{
-		Pool: pool, Metrics: cw, Period: period, Cooldown: 1, SampleEvery: nodeStatsEvery, Log: log,
+		Pool: p, Metrics: cw, Period: period, Cooldown: 1, SampleEvery: nodeStatsEvery, Log: log,
 		Settings: func(ctx context.Context) (scaling.Settings, error) {
 			s, _, err := db.LoadSettings(ctx)
 			return s, err
@@ -156,8 +154,8 @@ func TestAWSAcceptance(t *testing.T) {
 			t.Logf("%s  nodes %d → %d  window %s–%s (%d samples)  miss rate %.2f over %d lookups  %s: %s",
 				d.Time.Format("15:04:05.0"), d.Current, d.Target, clock(d.PeriodStart), clock(periodEndOf(d, period)), d.Samples,
 				d.MissRate, d.Lookups, d.Outcome, d.Reason)
-			if pool.Nodes() == cache.MaxPoolNodes {
-				rebalanceOnce.Do(func() { go func() { rebalanced <- rebalance(fake, group, pool, port) }() })
+			if p.Nodes() == pool.MaxNodes {
+				rebalanceOnce.Do(func() { go func() { rebalanced <- rebalance(fake, group, p, port) }() })
 			}
 		},
 	})
@@ -166,12 +164,10 @@ func TestAWSAcceptance(t *testing.T) {
 	}
 	go auto.Run(ctx)
 
-	// The gallery, over real HTTP, and the owner's reconciliation with
-	// the group, as the manager runs it.
-	gallery := handlers.NewGallery(imageStore{lib}, pool, handlers.ImageLimits{MaxBytes: 10 * mebibyte}, log)
-	sys := &system{log: log, pool: pool, gallery: gallery, control: handlers.NewControl(pool, db, log)}
-	go sys.reconcileLoop(aws(30 * time.Second))(ctx)
-	srv := httptest.NewServer(sys.galleryRouter("", handlers.APIGuard(true, ""), handlers.Protection{}))
+	// The gallery, over real HTTP.
+	g := gallery.NewService(lib, p, photo.Limits{MaxBytes: 10 * bytesize.MiB}, log)
+	srv := httptest.NewServer(handlers.GalleryServer{Gallery: g, Pool: p, Configurer: gallery.NewControl(p, db, log),
+		Guard: handlers.Access{Open: true}.Guard(), Log: log}.Handler())
 	defer srv.Close()
 
 	keys := uploadImages(t, ctx, lib, images)
@@ -223,19 +219,19 @@ func TestAWSAcceptance(t *testing.T) {
 					count++
 				}
 			}
-			return pool.Nodes() == n && count >= times
+			return p.Nodes() == n && count >= times
 		}
 	}
 
 	// Phase 1: keys spread over all the images miss more than half the time
 	// until eight nodes hold most of them.
-	reads(func(r *rand.Rand) string { return keys[r.IntN(len(keys))] }, held(cache.MaxPoolNodes, 2))
+	reads(func(r *rand.Rand) string { return keys[r.IntN(len(keys))] }, held(pool.MaxNodes, 2))
 	// Phase 2: a few hot keys hit nearly always.
-	reads(func(r *rand.Rand) string { return keys[r.IntN(hotKeys)] }, held(cache.MinPoolNodes, 1))
+	reads(func(r *rand.Rand) string { return keys[r.IntN(hotKeys)] }, held(pool.MinNodes, 1))
 
 	// No instance outside the pool: the reconciliation removes what a
 	// failed launch or a replacement left, within a few of its rounds.
-	want := pool.Table().Members
+	want := p.Table().Members
 	var inGroup []string
 	for deadline := time.Now().Add(aws(5 * time.Minute)); ; time.Sleep(100 * time.Millisecond) {
 		if inGroup = groupAddrs(fake, port); slices.Equal(inGroup, want) || time.Now().After(deadline) {
@@ -279,5 +275,5 @@ func TestAWSAcceptance(t *testing.T) {
 		t.Errorf("%d of %d requests failed during the resizes", f, requests.Load())
 	}
 	checkFaults(t, fake, rebalanced, neverStarts, noCapacity)
-	t.Logf("%d requests, %d failed; %d decisions; final size %d", requests.Load(), failures.Load(), len(decisions), pool.Nodes())
+	t.Logf("%d requests, %d failed; %d decisions; final size %d", requests.Load(), failures.Load(), len(decisions), p.Nodes())
 }

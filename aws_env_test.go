@@ -1,48 +1,55 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"slices"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
+	"github.com/picpool/picpool/internal/awsfake"
+	"github.com/picpool/picpool/internal/testimg"
 	"github.com/picpool/picpool/scaling"
-	"github.com/picpool/picpool/scaling/awsfake"
 	"github.com/picpool/picpool/store"
 )
 
-// Helpers of the AWS acceptance test: nodes served as instances would
-// serve them, images, and what the fake says of the group.
+// Helpers of the AWS tests: a fake group whose instances run real cache
+// nodes, images, and what the fake says of the group.
 
-// statsPublisherFunc adapts a function to cache.StatsPublisher.
-type statsPublisherFunc func(context.Context, cache.NodeStats) error
-
-func (f statsPublisherFunc) PublishStats(ctx context.Context, s cache.NodeStats) error {
-	return f(ctx, s)
-}
-
-// nodeStatsEvery is how often the acceptance test's nodes publish: at
-// each tick of a node's one-second clock (a little under a second, so
-// that a tick a moment early still publishes).
+// nodeStatsEvery is how often the AWS tests' nodes publish: at each tick
+// of a node's one-second clock (a little under a second, so that a tick a
+// moment early still publishes).
 const nodeStatsEvery = time.Second
+
+// nodeFleet starts the AWS fake with cfg, whose instances each run a real
+// cache node (see startAWSNode) with token, publishing to pub; it closes
+// when the test ends. It returns the fake and the nodes' port.
+func nodeFleet(t *testing.T, cfg awsfake.Config, token string, pub node.StatsPublisher) (*awsfake.Server, int) {
+	t.Helper()
+	port, err := awsfake.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Launch = func(ctx context.Context, _, ip string) (func(), error) {
+		return startAWSNode(ctx, ip, port, token, pub)
+	}
+	fake := awsfake.NewServer(cfg)
+	t.Cleanup(fake.Close)
+	return fake, port
+}
 
 // startAWSNode serves a cache node as an EC2 instance would: HTTP on
 // ip:port, the binary data path on ip and a free port, statistics every
-// second.
-func startAWSNode(ctx context.Context, ip string, port int, token string, pub cache.StatsPublisher) (func(), error) {
+// nodeStatsEvery.
+func startAWSNode(ctx context.Context, ip string, port int, token string, pub node.StatsPublisher) (func(), error) {
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
-	node, err := cache.NewNode(cache.NodeOptions{Token: token, Name: addr, Publisher: pub, StatsInterval: nodeStatsEvery - 100*time.Millisecond})
+	n, err := node.New(node.Options{Token: token, Name: addr, Publisher: pub, StatsInterval: nodeStatsEvery - 100*time.Millisecond})
 	if err != nil {
 		return nil, err
 	}
@@ -56,36 +63,25 @@ func startAWSNode(ctx context.Context, ip string, port int, token string, pub ca
 		hl.Close()
 		return nil, err
 	}
-	nctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	srv := &http.Server{Handler: node.Handler()}
-	var wg sync.WaitGroup
-	wg.Go(func() { srv.Serve(hl) })
-	wg.Go(func() { node.ServeBinary(nctx, bl) })
-	wg.Go(func() { node.Run(nctx) })
-	return func() {
-		sctx, scancel := context.WithTimeout(context.Background(), time.Second)
-		defer scancel()
-		if srv.Shutdown(sctx) != nil {
-			srv.Close()
-		}
-		cancel()
-		wg.Wait()
-	}, nil
+	srv := &node.Server{Node: n, HTTP: hl, Data: bl}
+	srv.Start()
+	return func() { srv.Stop(time.Second) }, nil
 }
 
-// uploadImages stores n distinct noise PNGs of about 12 KB and returns
-// their keys.
+// uploadImages stores n distinct noise PNGs of 64×64 (about 12 KB: noise
+// does not compress) and returns their keys.
 func uploadImages(t *testing.T, ctx context.Context, lib *store.Library, n int) []string {
 	t.Helper()
-	keys := make([]string, n)
+	keys, images := make([]string, n), make([][]byte, n)
+	for i := range n {
+		keys[i], images[i] = fmt.Sprintf("img-%05d", i), testimg.NoisePNG(t, 64, 64, uint64(i))
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for g := range 4 {
 		wg.Go(func() {
-			r := rand.New(rand.NewPCG(uint64(g), 7))
 			for i := g; i < n; i += 4 {
-				keys[i] = fmt.Sprintf("img-%05d", i)
-				if _, err := lib.Put(ctx, keys[i], "image/png", noisePNG(r, 64, 64)); err != nil {
+				if _, err := lib.Put(ctx, keys[i], "image/png", images[i]); err != nil {
 					errs <- err
 					return
 				}
@@ -98,20 +94,6 @@ func uploadImages(t *testing.T, ctx context.Context, lib *store.Library, n int) 
 		t.Fatal(err)
 	}
 	return keys
-}
-
-// noisePNG encodes a w×h image of random pixels: PNG cannot compress it,
-// so its size is about 3 bytes a pixel.
-func noisePNG(r *rand.Rand, w, h int) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, color.RGBA{uint8(r.Uint32()), uint8(r.Uint32()), uint8(r.Uint32()), 255})
-		}
-	}
-	var buf bytes.Buffer
-	png.Encode(&buf, img)
-	return buf.Bytes()
 }
 
 // groupAddrs returns the node addresses of the instances the fake has in
@@ -165,8 +147,8 @@ type rebalanceFault struct {
 }
 
 // rebalance runs one AZ rebalance on the group (see awsfake.Rebalance).
-func rebalance(fake *awsfake.Server, group string, pool *cache.Pool, port int) rebalanceFault {
-	before := pool.Table().Members
+func rebalance(fake *awsfake.Server, group string, p *pool.Pool, port int) rebalanceFault {
+	before := p.Table().Members
 	id, err := fake.Rebalance(group)
 	if err != nil {
 		return rebalanceFault{err: err}
@@ -180,9 +162,6 @@ func rebalance(fake *awsfake.Server, group string, pool *cache.Pool, port int) r
 	f.serving = slices.Contains(before, f.addr)
 	return f
 }
-
-// instanceOfLaunch is the fake's ID of its n-th launch.
-func instanceOfLaunch(n int) string { return fmt.Sprintf("i-%017x", 0xfa4e0000+n) }
 
 // checkFaults checks that each fault of the acceptance test happened and
 // ended as it should: the rebalance killed a serving node, the instance
@@ -207,10 +186,10 @@ func checkFaults(t *testing.T, fake *awsfake.Server, rebalanced <-chan rebalance
 	for _, in := range fake.Instances() {
 		byID[in.ID] = in
 	}
-	if in := byID[instanceOfLaunch(neverStarts)]; in.State != "terminated" || in.HealthStatus != "Unhealthy" {
+	if in := byID[awsfake.InstanceID(neverStarts)]; in.State != "terminated" || in.HealthStatus != "Unhealthy" {
 		t.Errorf("the instance whose node never started: %+v, want it marked unhealthy and terminated", in)
 	}
-	if in := byID[instanceOfLaunch(noCapacity)]; in.State != "terminated" {
+	if in := byID[awsfake.InstanceID(noCapacity)]; in.State != "terminated" {
 		t.Errorf("the instance EC2 could not launch: %+v, want it terminated", in)
 	}
 	refused := map[string]int{}

@@ -9,9 +9,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
+	"github.com/picpool/picpool/internal/awsfake"
+	"github.com/picpool/picpool/internal/bytesize"
 	"github.com/picpool/picpool/scaling"
-	"github.com/picpool/picpool/scaling/awsfake"
 )
 
 // TestOwnerFirstStartWaitsForTheGroup starts a pool owner of two nodes on
@@ -20,21 +22,13 @@ import (
 // group's capacity, waits for both nodes to answer, and configures them,
 // rather than fail on a node still starting.
 func TestOwnerFirstStartWaitsForTheGroup(t *testing.T) {
-	port, err := awsfake.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const token = "first-start"
-	noStats := statsPublisherFunc(func(context.Context, cache.NodeStats) error { return nil })
-	fake := awsfake.NewServer(awsfake.Config{
-		Launch: func(ctx context.Context, _, ip string) (func(), error) {
-			return startAWSNode(ctx, ip, port, token, noStats)
-		},
+	noStats := node.PublishFunc(func(context.Context, node.Stats) error { return nil })
+	fake, port := nodeFleet(t, awsfake.Config{
 		Boot: func(int) awsfake.Boot {
 			return awsfake.Boot{Pending: 200 * time.Millisecond, Start: 500 * time.Millisecond}
 		},
-	})
-	t.Cleanup(fake.Close)
+	}, token, noStats)
 	if err := fake.AddGroup(awsfake.Group{Name: "nodes", MinSize: 1, MaxSize: 8, DesiredCapacity: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -44,18 +38,18 @@ func TestOwnerFirstStartWaitsForTheGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := cache.NewPool(t.Context(), cache.PoolOptions{Provider: asg, Token: token, InitialNodes: 2,
-		Config: cache.NodeConfig{Capacity: 2 * mebibyte, Policy: "sieve"}, MemberWait: time.Minute})
+	p, err := pool.New(t.Context(), pool.Options{Provider: asg, Token: token, InitialNodes: 2,
+		Config: node.Config{Capacity: 2 * bytesize.MiB, Policy: "sieve"}, MemberWait: time.Minute})
 	if err != nil {
 		t.Fatalf("the owner's first start: %v", err)
 	}
-	t.Cleanup(pool.Close)
-	members := pool.Table().Members
+	t.Cleanup(p.Close)
+	members := p.Table().Members
 	if len(members) != 2 {
 		t.Fatalf("members %v, want 2", members)
 	}
-	for _, h := range pool.Health(t.Context()) {
-		if !h.Healthy || h.Status.Config != pool.Table().Config {
+	for _, h := range p.Health(t.Context()) {
+		if !h.Healthy || h.Status.Config != p.Table().Config {
 			t.Errorf("node %s: %+v, want healthy and configured", h.Addr, h)
 		}
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/pool"
 )
 
 // browserTimeout bounds one browser test, from the browser's start to its end.
@@ -734,8 +735,8 @@ func TestBrowserManager(t *testing.T) {
 		limit   int
 		refusal string
 	}{
-		{"grow", "grow-submit", +1, cache.MaxPoolNodes, "The pool already has 8 nodes, the maximum."},
-		{"shrink", "shrink-submit", -1, cache.MinPoolNodes, "The pool already has 1 node, the minimum."},
+		{"grow", "grow-submit", +1, pool.MaxNodes, "The pool already has 8 nodes, the maximum."},
+		{"shrink", "shrink-submit", -1, pool.MinNodes, "The pool already has 1 node, the minimum."},
 	} {
 		if !t.Run(fmt.Sprintf("%s to %d", tt.name, tt.limit), func(t *testing.T) {
 			b := b.with(t)

@@ -8,7 +8,6 @@ import (
 	"image"
 	_ "image/png"
 	"io"
-	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/picpool/picpool/internal/testimg"
 )
 
 // End-to-end tests: run() serves the real product on loopback ports, with
@@ -70,7 +71,7 @@ func apiCall(t testing.TB, base, route string, fields map[string]string, file []
 // pngOf returns a PNG of the given size; its width tells images apart.
 func pngOf(t testing.TB, w, h int) []byte {
 	t.Helper()
-	return noisePNG(rand.New(rand.NewPCG(uint64(w), uint64(h))), w, h)
+	return testimg.NoisePNG(t, w, h, uint64(w))
 }
 
 func TestEndToEndAPI(t *testing.T) {

@@ -3,9 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"testing"
+
+	"github.com/picpool/picpool/internal/testimg"
 )
 
 // BenchmarkGalleryGet measures GET /image/{key} of a 100 KB image through
@@ -17,7 +18,7 @@ import (
 //	go tool task bench:gallery
 func BenchmarkGalleryGet(b *testing.B) {
 	base, _ := startDev(b)
-	img := noisePNG(rand.New(rand.NewPCG(1, 1)), 184, 184) // ~100 KB: noise does not compress
+	img := testimg.NoisePNG(b, 184, 184, 1) // ~100 KB: noise does not compress
 	if r := apiCall(b, base, "/api/upload", map[string]string{"key": "bench"}, img); r.status != 200 {
 		b.Fatalf("upload: %v", r)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"os/exec"
 	"slices"
@@ -9,44 +10,82 @@ import (
 )
 
 // importRules are the layering rules of ARCHITECTURE.md: a package whose
-// path (relative to the module) starts with the key may not import a
-// project package starting with any of the listed prefixes.
+// path (relative to the module) is the key, or is below it, may import
+// only the listed project packages: a path names that package, and
+// "path/..." it and every package below it. The most specific key
+// applies; the root package, the composition root, may import anything.
 var importRules = map[string][]string{
-	"cache":    {"handlers", "views", "store", "scaling", "assets"}, // a leaf: standard library only
-	"views":    {"handlers", "store", "cache", "scaling"},           // view models only
-	"handlers": {"store"},                                           // declares the interfaces it needs
-	"scaling":  {"cache"},                                           // drives the pool through its Resizer
-	"assets":   {"handlers", "views", "store", "cache", "scaling"},  // embed only
-	// loadgen is an outside client over HTTP; assets (embed only) gives its
-	// self-contained report the vendored ECharts script.
-	"loadgen": {"handlers", "views", "store", "cache", "scaling"},
+	"cache":           {}, // the engines: standard library only
+	"cache/partition": {},
+	"cache/nodekey":   {},
+	"cache/node":      {"cache", "cache/partition", "cache/nodekey"},
+	"cache/pool":      {"cache", "cache/node", "cache/partition", "cache/nodekey"},
+	"cache/sim":       {"cache"},
+	"cache/mrc":       {"cache", "cache/partition"},
+	"cache/memproto":  {"cache"},
+	"photo":           {"internal/bytesize"},
+	"scaling":         {},
+	"gallery":         {"cache", "cache/node", "cache/pool", "photo", "scaling", "internal/bytesize"},
+	"store":           {"gallery", "cache/pool", "scaling", "store/..."},
+	"handlers":        {"gallery", "views", "assets", "cache", "scaling", "photo", "internal/bytesize"},
+	"views":           {"assets"},
+	"assets":          {},
+	"loadgen":         {"assets", "internal/bytesize"}, // an outside client over HTTP
+	"internal":        {},                              // shared helpers and test support (internal/awsfake): nothing of the project
 }
 
-// importViolations returns one line per import that breaks importRules.
-// imports maps each package path to its imports; mod is the module path.
+// testSupport are the packages only tests import: no package's own code,
+// the root's included, may.
+var testSupport = []string{"internal/awsfake", "internal/tcpproxy", "internal/testimg"}
+
+// importViolations returns one line per import that breaks importRules or
+// testSupport. imports maps each package path to its imports (its tests'
+// left out); mod is the module path.
 func importViolations(mod string, imports map[string][]string) []string {
 	var bad []string
 	for pkg, imps := range imports {
 		rel := strings.TrimPrefix(strings.TrimPrefix(pkg, mod), "/")
 		for _, imp := range imps {
-			dep, ok := strings.CutPrefix(imp, mod+"/")
-			if !ok {
-				continue
+			if dep, ok := strings.CutPrefix(imp, mod+"/"); ok && slices.Contains(testSupport, dep) {
+				bad = append(bad, cmp.Or(rel, "main")+" imports test support "+dep)
 			}
-			for prefix, banned := range importRules {
-				if !underPath(rel, prefix) {
-					continue
-				}
-				for _, b := range banned {
-					if underPath(dep, b) {
-						bad = append(bad, rel+" imports "+dep)
-					}
-				}
+		}
+		allowed, ruled := rulesOf(rel)
+		if !ruled {
+			continue
+		}
+		for _, imp := range imps {
+			dep, ok := strings.CutPrefix(imp, mod+"/")
+			if ok && !slices.ContainsFunc(allowed, func(a string) bool { return allows(a, dep) }) {
+				bad = append(bad, rel+" imports "+dep)
 			}
 		}
 	}
 	slices.Sort(bad)
 	return bad
+}
+
+// allows reports whether the allowed entry a ("path" or "path/...")
+// covers the package dep.
+func allows(a, dep string) bool {
+	if tree, ok := strings.CutSuffix(a, "/..."); ok {
+		return underPath(dep, tree)
+	}
+	return dep == a
+}
+
+// rulesOf returns the rule of the most specific key rel is under.
+func rulesOf(rel string) (allowed []string, ok bool) {
+	best := ""
+	for key := range importRules {
+		if underPath(rel, key) && len(key) > len(best) {
+			best = key
+		}
+	}
+	if best == "" {
+		return nil, false
+	}
+	return importRules[best], true
 }
 
 // underPath reports whether p is dir or a package below it.
@@ -99,16 +138,24 @@ func TestImportViolations(t *testing.T) {
 		want    []string
 	}{
 		{"clean graph", map[string][]string{
-			m:               {m + "/cache", m + "/store", m + "/handlers", "fmt"},
-			m + "/handlers": {m + "/views", m + "/cache", m + "/scaling"},
-			m + "/store":    {m + "/cache", m + "/scaling", "github.com/uptrace/bun"},
-			m + "/cache":    {"net/http"},
+			m:                 {m + "/cache", m + "/store", m + "/handlers", "fmt"},
+			m + "/handlers":   {m + "/views", m + "/cache", m + "/scaling", m + "/gallery"},
+			m + "/store":      {m + "/cache/pool", m + "/scaling", m + "/gallery", "github.com/uptrace/bun"},
+			m + "/cache":      {"net/http"},
+			m + "/cache/pool": {m + "/cache", m + "/cache/node"},
 		}, nil},
 		{"cache imports store", map[string][]string{m + "/cache": {m + "/store"}}, []string{"cache imports store"}},
-		{"cache subpackage imports scaling", map[string][]string{m + "/cache/x": {m + "/scaling/y"}}, []string{"cache/x imports scaling/y"}},
+		{"the engines import the pool", map[string][]string{m + "/cache": {m + "/cache/pool"}}, []string{"cache imports cache/pool"}},
+		{"cache subpackage imports scaling", map[string][]string{m + "/cache/pool": {m + "/scaling"}}, []string{"cache/pool imports scaling"}},
+		{"the simulator imports the pool", map[string][]string{m + "/cache/sim": {m + "/cache/pool"}}, []string{"cache/sim imports cache/pool"}},
+		{"cache imports internal", map[string][]string{m + "/cache/sim": {m + "/internal/bytesize"}}, []string{"cache/sim imports internal/bytesize"}},
 		{"views imports handlers", map[string][]string{m + "/views": {m + "/handlers"}}, []string{"views imports handlers"}},
 		{"handlers imports store", map[string][]string{m + "/handlers": {m + "/store"}}, []string{"handlers imports store"}},
 		{"scaling imports cache", map[string][]string{m + "/scaling": {m + "/cache"}}, []string{"scaling imports cache"}},
+		{"scaling imports the AWS fake", map[string][]string{m + "/scaling": {m + "/internal/awsfake"}}, []string{"scaling imports internal/awsfake", "scaling imports test support internal/awsfake"}},
+		{"the AWS fake imports scaling", map[string][]string{m + "/internal/awsfake": {m + "/scaling"}}, []string{"internal/awsfake imports scaling"}},
+		{"the root imports test support", map[string][]string{m: {m + "/internal/awsfake"}}, []string{"main imports test support internal/awsfake"}},
+		{"gallery imports store", map[string][]string{m + "/gallery": {m + "/store"}}, []string{"gallery imports store"}},
 		{"a name that only shares a prefix", map[string][]string{m + "/cachex": {m + "/store"}}, nil},
 	}
 	for _, tt := range tests {

@@ -43,19 +43,19 @@ func TestRunHelp(t *testing.T) {
 	if err := run(t.Context(), []string{"--help"}, env(), &out); err != nil {
 		t.Fatalf("run --help: %v", err)
 	}
-	for _, c := range commands() {
-		if !strings.Contains(out.String(), "  "+c.name+" ") {
-			t.Errorf("--help does not list %q:\n%s", c.name, out.String())
+	for _, c := range commands(env(), io.Discard) {
+		if !strings.Contains(out.String(), "  "+c.Name+" ") {
+			t.Errorf("--help does not list %q:\n%s", c.Name, out.String())
 		}
 	}
 }
 
 func TestRunCommandHelpExplainsEveryFlag(t *testing.T) {
-	for _, c := range commands() {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range commands(env(), io.Discard) {
+		t.Run(c.Name, func(t *testing.T) {
 			var out bytes.Buffer
-			if err := run(t.Context(), []string{c.name, "--help"}, env(), &out); err != nil {
-				t.Fatalf("run %s --help: %v", c.name, err)
+			if err := run(t.Context(), []string{c.Name, "--help"}, env(), &out); err != nil {
+				t.Fatalf("run %s --help: %v", c.Name, err)
 			}
 			// Every flag line ("  -name type") is followed by its explanation.
 			lines := strings.Split(out.String(), "\n")
@@ -87,13 +87,13 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"manager"}, env(), "set a password with --password or PICPOOL_MANAGER_PASSWORD"},
 		{[]string{"gallery", "--addr", "127.0.0.1:0"}, env(), "--node-token (or PICPOOL_NODE_TOKEN) is required"},
 		{[]string{"node"}, env(), "--token (or PICPOOL_NODE_TOKEN) is required"},
-		{[]string{"node", "--token", "t", "--capacity-mb", "100", "--max-capacity-mb", "50"}, env(), "--capacity-mb 100 is more than this node can hold: at most 50 MB fits in its memory"},
+		{[]string{"node", "--token", "t", "--addr", "127.0.0.1:0", "--binary-addr", "", "--capacity-mb", "100", "--max-capacity-mb", "50"}, env(), "a capacity of 100 MB is more than this node can hold (at most 50 MB, from its memory)"},
 		{[]string{"dev", "--autoscale-period", "soon"}, env(), `invalid value "soon" for flag -autoscale-period`},
 		{[]string{"dev"}, env("PICPOOL_OPEN_TEST_API", "maybe"), `PICPOOL_OPEN_TEST_API="maybe": want true or false`},
-		{[]string{"dev", "--max-megapixels", "0"}, env(), "dev: --max-megapixels must be more than 0; got 0"},
-		{[]string{"dev"}, env("PICPOOL_MAX_MEGAPIXELS", "-5"), "dev: --max-megapixels must be more than 0; got -5"},
-		{[]string{"gallery", "--max-megapixels", "0"}, env(), "gallery: --max-megapixels must be more than 0; got 0"},
-		{[]string{"manager", "--password", "pw", "--max-upload-mb", "0"}, env(), "manager: --max-upload-mb must be more than 0; got 0"},
+		{[]string{"dev", "--max-megapixels", "0"}, env(), "dev: --max-megapixels must be at least 1; got 0"},
+		{[]string{"dev"}, env("PICPOOL_MAX_MEGAPIXELS", "-5"), "dev: --max-megapixels must be at least 1; got -5"},
+		{[]string{"gallery", "--max-megapixels", "0"}, env(), "gallery: --max-megapixels must be at least 1; got 0"},
+		{[]string{"manager", "--password", "pw", "--max-upload-mb", "0"}, env(), "manager: --max-upload-mb must be at least 1; got 0"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
 )
 
 // BenchmarkNodeVsMemcached compares one picpool node with memcached 1.6
@@ -54,7 +54,7 @@ func BenchmarkNodeVsMemcached(b *testing.B) {
 		dial func() (leanClient, error)
 	}{
 		{"picpool", func() (leanClient, error) {
-			c, err := cache.DialBinary(context.Background(), nodeBin, token)
+			c, err := node.DialBinary(context.Background(), nodeBin, token)
 			return picpoolLean{c}, err
 		}},
 		{"memcached", func() (leanClient, error) { return dialMemcached(mcAddr) }},
@@ -97,7 +97,7 @@ type leanClient interface {
 	close()
 }
 
-type picpoolLean struct{ c *cache.BinaryConn }
+type picpoolLean struct{ c *node.BinaryConn }
 
 func (p picpoolLean) get(key string, buf []byte) ([]byte, error) {
 	v, _, hit, err := p.c.GetInto(key, buf)

@@ -70,7 +70,6 @@ func proxiedPostgres(t *testing.T) (*tcpproxy.Proxy, string) {
 	return proxy, u.String()
 }
 
-
 // TestConfigureDatabaseDown cuts PostgreSQL under `picpool dev`: every
 // path that reads or writes the pool's settings or statistics answers 503
 // (storage unavailable, nothing changed), never 500, and the pool is as it

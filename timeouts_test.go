@@ -17,53 +17,44 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/picpool/picpool/handlers"
+	"github.com/picpool/picpool/internal/cli"
 )
 
 func TestHTTPSettings(t *testing.T) {
+	limits := func(readHeader, read, write, idle, stall time.Duration, rateKB, upload int64) handlers.Limits {
+		return handlers.Limits{ReadHeader: readHeader, Read: read, Write: write, Idle: idle, Stall: stall, MinRate: rateKB << 10, MaxUpload: upload}
+	}
 	tests := []struct {
-		name    string
-		args    []string
-		env     func(string) string
-		upload  int64
-		want    httpSettings
-		wantErr string
+		name        string
+		args        []string
+		env         func(string) string
+		want        handlers.Limits
+		wantUploads int
+		wantErr     string
 	}{
 		{
-			name: "defaults", upload: 10 * mebibyte,
+			name: "defaults",
 			// 11 MiB at 16 KiB/s is 704 s; the base64 of 10 MiB and 1 KiB is 853 s.
-			want: httpSettings{
-				timeouts: httpTimeouts{ReadHeader: 10 * time.Second, Read: 729 * time.Second, Write: 868 * time.Second, Idle: time.Minute},
-				pace:     handlers.BodyPace{MinRate: 16 << 10, Stall: 15 * time.Second, ReadTimeout: 729 * time.Second, WriteTimeout: 868 * time.Second},
-				uploads:  8,
-			},
+			want: limits(10*time.Second, 729*time.Second, 868*time.Second, time.Minute, 15*time.Second, 16, 10<<20), wantUploads: 8,
 		},
 		{
-			name: "a faster minimum and a smaller limit", upload: 1 * mebibyte,
-			args: []string{"--min-transfer-rate-kb", "64", "--stall-timeout", "5s", "--read-header-timeout", "2s", "--idle-timeout", "30s", "--concurrent-uploads", "2"},
+			name: "a faster minimum and a smaller limit",
+			args: []string{"--min-transfer-rate-kb", "64", "--stall-timeout", "5s", "--read-header-timeout", "2s", "--idle-timeout", "30s", "--concurrent-uploads", "2", "--max-upload-mb", "1"},
 			// 2 MiB at 64 KiB/s is 32 s; the base64 of 1 MiB and 1 KiB is 21 s.
-			want: httpSettings{
-				timeouts: httpTimeouts{ReadHeader: 2 * time.Second, Read: 39 * time.Second, Write: 26 * time.Second, Idle: 30 * time.Second},
-				pace:     handlers.BodyPace{MinRate: 64 << 10, Stall: 5 * time.Second, ReadTimeout: 39 * time.Second, WriteTimeout: 26 * time.Second},
-				uploads:  2,
-			},
+			want: limits(2*time.Second, 39*time.Second, 26*time.Second, 30*time.Second, 5*time.Second, 64, 1<<20), wantUploads: 2,
 		},
 		{
-			name: "timeouts given, from the environment", upload: 10 * mebibyte,
-			env: env("PICPOOL_READ_TIMEOUT", "5m", "PICPOOL_WRITE_TIMEOUT", "6m", "PICPOOL_IDLE_TIMEOUT", "2s", "PICPOOL_CONCURRENT_UPLOADS", "3"),
-			want: httpSettings{
-				timeouts: httpTimeouts{ReadHeader: 10 * time.Second, Read: 5 * time.Minute, Write: 6 * time.Minute, Idle: 2 * time.Second},
-				pace:     handlers.BodyPace{MinRate: 16 << 10, Stall: 15 * time.Second, ReadTimeout: 5 * time.Minute, WriteTimeout: 6 * time.Minute},
-				uploads:  3,
-			},
+			name: "timeouts given, from the environment",
+			env:  env("PICPOOL_READ_TIMEOUT", "5m", "PICPOOL_WRITE_TIMEOUT", "6m", "PICPOOL_IDLE_TIMEOUT", "2s", "PICPOOL_CONCURRENT_UPLOADS", "3"),
+			want: limits(10*time.Second, 5*time.Minute, 6*time.Minute, 2*time.Second, 15*time.Second, 16, 10<<20), wantUploads: 3,
 		},
-		{name: "no rate", args: []string{"--min-transfer-rate-kb", "0"}, wantErr: "--min-transfer-rate-kb must be more than 0; got 0"},
-		{name: "no stall", args: []string{"--stall-timeout", "0s"}, wantErr: "--stall-timeout must be more than 0; got 0s"},
-		{name: "no uploads", args: []string{"--concurrent-uploads", "0"}, wantErr: "--concurrent-uploads must be more than 0; got 0"},
-		{name: "no idle", args: []string{"--idle-timeout", "0s"}, wantErr: "--read-header-timeout and --idle-timeout must be more than 0; got 10s and 0s"},
-		{name: "negative", args: []string{"--read-timeout", "-1s"}, wantErr: "--read-timeout and --write-timeout must be 0 (derived) or more; got -1s and 0s"},
+		{name: "no rate", args: []string{"--min-transfer-rate-kb", "0"}, wantErr: "gallery: --min-transfer-rate-kb must be at least 1; got 0"},
+		{name: "no uploads", args: []string{"--concurrent-uploads", "0"}, wantErr: "gallery: --concurrent-uploads must be at least 1; got 0"},
+		{name: "no stall", args: []string{"--stall-timeout", "0s"}, wantErr: "gallery: --stall-timeout must be at least 1ms; got 0s"},
+		{name: "no idle", args: []string{"--idle-timeout", "0s"}, wantErr: "gallery: --idle-timeout must be at least 1ms; got 0s"},
+		{name: "negative", args: []string{"--read-timeout", "-1s"}, wantErr: "gallery: --read-timeout must be at least 0s; got -1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,12 +62,14 @@ func TestHTTPSettings(t *testing.T) {
 			if getenv == nil {
 				getenv = env()
 			}
-			f := newFlags("test", "", getenv, io.Discard)
-			hf := addHTTPFlags(f)
-			if err := f.parse(tt.args); err != nil {
-				t.Fatal(err)
+			var c Config
+			s := cli.NewSet("gallery", "", getenv, io.Discard)
+			s.Add(c.table(), galleryCmd)
+			err := s.Parse(tt.args)
+			var got handlers.Limits
+			if err == nil {
+				got, err = c.limits()
 			}
-			got, err := hf.settings(tt.upload)
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -86,8 +79,12 @@ func TestHTTPSettings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(httpSettings{}), cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("settings (-want +got):\n%s", diff)
+			if got.Uploads.Size() != tt.wantUploads {
+				t.Errorf("uploads at once: %d, want %d", got.Uploads.Size(), tt.wantUploads)
+			}
+			got.Uploads = nil
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("limits (-want +got):\n%s", diff)
 			}
 		})
 	}

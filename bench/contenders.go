@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // sizing is what a contender is built for.
@@ -17,7 +18,7 @@ type sizing struct {
 type contender struct {
 	name    string
 	library bool // a peer library: the summary compares picpool with the best of these
-	build   func(sizing) (cache.Store, error)
+	build   func(sizing) (sim.Store, error)
 }
 
 // contenders returns every picpool policy, then the peers, then the naive
@@ -25,7 +26,7 @@ type contender struct {
 func contenders() []contender {
 	var cs []contender
 	for _, p := range cache.Policies() {
-		cs = append(cs, contender{name: "picpool-" + p, build: func(s sizing) (cache.Store, error) {
+		cs = append(cs, contender{name: "picpool-" + p, build: func(s sizing) (sim.Store, error) {
 			e, err := cache.New(p, s.capacity)
 			if err != nil {
 				return nil, fmt.Errorf("picpool %s: %w", p, err)
@@ -37,13 +38,13 @@ func contenders() []contender {
 		contender{name: "otter", library: true, build: newOtter},
 		contender{name: "ristretto", library: true, build: newRistretto},
 		contender{name: "golang-lru", library: true, build: newGolangLRU},
-		contender{name: "naive-lru", build: func(s sizing) (cache.Store, error) { return newNaiveLRU(s.capacity), nil }},
+		contender{name: "naive-lru", build: func(s sizing) (sim.Store, error) { return newNaiveLRU(s.capacity), nil }},
 	)
 }
 
 // release stops whatever a store runs in the background, so that it does
 // not take CPU from the next measurement.
-func release(s cache.Store) {
+func release(s sim.Store) {
 	if c, ok := s.(interface{ Close() }); ok {
 		c.Close()
 	}

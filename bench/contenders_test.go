@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // TestContenders checks what the figures rely on: every policy is there,
@@ -87,10 +88,10 @@ func TestSummarize(t *testing.T) {
 // the tables carry every contender and capacity.
 func TestReport(t *testing.T) {
 	cs := []contender{{name: "picpool-lru"}, {name: "picpool-sieve"}, {name: "otter", library: true}, {name: "ristretto", library: true}, {name: "naive-lru"}}
-	hr := func(hits ...int64) []cache.Result {
-		var rs []cache.Result
+	hr := func(hits ...int64) []sim.Result {
+		var rs []sim.Result
 		for i, h := range hits {
-			rs = append(rs, cache.Result{Policy: cs[i].name, Requests: 100, Hits: h, Bytes: 1000, HitBytes: 10 * h})
+			rs = append(rs, sim.Result{Policy: cs[i].name, Requests: 100, Hits: h, Bytes: 1000, HitBytes: 10 * h})
 		}
 		return rs
 	}
@@ -106,7 +107,7 @@ func TestReport(t *testing.T) {
 		tpItems: []int{10_000, 1_000_000},
 		tp:      [][]tpSummary{tp(1, 4, 2, 1, 1), tp(1, 1, 2, 1, 0.5)}, // sieve: 2x and 0.5x otter, 4x and 2x naive
 		hrCaps:  []int64{256 << 20, 1 << 30},
-		hr:      [][]cache.Result{hr(40, 60, 50, 40, 40), hr(50, 80, 50, 80, 50)}, // sieve: 1.2x and 1x the best library
+		hr:      [][]sim.Result{hr(40, 60, 50, 40, 40), hr(50, 80, 50, 80, 50)}, // sieve: 1.2x and 1x the best library
 		hrTrace: "a trace",
 	}
 	want := "engines: lru=exact best-hit=picpool-sieve 1.10x-best-library fastest=picpool-sieve 1.00x-otter 2.83x-naive"

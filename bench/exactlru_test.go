@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // TestExactLRU walks the reference through evictions worked out by hand,
@@ -69,7 +70,7 @@ func TestLRUsAgree(t *testing.T) {
 		t.Fatalf("found %d of the three LRUs among the contenders", len(lrus))
 	}
 	caps := []int64{8 << 20, 32 << 20}
-	var results [][]cache.Result
+	var results [][]sim.Result
 	for _, capacity := range caps {
 		res, err := replayAll(t.Context(), lrus, trace, capacity)
 		if err != nil {
@@ -93,12 +94,12 @@ func TestLRUsAgree(t *testing.T) {
 // TestLRUCheckCatchesADifference feeds the check an lru one hit short of
 // the reference: it must say so, and where.
 func TestLRUCheckCatchesADifference(t *testing.T) {
-	ref := cache.Result{Policy: "naive-lru", Requests: 100, Hits: 50, Bytes: 1000, HitBytes: 500}
+	ref := sim.Result{Policy: "naive-lru", Requests: 100, Hits: 50, Bytes: 1000, HitBytes: 500}
 	same := ref
 	same.Policy = "picpool-lru"
 	short := same
 	short.Hits, short.HitBytes = 49, 490
-	d, err := lruCheck([][]cache.Result{{same, ref}, {short, ref}}, []int64{256 << 20, 1 << 30})
+	d, err := lruCheck([][]sim.Result{{same, ref}, {short, ref}}, []int64{256 << 20, 1 << 30})
 	if math.Abs(d+1) > 1e-9 {
 		t.Errorf("difference = %v points, want -1", d)
 	}

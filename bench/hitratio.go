@@ -7,19 +7,20 @@ import (
 	"math"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // The hit-ratio workload is picpool simulate's generated one: images of
 // 10 KiB to 1 MiB (log-uniform), Zipf popularity unrelated to size, each
-// request a Get and on a miss a Set of the image (cache.Replay). The first
+// request a Get and on a miss a Set of the image (sim.Replay). The first
 // fifth of the trace fills the cache and is not counted.
-func imageTrace(objects, requests int, seed uint64) ([]cache.Request, error) {
-	return cache.ZipfTrace{Objects: objects, Requests: requests, S: zipfS, MinSize: 10 << 10, MaxSize: 1 << 20, Seed: seed}.Generate()
+func imageTrace(objects, requests int, seed uint64) ([]sim.Request, error) {
+	return sim.ZipfTrace{Objects: objects, Requests: requests, S: zipfS, MinSize: 10 << 10, MaxSize: 1 << 20, Seed: seed}.Generate()
 }
 
 // replayAll replays trace through every contender at capacity and returns
 // their results in the order of cs, Policy holding the contender's name.
-func replayAll(ctx context.Context, cs []contender, trace []cache.Request, capacity int64) ([]cache.Result, error) {
+func replayAll(ctx context.Context, cs []contender, trace []sim.Request, capacity int64) ([]sim.Result, error) {
 	// The most items that fit: ristretto sizes its sketch by it, and more
 	// counters than too few is the benefit of the doubt.
 	smallest := capacity
@@ -27,7 +28,7 @@ func replayAll(ctx context.Context, cs []contender, trace []cache.Request, capac
 		smallest = min(smallest, cache.Cost(r.Key, nil)+int64(r.Size))
 	}
 	items := int(capacity / max(smallest, 1))
-	results := make([]cache.Result, len(cs))
+	results := make([]sim.Result, len(cs))
 	for i, c := range cs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -36,7 +37,7 @@ func replayAll(ctx context.Context, cs []contender, trace []cache.Request, capac
 		if err != nil {
 			return nil, err
 		}
-		results[i] = cache.Replay(s, trace, len(trace)/5)
+		results[i] = sim.Replay(s, trace, len(trace)/5)
 		results[i].Policy = c.name
 		release(s)
 	}
@@ -48,7 +49,7 @@ func replayAll(ctx context.Context, cs []contender, trace []cache.Request, capac
 // bug (recency not refreshed, the wrong victim, bytes charged otherwise).
 // It returns the largest difference in hit ratio, in percentage points,
 // and an error that says where they differ.
-func lruCheck(results [][]cache.Result, caps []int64) (float64, error) {
+func lruCheck(results [][]sim.Result, caps []int64) (float64, error) {
 	var worst float64
 	var errs []error
 	for i, byName := range results {
@@ -73,11 +74,11 @@ func lruCheck(results [][]cache.Result, caps []int64) (float64, error) {
 }
 
 // find returns the result of the named contender.
-func find(results []cache.Result, name string) (cache.Result, bool) {
+func find(results []sim.Result, name string) (sim.Result, bool) {
 	for _, r := range results {
 		if r.Policy == name {
 			return r, true
 		}
 	}
-	return cache.Result{}, false
+	return sim.Result{}, false
 }

@@ -10,9 +10,10 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
-// The peer libraries behind cache.Store. Each is charged cache.Cost per
+// The peer libraries behind sim.Store. Each is charged cache.Cost per
 // item against the same byte capacity as picpool's engines, so that at a
 // given capacity every contender can hold the same items.
 
@@ -21,7 +22,7 @@ func weight(key string, value []byte) uint32 { return uint32(cache.Cost(key, val
 // otterStore is otter v2 bounded by weight.
 type otterStore struct{ c *otter.Cache[string, []byte] }
 
-func newOtter(s sizing) (cache.Store, error) {
+func newOtter(s sizing) (sim.Store, error) {
 	c, err := otter.New(&otter.Options[string, []byte]{MaximumWeight: uint64(s.capacity), Weigher: weight})
 	if err != nil {
 		return nil, fmt.Errorf("otter: %w", err)
@@ -44,7 +45,7 @@ type ristrettoStore struct {
 	wait bool
 }
 
-func newRistretto(s sizing) (cache.Store, error) {
+func newRistretto(s sizing) (sim.Store, error) {
 	c, err := ristretto.NewCache(&ristretto.Config[string, []byte]{
 		NumCounters:        10 * int64(max(s.items, 1)), // as its documentation advises: 10 × the items it holds when full
 		MaxCost:            s.capacity,
@@ -76,7 +77,7 @@ func (r *ristrettoStore) Close() { r.c.Close() }
 // workload). A replay of images of many sizes needs a byte bound, which
 // golang-lru does not have: there it is simplelru (golang-lru's own
 // unlocked LRU) with the byte bound kept beside it.
-func newGolangLRU(s sizing) (cache.Store, error) {
+func newGolangLRU(s sizing) (sim.Store, error) {
 	if s.replay {
 		return newLRUBytes(s.capacity)
 	}

@@ -7,18 +7,19 @@ import (
 	"strings"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // report is what one run measured, in the order of its contenders.
 type report struct {
 	cs      []contender
-	tpItems []int            // throughput capacities, in items
-	tp      [][]tpSummary    // [capacity][contender]
-	hrCaps  []int64          // hit-ratio capacities, in bytes
-	hr      [][]cache.Result // [capacity][contender]
-	hrTrace string           // the hit-ratio trace, for people
-	lruDiff float64          // picpool-lru minus the exact LRU, hit-ratio points
-	lruErr  error            // where they differ, if they do
+	tpItems []int          // throughput capacities, in items
+	tp      [][]tpSummary  // [capacity][contender]
+	hrCaps  []int64        // hit-ratio capacities, in bytes
+	hr      [][]sim.Result // [capacity][contender]
+	hrTrace string         // the hit-ratio trace, for people
+	lruDiff float64        // picpool-lru minus the exact LRU, hit-ratio points
+	lruErr  error          // where they differ, if they do
 }
 
 // write prints the markdown tables.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/sim"
 )
 
 // The throughput workload: 90 % Get / 10 % Set of 8-byte values under
@@ -98,7 +99,7 @@ func measureThroughput(ctx context.Context, c contender, w *tpWorkload, items in
 
 // hammer runs the workload from position i of the trace until stop: every
 // tenth operation a Set, the others Gets.
-func hammer(s cache.Store, w *tpWorkload, i int, stop *atomic.Bool) counts {
+func hammer(s sim.Store, w *tpWorkload, i int, stop *atomic.Bool) counts {
 	var c counts
 	mask := len(w.trace) - 1
 	for ; i&1023 != 0 || !stop.Load(); i++ {

@@ -1,7 +1,13 @@
-// Package cache holds PicPool's cache: the byte-bounded replacement engines
-// that each node runs, the node server, and the pool client that routes keys
-// to nodes. It imports no other project package, so that every other part
-// can depend on it and outside benchmarks can compile against its Engine API.
+// Package cache holds the byte-bounded replacement engines that each cache
+// node runs, behind one stable API (Engine, New, Policies) that outside
+// benchmarks compile against. It imports only the standard library.
+//
+// The rest of the cache lives beneath it, one idea a package: node (one
+// node: its server, wire protocols and client), pool (routing keys to the
+// nodes of a table, resizing, fences, providers), partition (keys to
+// partitions, partitions to members), nodekey (the layout of the keys
+// stored on nodes) and sim (replaying traces through the engines). They
+// import only the standard library and each other.
 package cache
 
 import (

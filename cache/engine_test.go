@@ -311,6 +311,8 @@ func TestConformanceConcurrent(t *testing.T) {
 							_ = e.Set(k, values[i])
 						case op < 19:
 							e.Delete(k)
+						case g == 1: // Clear races the others' lock-free hashing
+							e.Clear()
 						case resizing && g == 0:
 							e.SetCapacity(int64(20+r.IntN(60)) * Cost("k:000", values[0]))
 						}

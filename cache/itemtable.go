@@ -226,14 +226,14 @@ func (t *itemTable) rehash(n int) {
 	}
 }
 
-// reset drops every item and the memory that held them.
+// reset drops every item and the memory that held them. It leaves the
+// seed unwritten: hash reads it without the engine's lock, so a Clear
+// racing a Get must not store to it, even the same value.
 func (t *itemTable) reset() {
-	*t = itemTable{
-		seed:   t.seed,
-		slots:  make([]uint64, minSlots),
-		mask:   minSlots - 1,
-		chunks: [][]entry{make([]entry, chunkSize)}, // holds entry 0, the LRU's sentinel
-	}
+	t.slots = make([]uint64, minSlots)
+	t.mask = minSlots - 1
+	t.chunks = [][]entry{make([]entry, chunkSize)} // holds entry 0, the LRU's sentinel
+	t.count, t.used = 0, 0
 }
 
 // lookupFingerprint returns the index of the first item whose hash has h's

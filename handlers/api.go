@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"encoding/base64"
 	"errors"
 	"log/slog"
@@ -10,42 +9,22 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/picpool/picpool/cache"
-	"github.com/picpool/picpool/scaling"
+	"github.com/picpool/picpool/gallery"
+	"github.com/picpool/picpool/internal/bytesize"
 )
-
-// PoolAdmin is what the test API and the manager need of the cache pool.
-// Only the owner can resize or configure; a follower answers those with
-// cache.ErrNotOwner.
-type PoolAdmin interface {
-	Nodes() int
-	Resize(ctx context.Context, n int) error
-	Configure(ctx context.Context, cfg cache.NodeConfig) error
-	Table() cache.Table
-	Window(ctx context.Context) cache.Counts
-	Health(ctx context.Context) []cache.MemberHealth
-	Clear(ctx context.Context) error
-}
-
-// SettingsStore keeps how the pool is sized (mode and automatic policy),
-// where the autoscaler reads it.
-type SettingsStore interface {
-	LoadSettings(ctx context.Context) (scaling.Settings, bool, error)
-	SaveSettings(ctx context.Context, s scaling.Settings) error
-}
 
 // API is the JSON test API, served under /api on both the gallery and
 // the manager. Its bodies are exact: see the issue that defines them.
 type API struct {
-	gallery *Gallery
-	pool    PoolAdmin
-	control Configurer
+	gallery *gallery.Service
+	pool    gallery.PoolAdmin
+	control gallery.Configurer
 	log     *slog.Logger
 }
 
-// NewAPI returns the test API. control is the pool's Control where the
-// pool is owned, a Forwarder where it is followed.
-func NewAPI(g *Gallery, pool PoolAdmin, control Configurer, log *slog.Logger) *API {
+// NewAPI returns the test API. control is the pool's gallery.Control where the
+// pool is owned, a gallery.Forwarder where it is followed.
+func NewAPI(g *gallery.Service, pool gallery.PoolAdmin, control gallery.Configurer, log *slog.Logger) *API {
 	return &API{gallery: g, pool: pool, control: control, log: log}
 }
 
@@ -83,7 +62,7 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, a.gallery.MaxUpload()+UploadFormOverhead)
 	key, data, err := readUpload(r, a.gallery.MaxUpload())
-	var img Image
+	var img gallery.Image
 	if err == nil {
 		img, err = a.gallery.Upload(r.Context(), key, data)
 	}
@@ -179,15 +158,15 @@ func (a *API) configure(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusBadRequest, "The parameters could not be read: send them as a form, multipart form or query.")
 		return
 	}
-	ch, err := ParseChange(r.Form)
-	var st PoolState
+	ch, err := gallery.ParseChange(r.Form)
+	var st gallery.PoolState
 	if err == nil {
 		st, err = a.control.Apply(r.Context(), ch)
 	} else if more, cerr := a.control.Check(r.Context(), ch); cerr == nil {
-		err = append(err.(FieldErrors), more...) // name every bad parameter at once
+		err = append(err.(gallery.FieldErrors), more...) // name every bad parameter at once
 	}
 	if err != nil {
-		code, msg := configureStatus(a.log, err)
+		code, msg := errorStatus(a.log, err)
 		writeAPIError(w, code, msg)
 		return
 	}
@@ -197,17 +176,5 @@ func (a *API) configure(w http.ResponseWriter, r *http.Request) {
 		NumNodes  int    `json:"numNodes"`
 		CacheSize int64  `json:"cacheSize"`
 		Policy    string `json:"policy"`
-	}{"true", string(st.Settings.Mode), st.Nodes, st.Config.Capacity / mebibyte, apiPolicyName(st.Config.Policy)})
-}
-
-// configureStatus is configure_cache's status and message for err: every
-// refused parameter at once (400), else as errorStatus says. The owner of
-// the pool answers changes handed over by galleries with it too, so that
-// they answer alike.
-func configureStatus(log *slog.Logger, err error) (int, string) {
-	var fe FieldErrors
-	if errors.As(err, &fe) {
-		return http.StatusBadRequest, fe.Error()
-	}
-	return errorStatus(log, err)
+	}{"true", string(st.Settings.Mode), st.Nodes, st.Config.Capacity / bytesize.MiB, gallery.PolicyName(st.Config.Policy)})
 }

@@ -11,10 +11,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/picpool/picpool/gallery"
+	"github.com/picpool/picpool/internal/testimg"
+	"github.com/picpool/picpool/photo"
+
 	"github.com/go-chi/chi/v5"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/scaling"
 )
 
@@ -29,14 +34,14 @@ func TestAPIUploadAccepts(t *testing.T) {
 		data           func(t *testing.T) []byte
 		contentType    string
 	}{
-		{"png", "a.png", func(t *testing.T) []byte { return pngImage(t, 3, 2) }, "image/png"},
-		{"jpeg", "a.jpg", func(t *testing.T) []byte { return jpegImage(t) }, "image/jpeg"},
-		{"gif", "a.gif", func(t *testing.T) []byte { return gifImage(t) }, "image/gif"},
-		{"webp", "a.webp", func(t *testing.T) []byte { return webpImage() }, "image/webp"},
+		{"png", "a.png", func(t *testing.T) []byte { return testimg.PNG(t, 3, 2) }, "image/png"},
+		{"jpeg", "a.jpg", func(t *testing.T) []byte { return testimg.JPEG(t) }, "image/jpeg"},
+		{"gif", "a.gif", func(t *testing.T) []byte { return testimg.GIF(t) }, "image/gif"},
+		{"webp", "a.webp", func(t *testing.T) []byte { return testimg.WebP() }, "image/webp"},
 		// The content decides, not the name: a GIF called .png is a GIF.
-		{"gif named png", "holiday.png", func(t *testing.T) []byte { return gifImage(t) }, "image/gif"},
-		{"png without a name", "", func(t *testing.T) []byte { return pngImage(t, 1, 1) }, "image/png"},
-		{"png exactly at the limit", "big.png", func(t *testing.T) []byte { return paddedPNG(t, 64<<10) }, "image/png"},
+		{"gif named png", "holiday.png", func(t *testing.T) []byte { return testimg.GIF(t) }, "image/gif"},
+		{"png without a name", "", func(t *testing.T) []byte { return testimg.PNG(t, 1, 1) }, "image/png"},
+		{"png exactly at the limit", "big.png", func(t *testing.T) []byte { return testimg.PaddedPNG(t, 64<<10) }, "image/png"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +70,7 @@ func TestAPIUploadAccepts(t *testing.T) {
 func TestAPIUploadReplaces(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.galleryServer(t, openAPI)
-	first, second := pngImage(t, 1, 1), gifImage(t)
+	first, second := testimg.PNG(t, 1, 1), testimg.GIF(t)
 	checkJSON(t, upload(t, srv.URL, "/api/upload", "k", first), http.StatusOK, okKey("k"))
 	for range 2 { // a miss, then a hit: the first version is cached
 		checkJSON(t, postForm(t, srv.URL+"/api/key/k", nil), http.StatusOK, contentJSON("k", first))
@@ -86,7 +91,7 @@ func contentJSON(key string, data []byte) string {
 }
 
 func TestAPIUploadRefusals(t *testing.T) {
-	png := func(t *testing.T) []byte { return pngImage(t, 2, 2) }
+	png := func(t *testing.T) []byte { return testimg.PNG(t, 2, 2) }
 	tests := []struct {
 		name  string
 		parts func(t *testing.T) []formPart
@@ -118,13 +123,13 @@ func TestAPIUploadRefusals(t *testing.T) {
 			return []formPart{keyPart("k"), filePart("cut.gif", []byte("GIF89a\x00"))}
 		}, 415, "The GIF image is damaged: the image data is cut short."},
 		{"one byte over the limit", func(t *testing.T) []formPart {
-			return []formPart{keyPart("k"), filePart("big.png", paddedPNG(t, 64<<10+1))}
+			return []formPart{keyPart("k"), filePart("big.png", testimg.PaddedPNG(t, 64<<10+1))}
 		}, 413, "The file is larger than 64 KiB, the limit."},
 		{"far over the limit", func(t *testing.T) []formPart {
-			return []formPart{keyPart("k"), filePart("big.png", paddedPNG(t, 64<<10+200<<10))}
+			return []formPart{keyPart("k"), filePart("big.png", testimg.PaddedPNG(t, 64<<10+200<<10))}
 		}, 413, "The file is larger than 64 KiB, the limit."},
 		{"over the limit before the key", func(t *testing.T) []formPart {
-			return []formPart{filePart("big.png", paddedPNG(t, 64<<10+1)), keyPart("k")}
+			return []formPart{filePart("big.png", testimg.PaddedPNG(t, 64<<10+1)), keyPart("k")}
 		}, 413, "The file is larger than 64 KiB, the limit."},
 	}
 	for _, tt := range tests {
@@ -156,17 +161,17 @@ func TestAPIListKeys(t *testing.T) {
 	srv := f.galleryServer(t, openAPI)
 	checkJSON(t, postForm(t, srv.URL+"/api/list_keys", nil), http.StatusOK, `{"success":"true","keys":[]}`)
 	for _, k := range []string{"first", "second", "third"} {
-		f.put(t, k, pngImage(t, 1, 1))
+		f.put(t, k, testimg.PNG(t, 1, 1))
 	}
 	checkJSON(t, postForm(t, srv.URL+"/api/list_keys", nil), http.StatusOK, `{"success":"true","keys":["third","second","first"]}`)
-	f.put(t, "first", gifImage(t)) // a replacement is the newest
+	f.put(t, "first", testimg.GIF(t)) // a replacement is the newest
 	checkJSON(t, postForm(t, srv.URL+"/api/list_keys", nil), http.StatusOK, `{"success":"true","keys":["first","third","second"]}`)
 }
 
 func TestAPIKey(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.galleryServer(t, openAPI)
-	data := jpegImage(t)
+	data := testimg.JPEG(t)
 	f.put(t, "holiday", data)
 	for i, wantCache := range []string{"MISS", "HIT", "HIT"} {
 		r := postForm(t, srv.URL+"/api/key/holiday", nil)
@@ -199,8 +204,8 @@ func TestAPIDeleteAll(t *testing.T) {
 	srv := f.galleryServer(t, openAPI)
 	for i := range 12 {
 		k := fmt.Sprintf("img-%d", i)
-		f.put(t, k, pngImage(t, 1+i, 1))
-		checkJSON(t, postForm(t, srv.URL+"/api/key/"+k, nil), http.StatusOK, contentJSON(k, pngImage(t, 1+i, 1)))
+		f.put(t, k, testimg.PNG(t, 1+i, 1))
+		checkJSON(t, postForm(t, srv.URL+"/api/key/"+k, nil), http.StatusOK, contentJSON(k, testimg.PNG(t, 1+i, 1)))
 	}
 	if got := f.totalItems(t); got != 12 {
 		t.Fatalf("the nodes hold %d items before delete_all, want 12", got)
@@ -291,7 +296,7 @@ func rateJSON(rate string, value float64) string {
 func TestAPIGetRateCountsUserLookups(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	f.put(t, "k", pngImage(t, 1, 1))
+	f.put(t, "k", testimg.PNG(t, 1, 1))
 	for _, want := range []string{"MISS", "HIT"} {
 		r := postForm(t, srv.URL+"/api/key/k", nil)
 		if r.status != http.StatusOK || r.header.Get("X-Cache") != want {
@@ -321,7 +326,7 @@ func TestAPIGetRateRefusals(t *testing.T) {
 // poolWant is the state a configuration must leave.
 type poolWant struct {
 	nodes    int
-	config   cache.NodeConfig
+	config   node.Config
 	settings *scaling.Settings // nil: never saved
 }
 
@@ -361,7 +366,7 @@ func withPolicy(mode scaling.Mode, change func(p *scaling.Policy)) *scaling.Sett
 }
 
 func TestAPIConfigureCache(t *testing.T) {
-	lru16 := cache.NodeConfig{Capacity: 16 << 20, Policy: "lru"}
+	lru16 := node.Config{Capacity: 16 << 20, Policy: "lru"}
 	tests := []struct {
 		name   string
 		params url.Values
@@ -372,23 +377,23 @@ func TestAPIConfigureCache(t *testing.T) {
 		{"nothing", nil, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`,
 			poolWant{2, lru16, nil}},
 		{"cacheSize", url.Values{"cacheSize": {"32"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":32,"policy":"LRU"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 32 << 20, Policy: "lru"}, nil}},
+			poolWant{2, node.Config{Capacity: 32 << 20, Policy: "lru"}, nil}},
 		{"cacheSize 0 turns the cache off", url.Values{"cacheSize": {"0"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":0,"policy":"LRU"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 0, Policy: "lru"}, nil}},
+			poolWant{2, node.Config{Capacity: 0, Policy: "lru"}, nil}},
 		{"cacheSize at the maximum", url.Values{"cacheSize": {"65536"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":65536,"policy":"LRU"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 65536 << 20, Policy: "lru"}, nil}},
+			poolWant{2, node.Config{Capacity: 65536 << 20, Policy: "lru"}, nil}},
 		{"policy RR", url.Values{"policy": {"RR"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"RR"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "random"}, nil}},
+			poolWant{2, node.Config{Capacity: 16 << 20, Policy: "random"}, nil}},
 		{"policy rr", url.Values{"policy": {"rr"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"RR"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "random"}, nil}},
+			poolWant{2, node.Config{Capacity: 16 << 20, Policy: "random"}, nil}},
 		{"policy random", url.Values{"policy": {"Random"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"RR"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "random"}, nil}},
+			poolWant{2, node.Config{Capacity: 16 << 20, Policy: "random"}, nil}},
 		{"policy SIEVE", url.Values{"policy": {"SIEVE"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"SIEVE"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "sieve"}, nil}},
+			poolWant{2, node.Config{Capacity: 16 << 20, Policy: "sieve"}, nil}},
 		{"policy w-tinylfu", url.Values{"policy": {"w-tinylfu"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"TINYLFU"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "tinylfu"}, nil}},
+			poolWant{2, node.Config{Capacity: 16 << 20, Policy: "tinylfu"}, nil}},
 		{"policy sizelfu", url.Values{"policy": {"sizelfu"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"SIZELFU"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "sizelfu"}, nil}},
+			poolWant{2, node.Config{Capacity: 16 << 20, Policy: "sizelfu"}, nil}},
 		{"policy LRU", url.Values{"policy": {"LRU"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`,
 			poolWant{2, lru16, nil}},
 		{"numNodes grows", url.Values{"numNodes": {"3"}}, "", `{"success":"true","mode":"manual","numNodes":3,"cacheSize":16,"policy":"LRU"}`,
@@ -416,7 +421,7 @@ func TestAPIConfigureCache(t *testing.T) {
 		{"shrinkRatio", url.Values{"shrinkRatio": {"0.25"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`,
 			poolWant{2, lru16, withPolicy(scaling.Manual, func(p *scaling.Policy) { p.ShrinkRatio = 0.25 })}},
 		{"capacity and policy", url.Values{"cacheSize": {"8"}, "policy": {"RR"}}, "", `{"success":"true","mode":"manual","numNodes":2,"cacheSize":8,"policy":"RR"}`,
-			poolWant{2, cache.NodeConfig{Capacity: 8 << 20, Policy: "random"}, nil}},
+			poolWant{2, node.Config{Capacity: 8 << 20, Policy: "random"}, nil}},
 		{"the four thresholds", url.Values{"maxMiss": {"0.8"}, "minMiss": {"0.1"}, "expRatio": {"3"}, "shrinkRatio": {"0.75"}}, "",
 			`{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`,
 			poolWant{2, lru16, withPolicy(scaling.Manual, func(p *scaling.Policy) {
@@ -425,16 +430,16 @@ func TestAPIConfigureCache(t *testing.T) {
 		{"everything", url.Values{"mode": {"auto"}, "numNodes": {"3"}, "cacheSize": {"4"}, "policy": {"RR"},
 			"expRatio": {"2.5"}, "shrinkRatio": {"0.2"}, "maxMiss": {"0.9"}, "minMiss": {"0.05"}}, "",
 			`{"success":"true","mode":"auto","numNodes":3,"cacheSize":4,"policy":"RR"}`,
-			poolWant{3, cache.NodeConfig{Capacity: 4 << 20, Policy: "random"},
+			poolWant{3, node.Config{Capacity: 4 << 20, Policy: "random"},
 				withPolicy(scaling.Auto, func(p *scaling.Policy) {
 					*p = scaling.Policy{MaxMissRate: 0.9, MinMissRate: 0.05, ExpandRatio: 2.5, ShrinkRatio: 0.2, MinRequests: 20}
 				})}},
 		{"everything in a form body", url.Values{"mode": {"auto"}, "numNodes": {"1"}, "cacheSize": {"2"}, "policy": {"LRU"}, "maxMiss": {"0.7"}}, "form",
 			`{"success":"true","mode":"auto","numNodes":1,"cacheSize":2,"policy":"LRU"}`,
-			poolWant{1, cache.NodeConfig{Capacity: 2 << 20, Policy: "lru"}, withPolicy(scaling.Auto, func(p *scaling.Policy) { p.MaxMissRate = 0.7 })}},
+			poolWant{1, node.Config{Capacity: 2 << 20, Policy: "lru"}, withPolicy(scaling.Auto, func(p *scaling.Policy) { p.MaxMissRate = 0.7 })}},
 		{"everything in a multipart body", url.Values{"numNodes": {"4"}, "cacheSize": {"1"}, "policy": {"rr"}, "minMiss": {"0.3"}}, "multipart",
 			`{"success":"true","mode":"manual","numNodes":4,"cacheSize":1,"policy":"RR"}`,
-			poolWant{4, cache.NodeConfig{Capacity: 1 << 20, Policy: "random"}, withPolicy(scaling.Manual, func(p *scaling.Policy) { p.MinMissRate = 0.3 })}},
+			poolWant{4, node.Config{Capacity: 1 << 20, Policy: "random"}, withPolicy(scaling.Manual, func(p *scaling.Policy) { p.MinMissRate = 0.3 })}},
 		{"empty values are absent", url.Values{"numNodes": {""}, "cacheSize": {""}, "policy": {""}, "mode": {""}}, "",
 			`{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`, poolWant{2, lru16, nil}},
 	}
@@ -519,7 +524,7 @@ func TestAPIConfigureCacheRefusals(t *testing.T) {
 			srv := f.galleryServer(t, openAPI)
 			epoch := f.pool.Table().Epoch
 			checkAPIError(t, configure(t, srv.URL, "", tt.params), 400, tt.msg)
-			f.checkPool(t, poolWant{2, cache.NodeConfig{Capacity: 16 << 20, Policy: "lru"}, nil})
+			f.checkPool(t, poolWant{2, node.Config{Capacity: 16 << 20, Policy: "lru"}, nil})
 			if got := f.pool.Table().Epoch; got != epoch {
 				t.Errorf("table epoch went from %d to %d after a refusal", epoch, got)
 			}
@@ -530,7 +535,7 @@ func TestAPIConfigureCacheRefusals(t *testing.T) {
 func TestAPIMethodNotAllowed(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	f.put(t, "k", pngImage(t, 1, 1))
+	f.put(t, "k", testimg.PNG(t, 1, 1))
 	for _, path := range []string{"/api/upload", "/api/list_keys", "/api/key/k", "/api/delete_all", "/api/getNumNodes",
 		"/api/getRate?rate=miss", "/api/configure_cache?numNodes=3"} {
 		t.Run(path, func(t *testing.T) {
@@ -560,14 +565,14 @@ func TestAPIUnknownRoute(t *testing.T) {
 func TestAPIStorageUnavailable(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.galleryServer(t, openAPI)
-	data := pngImage(t, 2, 2)
+	data := testimg.PNG(t, 2, 2)
 	f.put(t, "cached", data)
-	f.put(t, "stored", gifImage(t))
+	f.put(t, "stored", testimg.GIF(t))
 	checkJSON(t, postForm(t, srv.URL+"/api/key/cached", nil), http.StatusOK, contentJSON("cached", data))
 	f.images.setFail(errStorageDown)
 
 	t.Run("upload", func(t *testing.T) {
-		checkAPIError(t, upload(t, srv.URL, "/api/upload", "new", pngImage(t, 1, 1)), 503, storageMessage)
+		checkAPIError(t, upload(t, srv.URL, "/api/upload", "new", testimg.PNG(t, 1, 1)), 503, storageMessage)
 	})
 	t.Run("list_keys", func(t *testing.T) {
 		checkAPIError(t, postForm(t, srv.URL+"/api/list_keys", nil), 503, storageMessage)
@@ -600,13 +605,14 @@ func TestAPIStorageUnavailable(t *testing.T) {
 	}
 }
 
-// TestAPIOtherFailure: a failure that is not an outage is a 500 whose
-// details stay in the log.
+// TestAPIOtherFailure: any failure of storage, whatever it says, is told
+// as storage being unavailable (503, nothing changed): its details stay in
+// the log (the one rule is gallery's storageError).
 func TestAPIOtherFailure(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
 	f.images.setFail(fmt.Errorf("fake store: disk on fire at /var/lib/secret"))
-	checkAPIError(t, postForm(t, srv.URL+"/api/list_keys", nil), 500, "Something went wrong on our side; nothing was changed. Please try again.")
+	checkAPIError(t, postForm(t, srv.URL+"/api/list_keys", nil), 503, storageMessage)
 }
 
 // TestAPIDeadNode: a node that died is a miss, not an error: its keys
@@ -620,9 +626,9 @@ func TestAPIDeadNode(t *testing.T) {
 	for i := range 16 {
 		k := fmt.Sprintf("k%d", i)
 		keys = append(keys, k)
-		f.put(t, k, pngImage(t, 1+i, 1))
+		f.put(t, k, testimg.PNG(t, 1+i, 1))
 		before := deadNode.Status().Items
-		checkJSON(t, postForm(t, srv.URL+"/api/key/"+k, nil), http.StatusOK, contentJSON(k, pngImage(t, 1+i, 1)))
+		checkJSON(t, postForm(t, srv.URL+"/api/key/"+k, nil), http.StatusOK, contentJSON(k, testimg.PNG(t, 1+i, 1)))
 		if deadNode.Status().Items > before {
 			onDead = append(onDead, k)
 		}
@@ -639,7 +645,7 @@ func TestAPIDeadNode(t *testing.T) {
 			want = "MISS"
 		}
 		r := postForm(t, srv.URL+"/api/key/"+k, nil)
-		checkJSON(t, r, http.StatusOK, contentJSON(k, pngImage(t, 1+i, 1)))
+		checkJSON(t, r, http.StatusOK, contentJSON(k, testimg.PNG(t, 1+i, 1)))
 		if got := r.header.Get("X-Cache"); got != want {
 			t.Errorf("%s: X-Cache %q, want %q", k, got, want)
 		}
@@ -649,14 +655,14 @@ func TestAPIDeadNode(t *testing.T) {
 		t.Errorf("getRate with a dead node: %d %s", r.status, r.body)
 	}
 	replaced := onDead[0]
-	checkJSON(t, upload(t, srv.URL, "/api/upload", replaced, gifImage(t)), http.StatusOK, okKey(replaced))
-	checkJSON(t, postForm(t, srv.URL+"/api/key/"+replaced, nil), http.StatusOK, contentJSON(replaced, gifImage(t)))
+	checkJSON(t, upload(t, srv.URL, "/api/upload", replaced, testimg.GIF(t)), http.StatusOK, okKey(replaced))
+	checkJSON(t, postForm(t, srv.URL+"/api/key/"+replaced, nil), http.StatusOK, contentJSON(replaced, testimg.GIF(t)))
 }
 
 // TestAPIDeleteAllWithDeadNode: a node that is down does not stop
 // delete_all, and does not make it lie: the answer is success, every image
 // is gone, and nothing deleted is served afterwards (the down node's
-// entries are retired with the pool's generation, see cache.Fences).
+// entries are retired with the pool's generation, see pool.Fences).
 func TestAPIDeleteAllWithDeadNode(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.galleryServer(t, openAPI)
@@ -675,18 +681,18 @@ func TestAPIDeleteAllWithDeadNode(t *testing.T) {
 	}
 }
 
-// TestAPIFollowerCannotResize: a Control over a pool it follows refuses
+// TestAPIFollowerCannotResize: a gallery.Control over a pool it follows refuses
 // to resize or configure it, and changes nothing. (A gallery does not use
 // one: it hands the change to the owner, see forward_test.go.)
 func TestAPIFollowerCannotResize(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
-	follower, err := cache.NewPool(t.Context(), cache.PoolOptions{Tables: f.tables, Token: testToken, Timeout: 5e9})
+	follower, err := pool.New(t.Context(), pool.Options{Tables: f.tables, Token: testToken, Timeout: 5e9})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(follower.Close)
-	g := NewGallery(f.images, follower, ImageLimits{MaxBytes: 64 << 10}, f.log)
-	c := NewControl(follower, f.settings, f.log)
+	g := gallery.NewService(f.images, follower, photo.Limits{MaxBytes: 64 << 10}, f.log)
+	c := gallery.NewControl(follower, f.settings, f.log)
 	r := chi.NewRouter()
 	NewAPI(g, follower, c, f.log).Routes(r, openAPI)
 	srv := httptest.NewServer(r)
@@ -700,17 +706,17 @@ func TestAPIFollowerCannotResize(t *testing.T) {
 	// It reads the pool as the owner sees it.
 	checkJSON(t, postForm(t, srv.URL+"/api/getNumNodes", nil), http.StatusOK, `{"success":"true","numNodes":2}`)
 	checkJSON(t, configure(t, srv.URL, "", nil), http.StatusOK, `{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`)
-	f.put(t, "k", pngImage(t, 1, 1))
-	checkJSON(t, postForm(t, srv.URL+"/api/key/k", nil), http.StatusOK, contentJSON("k", pngImage(t, 1, 1)))
+	f.put(t, "k", testimg.PNG(t, 1, 1))
+	checkJSON(t, postForm(t, srv.URL+"/api/key/k", nil), http.StatusOK, contentJSON("k", testimg.PNG(t, 1, 1)))
 }
 
 // TestAPIOnManager: the manager serves the same /api, without a session.
 func TestAPIOnManager(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.managerServer(t, openAPI, nil)
-	checkJSON(t, upload(t, srv.URL, "/api/upload", "m", pngImage(t, 1, 1)), http.StatusOK, okKey("m"))
+	checkJSON(t, upload(t, srv.URL, "/api/upload", "m", testimg.PNG(t, 1, 1)), http.StatusOK, okKey("m"))
 	checkJSON(t, postForm(t, srv.URL+"/api/list_keys", nil), http.StatusOK, `{"success":"true","keys":["m"]}`)
-	checkJSON(t, postForm(t, srv.URL+"/api/key/m", nil), http.StatusOK, contentJSON("m", pngImage(t, 1, 1)))
+	checkJSON(t, postForm(t, srv.URL+"/api/key/m", nil), http.StatusOK, contentJSON("m", testimg.PNG(t, 1, 1)))
 	checkJSON(t, postForm(t, srv.URL+"/api/getNumNodes", nil), http.StatusOK, `{"success":"true","numNodes":2}`)
 	checkJSON(t, configure(t, srv.URL, "", url.Values{"numNodes": {"3"}, "policy": {"RR"}}), http.StatusOK,
 		`{"success":"true","mode":"manual","numNodes":3,"cacheSize":16,"policy":"RR"}`)
@@ -749,7 +755,7 @@ func TestAPIUnreadableBodies(t *testing.T) {
 	t.Run("body over the server's bound", func(t *testing.T) {
 		// Other fields count too: the whole body is bounded at the file
 		// limit plus 1 MiB.
-		parts := []formPart{{name: "junk", data: make([]byte, 64<<10+1<<20+64<<10)}, keyPart("k"), filePart("a.png", pngImage(t, 1, 1))}
+		parts := []formPart{{name: "junk", data: make([]byte, 64<<10+1<<20+64<<10)}, keyPart("k"), filePart("a.png", testimg.PNG(t, 1, 1))}
 		checkAPIError(t, postMultipart(t, srv.URL+"/api/upload", parts), 413, "The upload is larger than 64 KiB, the limit.")
 	})
 	t.Run("configure_cache with a broken multipart body", func(t *testing.T) {

@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -59,20 +61,30 @@ func NewAuth(password string, opts AuthOptions) (*Auth, error) {
 	}, nil
 }
 
+// PasswordOrNew returns password, or when it is "" a fresh one printed to
+// out for the operator (picpool dev runs with no password set).
+func PasswordOrNew(password string, out io.Writer) string {
+	if password == "" {
+		password = rand.Text()[:12]
+		fmt.Fprintf(out, "  manager password: %s (set PICPOOL_MANAGER_PASSWORD to choose one)\n", password)
+	}
+	return password
+}
+
 // Login checks a password for the request's client and, when right, sets
-// the session cookie. A wrong password is a 401 *Error; too many wrong
-// ones in a window is a 429 *Error saying when to try again.
+// the session cookie. A wrong password is a *httpError of status 401; too
+// many wrong ones in a window one of 429 saying when to try again.
 func (a *Auth) Login(w http.ResponseWriter, r *http.Request, password string) error {
 	client := clientIP(r)
 	now := a.now()
 	if wait := a.limiter.blocked(client, now); wait > 0 {
-		return &Error{Code: http.StatusTooManyRequests, Field: "password",
+		return &httpError{Status: http.StatusTooManyRequests,
 			Message: fmt.Sprintf("Too many wrong passwords. Try again in %d s.", int(math.Ceil(wait.Seconds())))}
 	}
 	got := sha256.Sum256([]byte(password))
 	if subtle.ConstantTimeCompare(got[:], a.password[:]) != 1 {
 		a.limiter.fail(client, now)
-		return &Error{Code: http.StatusUnauthorized, Field: "password", Message: "Wrong password."}
+		return &httpError{Status: http.StatusUnauthorized, Message: "Wrong password."}
 	}
 	a.limiter.reset(client)
 	http.SetCookie(w, &http.Cookie{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/scaling"
 	"github.com/picpool/picpool/views"
 )
@@ -250,7 +251,7 @@ func TestStatsPage(t *testing.T) {
 func TestStatsUnavailable(t *testing.T) {
 	m := newManager(t, setup{})
 	m.stats.mu.Lock()
-	m.stats.err = fmt.Errorf("fake metrics: %w", ErrUnavailable)
+	m.stats.err = fmt.Errorf("fake metrics: %w", gallery.ErrUnavailable)
 	m.stats.mu.Unlock()
 	for _, path := range []string{"/stats", "/stats/live"} {
 		r := get(t, m.srv+path, "Cookie", m.cookie)

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/picpool/picpool/internal/testimg"
 )
 
 // TestGalleryUploadCrossOrigin: another site's page cannot post the
@@ -14,7 +16,7 @@ import (
 func TestGalleryUploadCrossOrigin(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI).URL
-	original := pngImage(t, 1, 1)
+	original := testimg.PNG(t, 1, 1)
 	f.put(t, "k", original)
 	for _, h := range [][]string{
 		{"Sec-Fetch-Site", "cross-site"},
@@ -23,7 +25,7 @@ func TestGalleryUploadCrossOrigin(t *testing.T) {
 		{"Origin", "null"},
 		{"Sec-Fetch-Site", "cross-site", "HX-Request", "true"},
 	} {
-		r := upload(t, srv, "/upload", "k", pngImage(t, 2, 2), h...)
+		r := upload(t, srv, "/upload", "k", testimg.PNG(t, 2, 2), h...)
 		want := "This form was sent from another site, so it was refused. Open the page on this site and send it from there.\n"
 		if r.status != http.StatusForbidden || string(r.body) != want {
 			t.Errorf("%q: %d %q, want 403 %q", h, r.status, r.body, want)
@@ -41,7 +43,7 @@ func TestGalleryUploadCrossOrigin(t *testing.T) {
 		{"Origin", "http://" + u.Host},
 		nil, // curl, scripts
 	} {
-		if r := upload(t, srv, "/upload", "k", pngImage(t, 2, 2), h...); r.status != http.StatusOK || !strings.Contains(string(r.body), "data-upload-ok") {
+		if r := upload(t, srv, "/upload", "k", testimg.PNG(t, 2, 2), h...); r.status != http.StatusOK || !strings.Contains(string(r.body), "data-upload-ok") {
 			t.Errorf("%q: %d, want the upload saved", h, r.status)
 		}
 	}

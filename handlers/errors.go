@@ -1,7 +1,8 @@
-// Package handlers serves PicPool's HTTP interfaces: the gallery pages,
-// the manager pages and the JSON test API. It declares the small
-// interfaces it needs of storage and of the cache pool, and never imports
-// package store: main adapts the real implementations to them.
+// Package handlers is PicPool's HTTP side: the gallery's and the manager's
+// servers (their routers, pages and the JSON test API), sessions and
+// access rules, and the one mapping of the domain's failures to HTTP
+// statuses. The domain (package gallery) decides; handlers read requests
+// and write answers.
 package handlers
 
 import (
@@ -9,48 +10,44 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+
+	"github.com/picpool/picpool/gallery"
 )
 
-// Error is a failure the user may see: an HTTP status, a message written
-// for people, and the form field it concerns ("" for the whole request).
-type Error struct {
-	Code    int
+// statuses maps each kind of failure to its HTTP status: the one place
+// where the domain's words become HTTP's.
+var statuses = map[gallery.Code]int{
+	gallery.Internal:    http.StatusInternalServerError,
+	gallery.Invalid:     http.StatusBadRequest,
+	gallery.NotFound:    http.StatusNotFound,
+	gallery.Conflict:    http.StatusConflict,
+	gallery.TooLarge:    http.StatusRequestEntityTooLarge,
+	gallery.Unsupported: http.StatusUnsupportedMediaType,
+	gallery.Unavailable: http.StatusServiceUnavailable,
+	gallery.Timeout:     http.StatusGatewayTimeout,
+	gallery.Upstream:    http.StatusBadGateway,
+}
+
+// httpError is a refusal of HTTP's own, not the domain's (a login refused,
+// a body that arrives too slowly): its status and a message for people.
+type httpError struct {
+	Status  int
 	Message string
-	Field   string
 }
 
-func (e *Error) Error() string { return e.Message }
+func (e *httpError) Error() string { return e.Message }
 
-// errorf returns an *Error with a formatted message.
-func errorf(code int, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+func httpErrorf(status int, format string, args ...any) *httpError {
+	return &httpError{Status: status, Message: fmt.Sprintf(format, args...)}
 }
 
-// fieldError returns an *Error about one form field.
-func fieldError(code int, field, format string, args ...any) *Error {
-	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
-}
-
-// ErrNotFound is what an ImageStore returns for a key it does not hold.
-var ErrNotFound = errors.New("handlers: not found")
-
-// ErrUnavailable is what a backend returns when it cannot be reached
-// (a database that is down, a blob store that refuses): the user gets a
-// 503 and is told to try again, and nothing is lost.
-var ErrUnavailable = errors.New("handlers: backend unavailable")
-
-// errorStatus maps any error to the status and the message a user may
-// see: an *Error as it is, an unavailable backend as 503, anything else as
-// a 500 whose details go only to the log.
+// errorStatus is the status and the message a user sees for err: an
+// httpError's own, else the domain's description (see gallery.Describe)
+// in HTTP's terms.
 func errorStatus(log *slog.Logger, err error) (int, string) {
-	var e *Error
-	switch {
-	case errors.As(err, &e):
-		return e.Code, e.Message
-	case errors.Is(err, ErrUnavailable):
-		log.Warn("backend unavailable", "err", err)
-		return http.StatusServiceUnavailable, "Storage is unavailable right now; nothing was changed. Please try again in a moment."
+	if he, ok := errors.AsType[*httpError](err); ok {
+		return he.Status, he.Message
 	}
-	log.Error("internal error", "err", err)
-	return http.StatusInternalServerError, "Something went wrong on our side; nothing was changed. Please try again."
+	code, msg := gallery.Describe(log, err)
+	return statuses[code], msg
 }

@@ -5,11 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
 	"io"
 	"log/slog"
 	"maps"
@@ -25,17 +20,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
+	"github.com/picpool/picpool/gallery"
+	"github.com/picpool/picpool/internal/testimg"
+	"github.com/picpool/picpool/photo"
+
 	"github.com/PuerkitoBio/goquery"
-	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/picpool/picpool/cache"
 	"github.com/picpool/picpool/scaling"
 )
 
 // The handlers' tests run on real parts where they exist: a real cache
-// pool of node servers on loopback (cache.LocalProvider), real routers
+// pool of node servers on loopback (pool.LocalProvider), real routers
 // served over HTTP by httptest, built the way main's system.go builds
 // them. Storage, settings and statistics are small in-memory fakes here;
 // main's end-to-end tests cover the real store.
@@ -46,7 +44,7 @@ const testToken = "handlers-test-token"
 // testPassword is the manager's password in these tests.
 const testPassword = "correct horse battery staple"
 
-// memImages is an in-memory ImageStore with the real store's contract:
+// memImages is an in-memory gallery.ImageStore with the real store's contract:
 // versions come from one sequence and never repeat, lists are newest
 // first (then by key), prefixes are literal, and DeleteAll raises the
 // cache's generation with the rows it deletes. Setting fail makes every
@@ -58,19 +56,19 @@ type memImages struct {
 	version int64     // the last version given
 	fail    error
 	calls   map[string]int
-	tables  *cache.MemoryTableStore // where DeleteAll raises the generation
+	tables  *pool.MemoryTableStore // where DeleteAll raises the generation
 }
 
 type memRow struct {
-	img  Image
+	img  gallery.Image
 	data []byte
 }
 
 // errStorageDown is how the main adapter reports a database or blob store
-// that cannot be reached: wrapped in ErrUnavailable.
-var errStorageDown = fmt.Errorf("%w: fake database: connection refused", ErrUnavailable)
+// that cannot be reached: wrapped in gallery.ErrUnavailable.
+var errStorageDown = fmt.Errorf("%w: fake database: connection refused", gallery.ErrUnavailable)
 
-func newMemImages(tables *cache.MemoryTableStore) *memImages {
+func newMemImages(tables *pool.MemoryTableStore) *memImages {
 	return &memImages{
 		tables: tables,
 		rows:   map[string]memRow{},
@@ -85,39 +83,39 @@ func (m *memImages) begin(call string) error {
 	return m.fail
 }
 
-func (m *memImages) Put(ctx context.Context, key, contentType string, data []byte) (Image, error) {
+func (m *memImages) Put(ctx context.Context, key, contentType string, data []byte) (gallery.Image, error) {
 	defer m.mu.Unlock()
 	if err := m.begin("Put"); err != nil {
-		return Image{}, err
+		return gallery.Image{}, err
 	}
 	m.version++
-	img := Image{Key: key, ContentType: contentType, Size: int64(len(data)), Version: m.version, Updated: m.now}
+	img := gallery.Image{Key: key, ContentType: contentType, Size: int64(len(data)), Version: m.version, Updated: m.now}
 	m.now = m.now.Add(time.Second)
 	m.rows[key] = memRow{img: img, data: bytes.Clone(data)}
 	return img, nil
 }
 
-func (m *memImages) Load(ctx context.Context, key string) (Image, []byte, error) {
+func (m *memImages) Load(ctx context.Context, key string) (gallery.Image, []byte, error) {
 	defer m.mu.Unlock()
 	if err := m.begin("Load"); err != nil {
-		return Image{}, nil, err
+		return gallery.Image{}, nil, err
 	}
 	r, ok := m.rows[key]
 	if !ok {
-		return Image{}, nil, fmt.Errorf("fake store: image %q: %w", key, ErrNotFound)
+		return gallery.Image{}, nil, fmt.Errorf("fake store: image %q: %w", key, gallery.ErrNotFound)
 	}
 	return r.img, bytes.Clone(r.data), nil
 }
 
 // sorted returns the rows newest first, then by key.
-func (m *memImages) sorted(prefix string) []Image {
-	var out []Image
+func (m *memImages) sorted(prefix string) []gallery.Image {
+	var out []gallery.Image
 	for k, r := range m.rows {
 		if strings.HasPrefix(k, prefix) {
 			out = append(out, r.img)
 		}
 	}
-	slices.SortFunc(out, func(a, b Image) int {
+	slices.SortFunc(out, func(a, b gallery.Image) int {
 		if c := b.Updated.Compare(a.Updated); c != 0 {
 			return c
 		}
@@ -126,15 +124,15 @@ func (m *memImages) sorted(prefix string) []Image {
 	return out
 }
 
-func (m *memImages) List(ctx context.Context, prefix string, limit, offset int) ([]Image, int, error) {
+func (m *memImages) List(ctx context.Context, o gallery.ListOptions) ([]gallery.Image, int, error) {
 	defer m.mu.Unlock()
 	if err := m.begin("List"); err != nil {
 		return nil, 0, err
 	}
-	all := m.sorted(prefix)
-	page := all[min(offset, len(all)):]
-	if limit > 0 && len(page) > limit {
-		page = page[:limit]
+	all := m.sorted(o.Prefix)
+	page := all[min(o.Offset, len(all)):]
+	if o.Limit > 0 && len(page) > o.Limit {
+		page = page[:o.Limit]
 	}
 	return page, len(all), nil
 }
@@ -195,7 +193,7 @@ func (m *memImages) keys() []string {
 	return keys
 }
 
-// memSettings is an in-memory SettingsStore.
+// memSettings is an in-memory gallery.SettingsStore.
 type memSettings struct {
 	mu               sync.Mutex
 	s                scaling.Settings
@@ -309,11 +307,11 @@ type fixture struct {
 	settings *memSettings
 	stats    *fakeStats
 	clock    *fakeClock
-	local    *cache.LocalProvider
-	tables   *cache.MemoryTableStore
-	pool     *cache.Pool
-	gallery  *Gallery
-	control  *Control
+	local    *pool.LocalProvider
+	tables   *pool.MemoryTableStore
+	pool     *pool.Pool
+	gallery  *gallery.Service
+	control  *gallery.Control
 	auth     *Auth
 	log      *slog.Logger
 }
@@ -332,15 +330,15 @@ func newFixture(t *testing.T, s setup) *fixture {
 	if s.maxUpload == 0 {
 		s.maxUpload = 64 << 10
 	}
-	local, err := cache.NewLocalProvider(cache.LocalOptions{Node: cache.NodeOptions{Token: testToken}})
+	local, err := pool.NewLocalProvider(pool.LocalOptions{Node: node.Options{Token: testToken}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { local.Close() })
-	tables := &cache.MemoryTableStore{}
-	pool, err := cache.NewPool(t.Context(), cache.PoolOptions{
+	tables := &pool.MemoryTableStore{}
+	pool, err := pool.New(t.Context(), pool.Options{
 		Provider: local, Tables: tables, Token: testToken,
-		Config: cache.NodeConfig{Capacity: s.capacity, Policy: "lru"}, InitialNodes: s.nodes,
+		Config: node.Config{Capacity: s.capacity, Policy: "lru"}, InitialNodes: s.nodes,
 		FollowEvery: 20 * time.Millisecond, Settle: 5 * time.Millisecond, ProbeEvery: 20 * time.Millisecond,
 		Lease: 50 * time.Millisecond, Timeout: 5 * time.Second, // a loaded CI machine must not trip circuits
 	})
@@ -358,8 +356,8 @@ func newFixture(t *testing.T, s setup) *fixture {
 		pool:     pool,
 		log:      slog.New(slog.DiscardHandler),
 	}
-	f.gallery = NewGallery(f.images, pool, ImageLimits{MaxBytes: s.maxUpload, MaxPixels: s.maxPixels}, f.log)
-	f.control = NewControl(pool, f.settings, f.log)
+	f.gallery = gallery.NewService(f.images, pool, photo.Limits{MaxBytes: s.maxUpload, MaxPixels: s.maxPixels}, f.log)
+	f.control = gallery.NewControl(pool, f.settings, f.log)
 	f.auth, err = NewAuth(testPassword, AuthOptions{Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -370,8 +368,8 @@ func newFixture(t *testing.T, s setup) *fixture {
 // openAPI is the guard of a server on loopback: every route open.
 var openAPI = APIGuard(true, "")
 
-// galleryServer serves the gallery as system.go's galleryRouter does,
-// with the default Protection.
+// galleryServer serves the gallery as the gallery's server does (see
+// GalleryServer), with the default Protection.
 func (f *fixture) galleryServer(t *testing.T, guard func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
 	return f.protectedGallery(t, guard, Protection{})
@@ -380,18 +378,13 @@ func (f *fixture) galleryServer(t *testing.T, guard func(http.Handler) http.Hand
 // protectedGallery serves the gallery behind prot.
 func (f *fixture) protectedGallery(t *testing.T, guard func(http.Handler) http.Handler, prot Protection) *httptest.Server {
 	t.Helper()
-	return serveTest(t, prot.Wrap(f.galleryRouter(guard)), nil)
+	return serveTest(t, f.galleryParts(guard, prot).Handler(), nil)
 }
 
-// galleryRouter is the gallery's routes, as system.go's galleryRouter
-// builds them.
-func (f *fixture) galleryRouter(guard func(http.Handler) http.Handler) http.Handler {
-	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
-	CommonRoutes(r)
-	NewGalleryPages(f.gallery, "http://manager.test/", f.log).Routes(r)
-	NewAPI(f.gallery, f.pool, f.control, f.log).Routes(r, guard)
-	return r
+// galleryParts are the gallery server's parts over the fixture.
+func (f *fixture) galleryParts(guard func(http.Handler) http.Handler, prot Protection) GalleryServer {
+	return GalleryServer{Gallery: f.gallery, Pool: f.pool, Configurer: f.control, ManagerURL: "http://manager.test/",
+		Guard: guard, Protection: prot, Log: f.log}
 }
 
 // serveTest serves h on loopback until the test ends; configure, when not
@@ -407,8 +400,8 @@ func serveTest(t *testing.T, h http.Handler, configure func(*http.Server)) *http
 	return srv
 }
 
-// managerServer serves the manager as system.go's managerRouter does,
-// with the default Protection.
+// managerServer serves the manager as the manager's server does (see
+// ManagerServer), with the default Protection.
 func (f *fixture) managerServer(t *testing.T, guard func(http.Handler) http.Handler, decisions DecisionLog) *httptest.Server {
 	t.Helper()
 	return f.protectedManager(t, guard, decisions, Protection{})
@@ -417,17 +410,13 @@ func (f *fixture) managerServer(t *testing.T, guard func(http.Handler) http.Hand
 // protectedManager serves the manager behind prot.
 func (f *fixture) protectedManager(t *testing.T, guard func(http.Handler) http.Handler, decisions DecisionLog, prot Protection) *httptest.Server {
 	t.Helper()
-	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
-	CommonRoutes(r)
-	NewManagerPages(ManagerDeps{Auth: f.auth, Control: f.control, Pool: f.pool, Gallery: f.gallery,
-		Stats: f.stats, Decisions: decisions, Log: f.log, Now: f.clock.Now}).Routes(r)
-	NewAPI(f.gallery, f.pool, f.control, f.log).Routes(r, guard)
-	return serveTest(t, prot.Wrap(r), nil)
+	pages := ManagerDeps{Auth: f.auth, Control: f.control, Pool: f.pool, Gallery: f.gallery,
+		Stats: f.stats, Decisions: decisions, Log: f.log, Now: f.clock.Now}
+	return serveTest(t, ManagerServer{Pages: pages, API: f.galleryParts(guard, prot)}.Handler(), nil)
 }
 
 // put stores an image straight through the gallery (not over HTTP).
-func (f *fixture) put(t *testing.T, key string, data []byte) Image {
+func (f *fixture) put(t *testing.T, key string, data []byte) gallery.Image {
 	t.Helper()
 	img, err := f.gallery.Upload(t.Context(), key, data)
 	if err != nil {
@@ -442,7 +431,7 @@ func (f *fixture) putCached(t *testing.T, n int) {
 	t.Helper()
 	for i := range n {
 		k := fmt.Sprint("k", i)
-		f.put(t, k, pngImage(t, 1+i, 1))
+		f.put(t, k, testimg.PNG(t, 1+i, 1))
 		if _, err := f.gallery.Fetch(t.Context(), k); err != nil {
 			t.Fatal(err)
 		}
@@ -474,9 +463,9 @@ func (f *fixture) totalItems(t *testing.T) int64 {
 }
 
 // nodeConfigs returns each running node's configuration, in member order.
-func (f *fixture) nodeConfigs(t *testing.T) []cache.NodeConfig {
+func (f *fixture) nodeConfigs(t *testing.T) []node.Config {
 	t.Helper()
-	var cfgs []cache.NodeConfig
+	var cfgs []node.Config
 	for _, m := range f.pool.Table().Members {
 		n, ok := f.local.Node(m)
 		if !ok {
@@ -747,64 +736,8 @@ func checkHTML(t *testing.T, r result, fullPage bool) *goquery.Document {
 	return page(t, r)
 }
 
-// Images.
-
-// pngImage returns a valid w×h PNG.
-func pngImage(t testing.TB, w, h int) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, testPicture(w, h)); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func jpegImage(t testing.TB) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, testPicture(3, 2), nil); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func gifImage(t testing.TB) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := gif.Encode(&buf, testPicture(2, 3), nil); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// webpImage returns a 1×1 lossless WebP.
-func webpImage() []byte {
-	return webpStill(vp8l(1, 1, color.NRGBA{40, 120, 200, 255}, false))
-}
-
-func testPicture(w, h int) image.Image {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for x := range w {
-		for y := range h {
-			img.Set(x, y, color.RGBA{uint8(40 * x), uint8(60 * y), 200, 255})
-		}
-	}
-	return img
-}
-
-// paddedPNG is a valid PNG padded with trailing bytes to exactly n bytes:
-// a decoder's configuration never reads past the header.
-func paddedPNG(t testing.TB, n int) []byte {
-	t.Helper()
-	b := pngImage(t, 4, 4)
-	if len(b) > n {
-		t.Fatalf("a PNG takes %d bytes, more than %d", len(b), n)
-	}
-	return append(b, make([]byte, n-len(b))...)
-}
-
 // storageMessage is what users are told when storage is unavailable.
 const storageMessage = "Storage is unavailable right now; nothing was changed. Please try again in a moment."
 
 // lruConfig is an lru node configuration of mb MiB.
-func lruConfig(mb int64) cache.NodeConfig { return cache.NodeConfig{Capacity: mb << 20, Policy: "lru"} }
+func lruConfig(mb int64) node.Config { return node.Config{Capacity: mb << 20, Policy: "lru"} }

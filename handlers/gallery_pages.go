@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/picpool/picpool/assets"
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/views"
 )
 
@@ -22,14 +23,14 @@ const keysPerPage = 24
 
 // GalleryPages serves the gallery's pages and images.
 type GalleryPages struct {
-	gallery    *Gallery
+	gallery    *gallery.Service
 	managerURL string
 	log        *slog.Logger
 }
 
 // NewGalleryPages returns the gallery's page handlers; managerURL, when
 // set, is linked from the home page.
-func NewGalleryPages(g *Gallery, managerURL string, log *slog.Logger) *GalleryPages {
+func NewGalleryPages(g *gallery.Service, managerURL string, log *slog.Logger) *GalleryPages {
 	return &GalleryPages{gallery: g, managerURL: managerURL, log: log}
 }
 
@@ -73,8 +74,8 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, page, frag
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
 
 func (p *GalleryPages) home(w http.ResponseWriter, r *http.Request) {
-	m := views.Home{Nodes: len(p.gallery.cache.Table().Members), ManagerURL: p.managerURL}
-	if _, total, err := p.gallery.List(r.Context(), "", 1, 0); err == nil {
+	m := views.Home{Nodes: p.gallery.Nodes(), ManagerURL: p.managerURL}
+	if _, total, err := p.gallery.List(r.Context(), gallery.ListOptions{Limit: 1}); err == nil {
 		m.Images = int64(total)
 	} else {
 		p.log.Warn("count images for the home page", "err", err)
@@ -92,7 +93,7 @@ func (p *GalleryPages) upload(w http.ResponseWriter, r *http.Request) {
 	key, data, err := readUpload(r, p.gallery.MaxUpload())
 	m.Key = key
 	if err == nil {
-		var img Image
+		var img gallery.Image
 		img, err = p.gallery.Upload(r.Context(), key, data)
 		if err == nil {
 			m.Saved, m.Image = true, viewImage(img)
@@ -107,7 +108,7 @@ func (p *GalleryPages) upload(w http.ResponseWriter, r *http.Request) {
 
 // formError puts an upload's error next to its field, or in the result.
 func (p *GalleryPages) formError(m *views.Upload, err error) {
-	var e *Error
+	var e *gallery.Error
 	switch {
 	case errors.As(err, &e) && e.Field == "key":
 		m.KeyError = e.Message
@@ -118,7 +119,7 @@ func (p *GalleryPages) formError(m *views.Upload, err error) {
 	}
 }
 
-func viewImage(img Image) views.Image {
+func viewImage(img gallery.Image) views.Image {
 	return views.Image{Key: img.Key, ContentType: img.ContentType, Size: img.Size, Version: img.Version, Updated: img.Updated}
 }
 
@@ -126,12 +127,12 @@ func (p *GalleryPages) show(w http.ResponseWriter, r *http.Request) {
 	m := views.Show{Key: r.URL.Query().Get("key")}
 	if m.Key != "" {
 		f, err := p.gallery.Fetch(r.Context(), m.Key)
-		var e *Error
+		var e *gallery.Error
 		switch {
 		case err == nil:
 			m.Found, m.CacheHit, m.Latency = true, f.Hit, f.Latency
 			m.Image = views.Image{Key: f.Key, ContentType: f.ContentType, Size: int64(len(f.Data)), Version: f.Version}
-		case errors.As(err, &e) && e.Code == http.StatusNotFound:
+		case errors.As(err, &e) && e.Code == gallery.NotFound:
 			// Neither found nor an error: the page says nothing is stored there.
 		case errors.As(err, &e) && e.Field == "key":
 			m.KeyError = e.Message
@@ -194,7 +195,7 @@ func etagMatches(header, etag string) bool {
 	return false
 }
 
-func cacheLabel(f Fetched) string {
+func cacheLabel(f gallery.Fetched) string {
 	switch {
 	case f.CacheOff:
 		return "OFF"
@@ -210,11 +211,11 @@ func (p *GalleryPages) keys(w http.ResponseWriter, r *http.Request) {
 	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 && n < 1_000_000 {
 		m.Page = n
 	}
-	items, total, err := p.gallery.List(r.Context(), m.Prefix, keysPerPage, (m.Page-1)*keysPerPage)
+	items, total, err := p.gallery.List(r.Context(), gallery.ListOptions{Prefix: m.Prefix, Limit: keysPerPage, Offset: (m.Page - 1) * keysPerPage})
 	if last := (total + keysPerPage - 1) / keysPerPage; err == nil && len(items) == 0 && m.Page > 1 && total > 0 {
 		// A page past the end (a stale link, images deleted since): show the last one.
 		m.Page = last
-		items, total, err = p.gallery.List(r.Context(), m.Prefix, keysPerPage, (m.Page-1)*keysPerPage)
+		items, total, err = p.gallery.List(r.Context(), gallery.ListOptions{Prefix: m.Prefix, Limit: keysPerPage, Offset: (m.Page - 1) * keysPerPage})
 	}
 	if err != nil {
 		_, m.Error = errorStatus(p.log, err)

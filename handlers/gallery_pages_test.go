@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/picpool/picpool/internal/testimg"
+
 	"github.com/PuerkitoBio/goquery"
 )
 
@@ -20,7 +22,7 @@ func TestGalleryHome(t *testing.T) {
 	f := newFixture(t, setup{nodes: 3})
 	srv := f.galleryServer(t, openAPI)
 	for i := range 4 {
-		f.put(t, fmt.Sprint("k", i), pngImage(t, 1, 1))
+		f.put(t, fmt.Sprint("k", i), testimg.PNG(t, 1, 1))
 	}
 	doc := checkHTML(t, get(t, srv.URL+"/"), true)
 	checkTexts(t, doc, map[string]string{"home-images": "4", "home-nodes": "3"})
@@ -54,7 +56,7 @@ type uploadWant struct {
 }
 
 func TestGalleryUploadOutcomes(t *testing.T) {
-	pngData := pngImage(t, 3, 2)
+	pngData := testimg.PNG(t, 3, 2)
 	tests := []struct {
 		name    string
 		parts   []formPart
@@ -64,8 +66,8 @@ func TestGalleryUploadOutcomes(t *testing.T) {
 	}{
 		{"saved", []formPart{keyPart("cat"), filePart("cat.png", pngData)}, false,
 			uploadWant{saved: true, savedMeta: fmt.Sprintf("image/png · %d bytes · version 1", len(pngData))}, "cat"},
-		{"saved gif named png", []formPart{keyPart("dog"), filePart("dog.png", gifImage(t))}, false,
-			uploadWant{saved: true, savedMeta: fmt.Sprintf("image/gif · %d bytes · version 1", len(gifImage(t)))}, "dog"},
+		{"saved gif named png", []formPart{keyPart("dog"), filePart("dog.png", testimg.GIF(t))}, false,
+			uploadWant{saved: true, savedMeta: fmt.Sprintf("image/gif · %d bytes · version 1", len(testimg.GIF(t)))}, "dog"},
 		{"missing key", []formPart{filePart("a.png", pngData)}, false,
 			uploadWant{keyError: "Please give the image a key."}, ""},
 		{"key with a slash", []formPart{keyPart("a/b"), filePart("a.png", pngData)}, false,
@@ -82,7 +84,7 @@ func TestGalleryUploadOutcomes(t *testing.T) {
 			uploadWant{fileError: "The file is not a PNG, JPEG, GIF or WebP image (it looks like text/plain)."}, "cat"},
 		{"damaged header", []formPart{keyPart("cat"), filePart("a.png", pngData[:20])}, false,
 			uploadWant{fileError: "The PNG image is damaged: the image data is cut short."}, "cat"},
-		{"too large", []formPart{keyPart("cat"), filePart("a.png", paddedPNG(t, 64<<10+1))}, false,
+		{"too large", []formPart{keyPart("cat"), filePart("a.png", testimg.PaddedPNG(t, 64<<10+1))}, false,
 			uploadWant{fileError: "The file is larger than 64 KiB, the limit."}, "cat"},
 		{"storage down", []formPart{keyPart("cat"), filePart("a.png", pngData)}, true,
 			uploadWant{errorMsg: storageMessage}, "cat"},
@@ -185,8 +187,8 @@ func checkUploadAnswer(t *testing.T, doc *goquery.Document, want uploadWant) {
 func TestGalleryUploadReplaces(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	f.put(t, "cat", pngImage(t, 1, 1))
-	gifData := gifImage(t)
+	f.put(t, "cat", testimg.PNG(t, 1, 1))
+	gifData := testimg.GIF(t)
 	doc := checkHTML(t, postMultipart(t, srv.URL+"/upload", []formPart{keyPart("cat"), filePart("c.gif", gifData)}, "HX-Request", "true"), false)
 	checkUploadAnswer(t, doc, uploadWant{saved: true, savedMeta: fmt.Sprintf("image/gif · %d bytes · version 2", len(gifData)), version: "2"})
 }
@@ -196,7 +198,7 @@ var latencyText = regexp.MustCompile(`^[0-9.]+ (ns|µs|ms|s)$`)
 func TestGalleryShow(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.galleryServer(t, openAPI)
-	data := pngImage(t, 5, 5)
+	data := testimg.PNG(t, 5, 5)
 	img := f.put(t, "cat", data)
 
 	t.Run("empty form", func(t *testing.T) {
@@ -232,7 +234,7 @@ func TestGalleryShow(t *testing.T) {
 		})
 	}
 	t.Run("odd key", func(t *testing.T) {
-		img := f.put(t, "ü 100%", gifImage(t))
+		img := f.put(t, "ü 100%", testimg.GIF(t))
 		doc := checkHTML(t, get(t, srv.URL+"/show?key="+url.QueryEscape("ü 100%")), true)
 		checkTexts(t, doc, map[string]string{"show-image-key": "ü 100%", "show-type": "image/gif"})
 		if got, want := testIDAttr(t, doc, "show-image", "src"), fmt.Sprintf("/image/%%C3%%BC%%20100%%25?v=%d", img.Version); got != want {
@@ -264,7 +266,7 @@ func TestGalleryShow(t *testing.T) {
 		})
 	}
 	t.Run("storage down", func(t *testing.T) {
-		f.put(t, "uncached", gifImage(t))
+		f.put(t, "uncached", testimg.GIF(t))
 		f.images.setFail(errStorageDown)
 		defer f.images.setFail(nil)
 		doc := checkHTML(t, get(t, srv.URL+"/show?key=uncached"), true)
@@ -279,7 +281,7 @@ func TestGalleryShow(t *testing.T) {
 func TestGalleryShowCacheOff(t *testing.T) {
 	f := newFixture(t, setup{cacheOff: true})
 	srv := f.galleryServer(t, openAPI)
-	f.put(t, "cat", pngImage(t, 1, 1))
+	f.put(t, "cat", testimg.PNG(t, 1, 1))
 	for range 2 {
 		doc := checkHTML(t, get(t, srv.URL+"/show?key=cat"), true)
 		if got := testIDAttr(t, doc, "cache-badge", "data-hit"); got != "false" {
@@ -308,7 +310,7 @@ func TestGalleryKeys(t *testing.T) {
 	var newestFirst []string
 	for i := range 30 {
 		k := fmt.Sprintf("img-%02d", i)
-		f.put(t, k, pngImage(t, 1, 1))
+		f.put(t, k, testimg.PNG(t, 1, 1))
 		newestFirst = append([]string{k}, newestFirst...)
 	}
 	tests := []struct {
@@ -402,7 +404,7 @@ func TestGalleryKeysPrefixIsLiteral(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
 	for _, k := range []string{"a%b", "a_b", "axb", "a%c", "ab", "a\\b"} {
-		f.put(t, k, pngImage(t, 1, 1))
+		f.put(t, k, testimg.PNG(t, 1, 1))
 	}
 	for prefix, want := range map[string][]string{
 		"a%":  {"a%c", "a%b"},
@@ -425,10 +427,10 @@ func TestGalleryImage(t *testing.T) {
 		data        func(t *testing.T) []byte
 		contentType string
 	}{
-		{"png", func(t *testing.T) []byte { return pngImage(t, 4, 3) }, "image/png"},
-		{"jpeg", func(t *testing.T) []byte { return jpegImage(t) }, "image/jpeg"},
-		{"gif", func(t *testing.T) []byte { return gifImage(t) }, "image/gif"},
-		{"webp", func(t *testing.T) []byte { return webpImage() }, "image/webp"},
+		{"png", func(t *testing.T) []byte { return testimg.PNG(t, 4, 3) }, "image/png"},
+		{"jpeg", func(t *testing.T) []byte { return testimg.JPEG(t) }, "image/jpeg"},
+		{"gif", func(t *testing.T) []byte { return testimg.GIF(t) }, "image/gif"},
+		{"webp", func(t *testing.T) []byte { return testimg.WebP() }, "image/webp"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -462,7 +464,7 @@ func checkImage(t *testing.T, r result, data []byte, contentType, etag, xcache s
 func TestGalleryImageRevalidation(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	first := pngImage(t, 1, 1)
+	first := testimg.PNG(t, 1, 1)
 	f.put(t, "pic", first)
 	checkImage(t, get(t, srv.URL+"/image/pic"), first, "image/png", `"v1"`, "MISS")
 
@@ -473,7 +475,7 @@ func TestGalleryImageRevalidation(t *testing.T) {
 	r = get(t, srv.URL+"/image/pic", "If-None-Match", `"v7"`)
 	checkImage(t, r, first, "image/png", `"v1"`, "HIT")
 
-	second := gifImage(t)
+	second := testimg.GIF(t)
 	f.put(t, "pic", second)
 	checkImage(t, get(t, srv.URL+"/image/pic", "If-None-Match", `"v1"`), second, "image/gif", `"v2"`, "MISS")
 
@@ -491,7 +493,7 @@ func TestGalleryImageRevalidation(t *testing.T) {
 func TestGalleryImageCacheOff(t *testing.T) {
 	f := newFixture(t, setup{cacheOff: true})
 	srv := f.galleryServer(t, openAPI)
-	data := pngImage(t, 2, 2)
+	data := testimg.PNG(t, 2, 2)
 	f.put(t, "pic", data)
 	for range 2 {
 		checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", `"v1"`, "OFF")
@@ -506,7 +508,7 @@ func TestGalleryImageCacheOff(t *testing.T) {
 func TestGalleryImageCacheTurnedOff(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	data := pngImage(t, 2, 2)
+	data := testimg.PNG(t, 2, 2)
 	f.put(t, "pic", data)
 	checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", `"v1"`, "MISS")
 	checkJSON(t, configure(t, srv.URL, "", url.Values{"cacheSize": {"0"}}), http.StatusOK,
@@ -517,7 +519,7 @@ func TestGalleryImageCacheTurnedOff(t *testing.T) {
 func TestGalleryImageFailures(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	f.put(t, "pic", pngImage(t, 1, 1))
+	f.put(t, "pic", testimg.PNG(t, 1, 1))
 	for _, tt := range []struct {
 		name, path string
 		down       bool
@@ -552,7 +554,7 @@ func TestGalleryImageFailures(t *testing.T) {
 func TestGalleryDeadNode(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	data := pngImage(t, 3, 3)
+	data := testimg.PNG(t, 3, 3)
 	f.put(t, "pic", data)
 	checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", `"v1"`, "MISS")
 	if err := f.local.Kill(f.pool.Table().Members[0]); err != nil {
@@ -574,17 +576,17 @@ func TestGalleryDeadNode(t *testing.T) {
 func TestImageValidatorsNeverRepeat(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	f.put(t, "pic", pngImage(t, 1, 1))
-	f.put(t, "pic", pngImage(t, 2, 1)) // its tombstone is at the second version
+	f.put(t, "pic", testimg.PNG(t, 1, 1))
+	f.put(t, "pic", testimg.PNG(t, 2, 1)) // its tombstone is at the second version
 	etag := get(t, srv.URL+"/image/pic").header.Get("ETag")
 	checkJSON(t, postForm(t, srv.URL+"/api/delete_all", nil), http.StatusOK, `{"success":"true"}`)
 
-	f.put(t, "pic", pngImage(t, 3, 1))
+	f.put(t, "pic", testimg.PNG(t, 3, 1))
 	get(t, srv.URL+"/image/pic")
 	if got := get(t, srv.URL+"/image/pic").header.Get("X-Cache"); got != "HIT" {
 		t.Errorf("the re-uploaded image after a read: X-Cache %s, want HIT (the cache must keep it)", got)
 	}
-	again := gifImage(t)
+	again := testimg.GIF(t)
 	f.put(t, "pic", again)
 	if r := get(t, srv.URL+"/image/pic", "If-None-Match", etag); r.status != http.StatusOK || string(r.body) != string(again) {
 		t.Errorf("If-None-Match of the deleted image: %d, %d bytes; want 200 and the new image", r.status, len(r.body))

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+
+	"github.com/picpool/picpool/internal/testimg"
 )
 
 // The test API's guard: on a server that is not on loopback and was not
@@ -19,7 +21,7 @@ const unauthorizedMessage = "This server is not on loopback: send the manager AP
 // request.
 func stateRoutes(t *testing.T, base string) map[string]func(headers ...string) result {
 	return map[string]func(headers ...string) result{
-		"upload": func(h ...string) result { return upload(t, base, "/api/upload", "guarded", pngImage(t, 1, 1), h...) },
+		"upload": func(h ...string) result { return upload(t, base, "/api/upload", "guarded", testimg.PNG(t, 1, 1), h...) },
 		"delete_all": func(h ...string) result {
 			return postForm(t, base+"/api/delete_all", nil, h...)
 		},
@@ -38,7 +40,7 @@ func TestAPIGuardClosed(t *testing.T) {
 			if server == "manager" {
 				srv = f.managerServer(t, guard, nil)
 			}
-			f.put(t, "kept", pngImage(t, 1, 1))
+			f.put(t, "kept", testimg.PNG(t, 1, 1))
 			for name, call := range stateRoutes(t, srv.URL) {
 				t.Run(name+" without a token", func(t *testing.T) {
 					r := call()
@@ -61,7 +63,7 @@ func TestAPIGuardClosed(t *testing.T) {
 
 			// The reading routes stay open.
 			checkJSON(t, postForm(t, srv.URL+"/api/list_keys", nil), http.StatusOK, `{"success":"true","keys":["kept"]}`)
-			checkJSON(t, postForm(t, srv.URL+"/api/key/kept", nil), http.StatusOK, contentJSON("kept", pngImage(t, 1, 1)))
+			checkJSON(t, postForm(t, srv.URL+"/api/key/kept", nil), http.StatusOK, contentJSON("kept", testimg.PNG(t, 1, 1)))
 			checkJSON(t, postForm(t, srv.URL+"/api/getNumNodes", nil), http.StatusOK, `{"success":"true","numNodes":1}`)
 			if r := postForm(t, srv.URL+"/api/getRate?rate=hit", nil); r.status != http.StatusOK {
 				t.Errorf("getRate: %d %s", r.status, r.body)
@@ -109,7 +111,7 @@ func TestAPIGuardOpen(t *testing.T) {
 func TestAPICrossOrigin(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, APIGuard(false, apiToken))
-	f.put(t, "kept", pngImage(t, 1, 1))
+	f.put(t, "kept", testimg.PNG(t, 1, 1))
 	bearer := []string{"Authorization", "Bearer " + apiToken}
 	for name, call := range stateRoutes(t, srv.URL) {
 		t.Run(name, func(t *testing.T) {

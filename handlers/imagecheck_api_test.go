@@ -5,6 +5,8 @@ import (
 	"image/color"
 	"net/http"
 	"testing"
+
+	"github.com/picpool/picpool/internal/testimg"
 )
 
 // TestAPIUploadRefusesDamagedImagesAndBombs: through the test API, a
@@ -12,29 +14,29 @@ import (
 // each saying why, at the server's default limit of 32 megapixels; a
 // refused upload stores nothing.
 func TestAPIUploadRefusesDamagedImagesAndBombs(t *testing.T) {
-	pngData := encodePNG(t, noise(64, 64))
-	idat := idatOf(t, pngData)
-	jpegData := encodeJPEG(t, noise(64, 64))
-	gifHeader, gifBlock := gifParts(t, encodeGIF(t, noise(64, 64)))
-	noisy := vp8l(64, 64, color.NRGBA{9, 9, 9, 255}, true)
+	pngData := testimg.EncodePNG(t, testimg.Noise(64, 64))
+	idat := testimg.IDATOf(t, pngData)
+	jpegData := testimg.EncodeJPEG(t, testimg.Noise(64, 64))
+	gifHeader, gifBlock := testimg.GIFParts(t, testimg.EncodeGIF(t, testimg.Noise(64, 64)))
+	noisy := testimg.VP8L(64, 64, color.NRGBA{9, 9, 9, 255}, true)
 	tests := []struct {
 		name string
 		data []byte
 		code int
 		msg  string
 	}{
-		{"png whose IDAT is cut", pngWithIDAT(t, pngData, idat[:len(idat)/2]), 415, "The PNG image is damaged: the image data is cut short."},
-		{"png of 64 megapixels", pngBomb(t, 8000, 8000), 413, "The image is 8000 × 8000 pixels (64 megapixels); the limit is 32 megapixels. Please scale it down."},
+		{"png whose IDAT is cut", testimg.PNGWithIDAT(t, pngData, idat[:len(idat)/2]), 415, "The PNG image is damaged: the image data is cut short."},
+		{"png of 64 megapixels", testimg.PNGBomb(t, 8000, 8000), 413, "The image is 8000 × 8000 pixels (64 megapixels); the limit is 32 megapixels. Please scale it down."},
 		{"jpeg cut short", jpegData[:len(jpegData)*2/3], 415, "The JPEG image is damaged: the image data is cut short."},
-		{"jpeg whose header says 50000 × 50000", withJPEGSize(t, jpegData, 50000, 50000), 413, "The image is 50000 × 50000 pixels (2500 megapixels); the limit is 32 megapixels. Please scale it down."},
-		{"gif whose frame 2 of 3 is cut short", bytes.Join([][]byte{gifHeader, gifBlock, cutLZW(t, gifBlock, 100), gifBlock, {0x3b}}, nil), 415,
+		{"jpeg whose header says 50000 × 50000", testimg.WithJPEGSize(t, jpegData, 50000, 50000), 413, "The image is 50000 × 50000 pixels (2500 megapixels); the limit is 32 megapixels. Please scale it down."},
+		{"gif whose frame 2 of 3 is cut short", bytes.Join([][]byte{gifHeader, gifBlock, testimg.CutLZW(t, gifBlock, 100), gifBlock, {0x3b}}, nil), 415,
 			"The GIF image is damaged: the image data of frame 2 of 3 is cut short."},
-		{"gif whose frames hold 36 megapixels", encodeGIF(t, blankFrames(3, 4000, 3000)...), 413,
+		{"gif whose frames hold 36 megapixels", testimg.EncodeGIF(t, testimg.BlankFrames(3, 4000, 3000)...), 413,
 			"The GIF animation's 3 frames hold 36 megapixels in all; the limit is 32 megapixels. Please shorten it or scale it down."},
-		{"webp whose bitstream is cut", webpStill(noisy[:len(noisy)/2]), 415, "The WebP image is damaged: the image data is cut short."},
-		{"webp whose frame 2 of 2 is cut", webpAnimated(64, 64, solidFrame(64, 64), webpFrame{64, 64, noisy[:len(noisy)/2]}), 415,
+		{"webp whose bitstream is cut", testimg.WebPStill(noisy[:len(noisy)/2]), 415, "The WebP image is damaged: the image data is cut short."},
+		{"webp whose frame 2 of 2 is cut", testimg.WebPAnimated(64, 64, testimg.SolidFrame(64, 64), testimg.WebPFrame{W: 64, H: 64, Bitstream: noisy[:len(noisy)/2]}), 415,
 			"The WebP image is damaged: the image data of frame 2 of 2 is cut short."},
-		{"webp of 16384 × 16384", webpStill(vp8l(16384, 16384, color.NRGBA{}, false)), 413, "The image is 16384 × 16384 pixels (268 megapixels); the limit is 32 megapixels. Please scale it down."},
+		{"webp of 16384 × 16384", testimg.WebPStill(testimg.VP8L(16384, 16384, color.NRGBA{}, false)), 413, "The image is 16384 × 16384 pixels (268 megapixels); the limit is 32 megapixels. Please scale it down."},
 	}
 	f := newFixture(t, setup{maxUpload: 1 << 20})
 	srv := f.galleryServer(t, openAPI)
@@ -54,8 +56,8 @@ func TestAPIUploadAcceptsAnimations(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
 	for key, data := range map[string][]byte{
-		"gif":  encodeGIF(t, noise(32, 32), noise(32, 32), noise(32, 32)),
-		"webp": webpAnimated(32, 32, solidFrame(32, 32), webpFrame{16, 16, vp8l(16, 16, color.NRGBA{1, 2, 3, 4}, true)}),
+		"gif":  testimg.EncodeGIF(t, testimg.Noise(32, 32), testimg.Noise(32, 32), testimg.Noise(32, 32)),
+		"webp": testimg.WebPAnimated(32, 32, testimg.SolidFrame(32, 32), testimg.WebPFrame{W: 16, H: 16, Bitstream: testimg.VP8L(16, 16, color.NRGBA{1, 2, 3, 4}, true)}),
 	} {
 		checkJSON(t, upload(t, srv.URL, "/api/upload", key, data), http.StatusOK, okKey(key))
 	}
@@ -66,7 +68,7 @@ func TestAPIUploadAcceptsAnimations(t *testing.T) {
 func TestUploadFormSaysWhyAnImageIsRefused(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	r := postMultipart(t, srv.URL+"/upload", []formPart{keyPart("bomb"), filePart("b.webp", webpStill(vp8l(16384, 16384, color.NRGBA{}, false)))}, "HX-Request", "true")
+	r := postMultipart(t, srv.URL+"/upload", []formPart{keyPart("bomb"), filePart("b.webp", testimg.WebPStill(testimg.VP8L(16384, 16384, color.NRGBA{}, false)))}, "HX-Request", "true")
 	doc := checkHTML(t, r, false)
 	want := "The image is 16384 × 16384 pixels (268 megapixels); the limit is 32 megapixels. Please scale it down."
 	if got := byTestID(doc, "upload-file-error").Text(); got != want {

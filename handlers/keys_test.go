@@ -6,12 +6,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
+
+	"github.com/picpool/picpool/internal/testimg"
 )
 
 // Hostile keys, through the test API and the image route: what the key
 // rules refuse is refused with its message, and every valid key, however
-// odd, round-trips through storage, the pool (cache.NodeKey hashes keys
+// odd, round-trips through storage, the pool (nodekey.Of hashes keys
 // longer than a node takes) and the URL.
 
 var validOddKeys = []struct{ name, key string }{
@@ -38,7 +39,7 @@ func TestAPIValidOddKeysRoundTrip(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, setup{})
 			srv := f.galleryServer(t, openAPI)
-			data := pngImage(t, 2, 3)
+			data := testimg.PNG(t, 2, 3)
 			checkJSON(t, upload(t, srv.URL, "/api/upload", tt.key, data), http.StatusOK, okKey(tt.key))
 			if got := f.images.keys(); !slices.Equal(got, []string{tt.key}) {
 				t.Fatalf("stored keys %q, want [%q]", got, tt.key)
@@ -87,7 +88,7 @@ func TestAPIHostileKeysRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, setup{})
 			srv := f.galleryServer(t, openAPI)
-			checkAPIError(t, upload(t, srv.URL, "/api/upload", tt.key, pngImage(t, 1, 1)), 400, tt.msg)
+			checkAPIError(t, upload(t, srv.URL, "/api/upload", tt.key, testimg.PNG(t, 1, 1)), 400, tt.msg)
 			if keys := f.images.keys(); len(keys) != 0 {
 				t.Errorf("stored %q", keys)
 			}
@@ -135,53 +136,6 @@ func TestAPIKeyPathSlash(t *testing.T) {
 	checkAPIError(t, postForm(t, srv.URL+"/api/key/a/b", nil), 404, "No such API route: /api/key/a/b.")
 }
 
-func TestValidateKey(t *testing.T) {
-	for _, tt := range validOddKeys {
-		if err := ValidateKey(tt.key); err != nil {
-			t.Errorf("ValidateKey(%q) = %v, want nil", tt.key, err)
-		}
-	}
-	for _, key := range []string{"", "/", "a\x00", " a", strings.Repeat("x", 251), "\xff", ".", ".."} {
-		err := ValidateKey(key)
-		if err == nil || err.Code != http.StatusBadRequest || err.Field != "key" || err.Message == "" {
-			t.Errorf("ValidateKey(%q) = %+v, want a 400 about the field key", key, err)
-		}
-	}
-}
-
-// FuzzValidateKey: a key ValidateKey takes is valid UTF-8 of 1 to 250
-// characters without "/", control characters or edge spaces; a refusal
-// is a 400 about the key with a message.
-func FuzzValidateKey(f *testing.F) {
-	for _, tt := range validOddKeys {
-		f.Add(tt.key)
-	}
-	for _, k := range []string{"", "/", "a\x00b", " a", "a ", "\xff", "\u202e", ".", ".."} {
-		f.Add(k)
-	}
-	f.Fuzz(func(t *testing.T, key string) {
-		err := ValidateKey(key)
-		if err != nil {
-			if err.Code != http.StatusBadRequest || err.Field != "key" || err.Message == "" {
-				t.Fatalf("ValidateKey(%q) = %+v", key, err)
-			}
-			return
-		}
-		n := len([]rune(key))
-		if n < 1 || n > MaxKeyChars || strings.ContainsAny(key, "/\x00\n\r\t") || strings.TrimSpace(key) != key || !utf8.ValidString(key) || key == "." || key == ".." {
-			t.Fatalf("ValidateKey(%q) accepted it", key)
-		}
-	})
-}
-
-func TestHumanBytes(t *testing.T) {
-	for n, want := range map[int64]string{300: "300 bytes", 1 << 10: "1 KiB", 512 << 10: "512 KiB", 10 << 20: "10 MiB", 3 << 19: "1.5 MiB"} {
-		if got := humanBytes(n); got != want {
-			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 // TestAPIKeyInPathIsTheKeyUploaded: what /api/key/<escaped key> answers
 // names the very key, byte for byte, for every odd valid key.
 func TestAPIKeyInPathIsTheKeyUploaded(t *testing.T) {
@@ -189,7 +143,7 @@ func TestAPIKeyInPathIsTheKeyUploaded(t *testing.T) {
 	srv := f.galleryServer(t, openAPI)
 	for i, tt := range validOddKeys {
 		t.Run("upload "+tt.name, func(t *testing.T) {
-			if _, err := f.gallery.Upload(t.Context(), tt.key, pngImage(t, 1+i, 1)); err != nil {
+			if _, err := f.gallery.Upload(t.Context(), tt.key, testimg.PNG(t, 1+i, 1)); err != nil {
 				t.Fatalf("upload %q: %v", tt.key, err)
 			}
 		})
@@ -199,7 +153,7 @@ func TestAPIKeyInPathIsTheKeyUploaded(t *testing.T) {
 			if _, ok := f.images.row(tt.key); !ok {
 				t.Skipf("%q was refused at upload (see the subtest above)", tt.key)
 			}
-			checkJSON(t, postForm(t, srv.URL+"/api/key/"+url.PathEscape(tt.key), nil), http.StatusOK, contentJSON(tt.key, pngImage(t, 1+i, 1)))
+			checkJSON(t, postForm(t, srv.URL+"/api/key/"+url.PathEscape(tt.key), nil), http.StatusOK, contentJSON(tt.key, testimg.PNG(t, 1+i, 1)))
 		})
 	}
 }

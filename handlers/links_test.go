@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/picpool/picpool/internal/testimg"
+
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/picpool/picpool/views"
@@ -66,7 +68,7 @@ func TestLinksRoundTrip(t *testing.T) {
 	srv := f.galleryServer(t, openAPI)
 	images := map[string][]byte{}
 	for i, tt := range linkKeys {
-		data := pngImage(t, 1+i, 1) // a different image per key, so a mix-up shows
+		data := testimg.PNG(t, 1+i, 1) // a different image per key, so a mix-up shows
 		r := upload(t, srv.URL, "/api/upload", tt.key, data)
 		if tt.refused != "" {
 			checkAPIError(t, r, http.StatusBadRequest, tt.refused)

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/picpool/picpool/internal/testimg"
 )
 
 // hostRequest sends a request with its Host header set to host (an empty
@@ -35,7 +37,7 @@ func TestLoopbackOnlyRefusesRebinding(t *testing.T) {
 			}
 			u, _ := url.Parse(srv.URL)
 			_, port, _ := strings.Cut(u.Host, ":")
-			f.put(t, "kept", pngImage(t, 1, 1))
+			f.put(t, "kept", testimg.PNG(t, 1, 1))
 			wantHost := `This server listens only on this machine and answers only requests addressed to localhost, 127.0.0.1 or [::1], not "evil.example:5000". Open it as http://localhost:` + port + `/.`
 			for _, path := range []string{"/api/delete_all", "/api/configure_cache?numNodes=3", "/api/list_keys"} {
 				checkAPIError(t, hostRequest(t, http.MethodPost, srv.URL+path, "evil.example:5000"), http.StatusForbidden, wantHost)

@@ -13,6 +13,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/gallery"
+	"github.com/picpool/picpool/internal/bytesize"
 	"github.com/picpool/picpool/scaling"
 	"github.com/picpool/picpool/views"
 )
@@ -31,9 +33,9 @@ type DecisionLog interface {
 // statistics.
 type ManagerPages struct {
 	auth      *Auth
-	control   *Control
-	pool      PoolAdmin
-	gallery   *Gallery
+	control   *gallery.Control
+	pool      gallery.PoolAdmin
+	gallery   *gallery.Service
 	stats     StatsSource
 	decisions DecisionLog // nil when no autoscaler runs in this process
 	log       *slog.Logger
@@ -43,9 +45,9 @@ type ManagerPages struct {
 // ManagerDeps are what the manager's pages need.
 type ManagerDeps struct {
 	Auth      *Auth
-	Control   *Control
-	Pool      PoolAdmin
-	Gallery   *Gallery
+	Control   *gallery.Control
+	Pool      gallery.PoolAdmin
+	Gallery   *gallery.Service
 	Stats     StatsSource
 	Decisions DecisionLog      // optional
 	Log       *slog.Logger     // required
@@ -99,14 +101,14 @@ func (m *ManagerPages) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	var e *Error
+	var e *httpError
 	errors.As(err, &e)
 	model := views.Login{Error: e.Message}
-	if e.Code == http.StatusTooManyRequests {
+	if e.Status == http.StatusTooManyRequests {
 		model = views.Login{RetryAfter: m.auth.limiter.blocked(clientIP(r), m.now())}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(e.Code)
+	w.WriteHeader(e.Status)
 	views.LoginPage(model).Render(r.Context(), w)
 }
 
@@ -122,17 +124,17 @@ func (m *ManagerPages) configModel(ctx context.Context, flash views.Flash) views
 	if err != nil {
 		_, msg := errorStatus(m.log, err)
 		c.Flash = views.Flash{Kind: views.FlashError, Text: msg}
-		st = PoolState{Settings: scaling.Settings{Mode: scaling.Manual, Policy: scaling.DefaultPolicy()}, Nodes: m.pool.Nodes(), Config: m.pool.Table().Config}
+		st = gallery.PoolState{Settings: scaling.Settings{Mode: scaling.Manual, Policy: scaling.DefaultPolicy()}, Nodes: m.pool.Nodes(), Config: m.pool.Table().Config}
 	}
 	c.Pool = views.Pool{
-		Size: st.Nodes, MinNodes: cache.MinPoolNodes, MaxNodes: cache.MaxPoolNodes,
-		Mode: string(st.Settings.Mode), CapacityMB: st.Config.Capacity / mebibyte, Policy: cache.PolicyLabel(st.Config.Policy),
+		Size: st.Nodes, MinNodes: scaling.MinNodes, MaxNodes: scaling.MaxNodes,
+		Mode: string(st.Settings.Mode), CapacityMB: st.Config.Capacity / bytesize.MiB, Policy: cache.PolicyLabel(st.Config.Policy),
 	}
 	for _, h := range m.pool.Health(ctx) {
 		c.Pool.Nodes = append(c.Pool.Nodes, views.Node{Address: h.Addr, Healthy: h.Healthy, Problem: h.Error,
 			Items: h.Status.Items, Bytes: h.Status.Bytes, Capacity: h.Status.Config.Capacity})
 	}
-	c.Cache = views.CacheForm{CapacityMB: strconv.FormatInt(st.Config.Capacity/mebibyte, 10), Policy: st.Config.Policy, Policies: policyOptions()}
+	c.Cache = views.CacheForm{CapacityMB: strconv.FormatInt(st.Config.Capacity/bytesize.MiB, 10), Policy: st.Config.Policy, Policies: policyOptions()}
 	p := st.Settings.Policy
 	c.Mode = views.ModeForm{Mode: string(st.Settings.Mode), MaxMiss: formatFloat(p.MaxMissRate), MinMiss: formatFloat(p.MinMissRate),
 		ExpRatio: formatFloat(p.ExpandRatio), ShrinkRatio: formatFloat(p.ShrinkRatio)}
@@ -177,25 +179,25 @@ func failure(log *slog.Logger, err error) views.Flash {
 
 func (m *ManagerPages) setCache(w http.ResponseWriter, r *http.Request) {
 	capacity, policy := r.PostFormValue("capacityMB"), r.PostFormValue("policy")
-	ch, err := ParseChange(url.Values{"cacheSize": {capacity}, "policy": {policy}})
+	ch, err := gallery.ParseChange(url.Values{"cacheSize": {capacity}, "policy": {policy}})
 	if err == nil && (ch.CapacityMB == nil || ch.CachePolicy == nil) {
-		var missing FieldErrors
+		var missing gallery.FieldErrors
 		if ch.CapacityMB == nil {
-			missing = append(missing, fieldError(http.StatusBadRequest, "cacheSize", "Give each node's capacity in MB."))
+			missing = append(missing, gallery.FieldErrorf(gallery.Invalid, "cacheSize", "Give each node's capacity in MB."))
 		}
 		if ch.CachePolicy == nil {
-			missing = append(missing, fieldError(http.StatusBadRequest, "policy", "Choose a replacement policy."))
+			missing = append(missing, gallery.FieldErrorf(gallery.Invalid, "policy", "Choose a replacement policy."))
 		}
 		err = missing
 	}
-	var st PoolState
+	var st gallery.PoolState
 	if err == nil {
 		st, err = m.control.Apply(r.Context(), ch)
 	}
 	if err != nil {
 		c := m.configModel(r.Context(), views.Flash{})
 		c.Cache.CapacityMB, c.Cache.Policy = capacity, policy
-		var fe FieldErrors
+		var fe gallery.FieldErrors
 		if errors.As(err, &fe) {
 			for _, e := range fe {
 				if e.Field == "policy" {
@@ -210,7 +212,7 @@ func (m *ManagerPages) setCache(w http.ResponseWriter, r *http.Request) {
 		m.answer(w, r, c)
 		return
 	}
-	m.answer(w, r, m.configModel(r.Context(), success("Every node now has %d MB with %s.", st.Config.Capacity/mebibyte, cache.PolicyLabel(st.Config.Policy))))
+	m.answer(w, r, m.configModel(r.Context(), success("Every node now has %d MB with %s.", st.Config.Capacity/bytesize.MiB, cache.PolicyLabel(st.Config.Policy))))
 }
 
 func (m *ManagerPages) setMode(w http.ResponseWriter, r *http.Request) {
@@ -218,11 +220,11 @@ func (m *ManagerPages) setMode(w http.ResponseWriter, r *http.Request) {
 	for _, k := range []string{"mode", "maxMiss", "minMiss", "expRatio", "shrinkRatio"} {
 		form.Set(k, r.PostFormValue(k))
 	}
-	ch, err := ParseChange(form)
+	ch, err := gallery.ParseChange(form)
 	if err == nil && ch.Mode == nil {
-		err = FieldErrors{fieldError(http.StatusBadRequest, "mode", "Choose Manual or Automatic.")}
+		err = gallery.FieldErrors{gallery.FieldErrorf(gallery.Invalid, "mode", "Choose Manual or Automatic.")}
 	}
-	var st PoolState
+	var st gallery.PoolState
 	if err == nil {
 		st, err = m.control.Apply(r.Context(), ch)
 	}
@@ -230,7 +232,7 @@ func (m *ManagerPages) setMode(w http.ResponseWriter, r *http.Request) {
 		c := m.configModel(r.Context(), views.Flash{})
 		f := &c.Mode
 		f.Mode, f.MaxMiss, f.MinMiss, f.ExpRatio, f.ShrinkRatio = form.Get("mode"), form.Get("maxMiss"), form.Get("minMiss"), form.Get("expRatio"), form.Get("shrinkRatio")
-		var fe FieldErrors
+		var fe gallery.FieldErrors
 		if errors.As(err, &fe) {
 			for _, e := range fe {
 				switch e.Field {
@@ -270,7 +272,7 @@ func (m *ManagerPages) step(step int) http.HandlerFunc {
 			var err error
 			if n, err = strconv.Atoi(typed); err != nil {
 				c := m.configModel(r.Context(), views.Flash{})
-				c.Resize = views.ResizeForm{NumNodes: typed, Error: fmt.Sprintf("Give the number of nodes, from %d to %d.", cache.MinPoolNodes, cache.MaxPoolNodes)}
+				c.Resize = views.ResizeForm{NumNodes: typed, Error: fmt.Sprintf("Give the number of nodes, from %d to %d.", scaling.MinNodes, scaling.MaxNodes)}
 				m.answer(w, r, c)
 				return
 			}
@@ -278,7 +280,7 @@ func (m *ManagerPages) step(step int) http.HandlerFunc {
 		before := m.pool.Nodes()
 		if err := m.control.Step(r.Context(), step, n); err != nil {
 			c := m.configModel(r.Context(), views.Flash{})
-			var e *Error
+			var e *gallery.Error
 			if errors.As(err, &e) && e.Field == "numNodes" {
 				c.Resize = views.ResizeForm{NumNodes: typed, Error: e.Message}
 			} else {
@@ -288,9 +290,9 @@ func (m *ManagerPages) step(step int) http.HandlerFunc {
 			return
 		}
 		after := m.pool.Nodes()
-		flash := success("The pool went from %s to %s; cached entries moved with their partitions.", nodesWord(before), nodesWord(after))
+		flash := success("The pool went from %s to %s; cached entries moved with their partitions.", gallery.NodesWord(before), gallery.NodesWord(after))
 		if before == after {
-			flash = views.Flash{Kind: views.FlashInfo, Text: fmt.Sprintf("The pool already has %s.", nodesWord(after))}
+			flash = views.Flash{Kind: views.FlashInfo, Text: fmt.Sprintf("The pool already has %s.", gallery.NodesWord(after))}
 		}
 		m.answer(w, r, m.configModel(r.Context(), flash))
 	}
@@ -303,7 +305,7 @@ func (m *ManagerPages) clearCache(w http.ResponseWriter, r *http.Request) {
 	flash := views.Flash{Kind: views.FlashError, Text: "Tick the confirmation box to clear the cache."}
 	if confirmed(r) {
 		if err := m.pool.Clear(r.Context()); err != nil {
-			flash = failure(m.log, errorf(http.StatusServiceUnavailable, "Some nodes could not be cleared: %v", err))
+			flash = failure(m.log, gallery.Errorf(gallery.Unavailable, "Some nodes could not be cleared: %v", err))
 		} else {
 			flash = success("Every node's cache is empty. Images are still stored; the next reads load them again.")
 		}
@@ -333,6 +335,7 @@ func (m *ManagerPages) statsModel(ctx context.Context) (views.Stats, error) {
 	to := now.Truncate(time.Minute).Add(time.Minute)
 	from := to.Add(-statsWindow * time.Minute)
 	points, err := m.stats.Series(ctx, from, to, time.Minute)
+	err = gallery.BackendError(err)
 	if err != nil {
 		return views.Stats{}, fmt.Errorf("read the pool's statistics: %w", err)
 	}
@@ -361,7 +364,7 @@ func Charts(points []scaling.Point) []views.Chart {
 			{100 * miss, p.Reported && lookups},
 			{100 * (1 - miss), p.Reported && lookups},
 			{float64(p.Items), p.Reported},
-			{float64(p.Bytes) / mebibyte, p.Reported},
+			{float64(p.Bytes) / bytesize.MiB, p.Reported},
 			{float64(p.Requests), p.Reported},
 		}
 		for i, v := range values {

@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picpool/picpool/internal/testimg"
+
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/scaling"
 )
 
@@ -245,7 +247,7 @@ func TestManagerLoginLimit(t *testing.T) {
 func TestManagerRequiresLogin(t *testing.T) {
 	f := newFixture(t, setup{nodes: 2})
 	srv := f.managerServer(t, openAPI, nil).URL
-	f.put(t, "kept", pngImage(t, 1, 1))
+	f.put(t, "kept", testimg.PNG(t, 1, 1))
 	for _, path := range []string{"/", "/stats", "/stats/live"} {
 		t.Run("GET "+path, func(t *testing.T) {
 			r := get(t, srv+path)
@@ -422,18 +424,18 @@ func TestManagerCacheForm(t *testing.T) {
 		flash            string // success message; "" when refused
 		errors           map[string]string
 		state            stateWant
-		config           cache.NodeConfig
+		config           node.Config
 	}{
 		{"capacity and policy", "32", "random", "Every node now has 32 MB with Random replacement.", nil,
-			stateWant{"2", "manual", "32 MB", "Random replacement"}, cache.NodeConfig{Capacity: 32 << 20, Policy: "random"}},
+			stateWant{"2", "manual", "32 MB", "Random replacement"}, node.Config{Capacity: 32 << 20, Policy: "random"}},
 		{"policy alias", "16", "RR", "Every node now has 16 MB with Random replacement.", nil,
-			stateWant{"2", "manual", "16 MB", "Random replacement"}, cache.NodeConfig{Capacity: 16 << 20, Policy: "random"}},
+			stateWant{"2", "manual", "16 MB", "Random replacement"}, node.Config{Capacity: 16 << 20, Policy: "random"}},
 		{"sieve", "16", "sieve", "Every node now has 16 MB with SIEVE (FIFO with lazy promotion).", nil,
-			stateWant{"2", "manual", "16 MB", "SIEVE (FIFO with lazy promotion)"}, cache.NodeConfig{Capacity: 16 << 20, Policy: "sieve"}},
+			stateWant{"2", "manual", "16 MB", "SIEVE (FIFO with lazy promotion)"}, node.Config{Capacity: 16 << 20, Policy: "sieve"}},
 		{"tinylfu by its alias", "16", "W-TinyLFU", "Every node now has 16 MB with W-TinyLFU (frequency admission).", nil,
-			stateWant{"2", "manual", "16 MB", "W-TinyLFU (frequency admission)"}, cache.NodeConfig{Capacity: 16 << 20, Policy: "tinylfu"}},
+			stateWant{"2", "manual", "16 MB", "W-TinyLFU (frequency admission)"}, node.Config{Capacity: 16 << 20, Policy: "tinylfu"}},
 		{"sizelfu", "64", "sizelfu", "Every node now has 64 MB with Size-aware TinyLFU (frequency per byte).", nil,
-			stateWant{"2", "manual", "64 MB", "Size-aware TinyLFU (frequency per byte)"}, cache.NodeConfig{Capacity: 64 << 20, Policy: "sizelfu"}},
+			stateWant{"2", "manual", "64 MB", "Size-aware TinyLFU (frequency per byte)"}, node.Config{Capacity: 64 << 20, Policy: "sizelfu"}},
 		{"same as now", "16", "lru", "Every node now has 16 MB with Least recently used.", nil, initialState, lruConfig(16)},
 		{"capacity 0", "0", "lru", "Every node now has 0 MB with Least recently used.", nil,
 			stateWant{"2", "manual", "0 MB", "Least recently used"}, lruConfig(0)},
@@ -759,7 +761,7 @@ func TestManagerDeleteData(t *testing.T) {
 // (the down node's entries are retired with the pool's generation).
 func TestManagerDeleteDataWithDeadNode(t *testing.T) {
 	m := newManager(t, setup{nodes: 2})
-	m.put(t, "k", pngImage(t, 1, 1))
+	m.put(t, "k", testimg.PNG(t, 1, 1))
 	if err := m.local.Kill(m.pool.Table().Members[1]); err != nil {
 		t.Fatal(err)
 	}

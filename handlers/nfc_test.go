@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/picpool/picpool/gallery"
+	"github.com/picpool/picpool/internal/testimg"
+
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/picpool/picpool/views"
@@ -32,7 +35,7 @@ func TestKeySpellingsAreOneKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, setup{})
 			srv := f.galleryServer(t, openAPI)
-			first := pngImage(t, 3, 1)
+			first := testimg.PNG(t, 3, 1)
 			checkJSON(t, upload(t, srv.URL, "/api/upload", tt.upload, first), http.StatusOK, okKey(cafeNFC))
 			if got := f.images.keys(); !slices.Equal(got, []string{cafeNFC}) {
 				t.Fatalf("stored keys %+q, want [%+q]", got, cafeNFC)
@@ -53,7 +56,7 @@ func TestKeySpellingsAreOneKey(t *testing.T) {
 				}
 			}
 
-			second := pngImage(t, 4, 1)
+			second := testimg.PNG(t, 4, 1)
 			checkJSON(t, upload(t, srv.URL, "/api/upload", tt.other, second), http.StatusOK, okKey(cafeNFC))
 			checkJSON(t, postForm(t, srv.URL+"/api/list_keys", nil), http.StatusOK, jsonOf(map[string]any{"success": "true", "keys": []string{cafeNFC}}))
 			checkJSON(t, postForm(t, srv.URL+"/api/key/"+url.PathEscape(tt.upload), nil), http.StatusOK, contentJSON(cafeNFC, second))
@@ -66,7 +69,7 @@ func TestKeySpellingsAreOneKey(t *testing.T) {
 func TestUploadFormKeyInNFD(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	doc := checkHTML(t, postMultipart(t, srv.URL+"/upload", []formPart{keyPart(cafeNFD), filePart("c.png", pngImage(t, 2, 2))}, "HX-Request", "true"), false)
+	doc := checkHTML(t, postMultipart(t, srv.URL+"/upload", []formPart{keyPart(cafeNFD), filePart("c.png", testimg.PNG(t, 2, 2))}, "HX-Request", "true"), false)
 	if got := byTestID(doc, "upload-saved-link").Text(); got != cafeNFC {
 		t.Errorf("saved under %+q, want %+q", got, cafeNFC)
 	}
@@ -81,70 +84,11 @@ func TestUploadFormKeyInNFD(t *testing.T) {
 func TestLongKeyInNFD(t *testing.T) {
 	f := newFixture(t, setup{})
 	srv := f.galleryServer(t, openAPI)
-	nfc := strings.Repeat("한", MaxKeyChars)
+	nfc := strings.Repeat("한", gallery.MaxKeyChars)
 	nfd := norm.NFD.String(nfc)
 	if len(nfd) != 2250 {
 		t.Fatalf("the decomposed key takes %d bytes, want 2250", len(nfd))
 	}
-	checkJSON(t, upload(t, srv.URL, "/api/upload", nfd, pngImage(t, 1, 1)), http.StatusOK, okKey(nfc))
-	checkAPIError(t, upload(t, srv.URL, "/api/upload", nfd+"\u1112\u1161\u11ab", pngImage(t, 1, 1)), http.StatusBadRequest, "The key is 251 characters long; the limit is 250.")
-}
-
-func TestParseKey(t *testing.T) {
-	tests := []struct{ name, raw, want, msg string }{
-		{"ASCII", "cat", "cat", ""},
-		{"NFC", cafeNFC, cafeNFC, ""},
-		{"NFD", cafeNFD, cafeNFC, ""},
-		{"Hangul jamo", "\u1112\u1161\u11ab", "한", ""},
-		{"marks reordered", "a\u0301\u0323", "\u1ea1\u0301", ""},                // dot below sorts first, then composes with a
-		{"NFC decomposes a singleton", "\u212b", "\u00c5", ""},                  // ANGSTROM SIGN is Å
-		{"NFC expands", "\u0344", "\u0308\u0301", ""},                           // COMBINING GREEK DIALYTIKA TONOS
-		{"compatibility characters stay", "\ufb01 \u2460", "\ufb01 \u2460", ""}, // NFC, not NFKC: ﬁ and ① are kept
-		{"NFD of 250 characters", strings.Repeat("e\u0301", 250), strings.Repeat("\u00e9", 250), ""},
-		{"invalid UTF-8", "caf\xe9", "", "The key is not valid UTF-8 text."},
-		{"NFD of 251 characters", strings.Repeat("e\u0301", 251), "", "The key is 251 characters long; the limit is 250."},
-		{"dots", "..", "", dotsRefused},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseKey(tt.raw)
-			if tt.msg == "" {
-				if err != nil || got != tt.want {
-					t.Fatalf("ParseKey(%+q) = %+q, %v; want %+q", tt.raw, got, err, tt.want)
-				}
-				return
-			}
-			if err == nil || err.Code != http.StatusBadRequest || err.Field != "key" || err.Message != tt.msg || got != "" {
-				t.Fatalf("ParseKey(%+q) = %+q, %+v; want a 400 about key: %q", tt.raw, got, err, tt.msg)
-			}
-		})
-	}
-	if err := ValidateKey(cafeNFD); err == nil || err.Message != "The key is not in Unicode normalization form C (NFC)." {
-		t.Errorf("ValidateKey(%+q) = %+v, want the NFC refusal: stored keys are NFC", cafeNFD, err)
-	}
-}
-
-// FuzzParseKey: a key ParseKey takes is the NFC of what was sent, valid,
-// and a fixed point; every spelling of it (NFD, NFC) parses to it.
-func FuzzParseKey(f *testing.F) {
-	for _, k := range []string{cafeNFC, cafeNFD, "\u0344", "\u212b", "a\u0301\u0323", "\u1112\u1161\u11ab", "..", "\xff"} {
-		f.Add(k)
-	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		key, err := ParseKey(raw)
-		if err != nil {
-			if key != "" || err.Code != http.StatusBadRequest || err.Field != "key" || err.Message == "" {
-				t.Fatalf("ParseKey(%+q) = %+q, %+v", raw, key, err)
-			}
-			return
-		}
-		if key != norm.NFC.String(raw) || ValidateKey(key) != nil {
-			t.Fatalf("ParseKey(%+q) = %+q: not the valid NFC of what was sent", raw, key)
-		}
-		for _, spelling := range []string{key, norm.NFD.String(key)} {
-			if again, err := ParseKey(spelling); err != nil || again != key {
-				t.Fatalf("ParseKey(%+q) = %+q, %v; want %+q, the key it spells", spelling, again, err, key)
-			}
-		}
-	})
+	checkJSON(t, upload(t, srv.URL, "/api/upload", nfd, testimg.PNG(t, 1, 1)), http.StatusOK, okKey(nfc))
+	checkAPIError(t, upload(t, srv.URL, "/api/upload", nfd+"\u1112\u1161\u11ab", testimg.PNG(t, 1, 1)), http.StatusBadRequest, "The key is 251 characters long; the limit is 250.")
 }

@@ -3,6 +3,8 @@ package handlers
 import (
 	"net/http"
 	"testing"
+
+	"github.com/picpool/picpool/internal/testimg"
 )
 
 // wantSecurityHeaders are the headers every answer carries.
@@ -28,13 +30,13 @@ func checkSecurityHeaders(t *testing.T, what string, r result) {
 // security policy, anti-framing, nosniff and the referrer policy.
 func TestSecurityHeaders(t *testing.T) {
 	m := newManager(t, setup{nodes: 1})
-	m.put(t, "k", pngImage(t, 2, 2))
+	m.put(t, "k", testimg.PNG(t, 2, 2))
 	gallery := m.galleryServer(t, openAPI).URL
 	cookie := []string{"Cookie", m.cookie}
 	for what, r := range map[string]result{
 		"gallery home":        get(t, gallery+"/"),
 		"gallery upload":      get(t, gallery+"/upload"),
-		"gallery upload post": upload(t, gallery, "/upload", "k2", pngImage(t, 1, 1)),
+		"gallery upload post": upload(t, gallery, "/upload", "k2", testimg.PNG(t, 1, 1)),
 		"gallery show":        get(t, gallery+"/show?key=k"),
 		"gallery keys":        get(t, gallery+"/keys"),
 		"gallery keys htmx":   get(t, gallery+"/keys?prefix=k", "HX-Request", "true"),

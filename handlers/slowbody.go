@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/picpool/picpool/internal/bytesize"
 )
 
 // BodyPace bounds how slowly a request body may arrive, so that a client
@@ -101,10 +103,10 @@ func (b *bodyPacer) Read(p []byte) (int, error) {
 // tooSlow is the error of a body cut off at now: a 408 for the user.
 func (b *bodyPacer) tooSlow(now time.Time) error {
 	if !b.limit.IsZero() && !now.Before(b.limit) {
-		return errorf(http.StatusRequestTimeout, "The request took longer than %s to arrive, the server's limit, so it stopped waiting; nothing was changed. Try again on a faster connection.", b.pace.ReadTimeout)
+		return httpErrorf(http.StatusRequestTimeout, "The request took longer than %s to arrive, the server's limit, so it stopped waiting; nothing was changed. Try again on a faster connection.", b.pace.ReadTimeout)
 	}
-	return errorf(http.StatusRequestTimeout, "The upload arrived too slowly (under %s/s for more than %s), so the server stopped waiting; nothing was changed. Try again on a faster connection.",
-		humanBytes(b.pace.MinRate), b.pace.Stall)
+	return httpErrorf(http.StatusRequestTimeout, "The upload arrived too slowly (under %s/s for more than %s), so the server stopped waiting; nothing was changed. Try again on a faster connection.",
+		bytesize.Format(b.pace.MinRate), b.pace.Stall)
 }
 
 func (b *bodyPacer) Close() error { return b.body.Close() }

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/picpool/picpool/internal/testimg"
 )
 
 // Slow clients over real loopback TCP: each test client writes its
@@ -296,7 +298,7 @@ func TestUploadSlotsFull(t *testing.T) {
 		t.Errorf("page: %d %s %q, want 503 in text", a.status, a.header.Get("Content-Type"), a.body)
 	}
 	// Small bodies need no slot.
-	checkJSON(t, upload(t, base, "/api/upload", "small", pngImage(t, 2, 2)), http.StatusOK, okKey("small"))
+	checkJSON(t, upload(t, base, "/api/upload", "small", testimg.PNG(t, 2, 2)), http.StatusOK, okKey("small"))
 	checkJSON(t, postForm(t, base+"/api/list_keys", nil), http.StatusOK, `{"success":"true","keys":["small"]}`)
 
 	for i, h := range holders {
@@ -323,7 +325,7 @@ func TestManyStalledUploads(t *testing.T) {
 	f := newFixture(t, setup{maxUpload: 1 << 20})
 	var mu sync.Mutex
 	reading, most := 0, 0
-	router := f.galleryRouter(openAPI)
+	router := f.galleryParts(openAPI, Protection{}).Handler()
 	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		reading++
@@ -368,7 +370,7 @@ func TestManyStalledUploads(t *testing.T) {
 func TestBodyPaceReadTimeout(t *testing.T) {
 	f := newFixture(t, setup{maxUpload: 1 << 20})
 	prot := Protection{Bodies: BodyPace{MinRate: 16 << 10, Stall: 2 * time.Second, ReadTimeout: 1500 * time.Millisecond}}
-	base := serveTest(t, prot.Wrap(f.galleryRouter(openAPI)), nil).URL
+	base := serveTest(t, f.galleryParts(openAPI, prot).Handler(), nil).URL
 	img := noisePNG(t, 240, 240, 6) // 2.9 s at 80 KB/s
 	a := waitAnswer(t, slowUpload(t, base, "/api/upload", "long", img, paced{chunk: 8000, every: 100 * time.Millisecond}), 10*time.Second)
 	checkAPIError(t, a.result(), http.StatusRequestTimeout, "The request took longer than 1.5s to arrive, the server's limit, so it stopped waiting; nothing was changed. Try again on a faster connection.")
@@ -384,7 +386,7 @@ func TestBodyPaceReadTimeout(t *testing.T) {
 func TestBodyPaceGivesTheAnswerItsTime(t *testing.T) {
 	f := newFixture(t, setup{maxUpload: 1 << 20})
 	prot := Protection{Bodies: BodyPace{MinRate: 16 << 10, Stall: 2 * time.Second, WriteTimeout: 2 * time.Second}}
-	base := serveTest(t, prot.Wrap(f.galleryRouter(openAPI)), func(s *http.Server) { s.WriteTimeout = 2 * time.Second }).URL
+	base := serveTest(t, f.galleryParts(openAPI, prot).Handler(), func(s *http.Server) { s.WriteTimeout = 2 * time.Second }).URL
 	img := noisePNG(t, 256, 256, 7) // 3.3 s at 80 KB/s
 	a := waitAnswer(t, slowUpload(t, base, "/api/upload", "answered", img, paced{chunk: 8000, every: 100 * time.Millisecond}), 10*time.Second)
 	checkJSON(t, a.result(), http.StatusOK, okKey("answered"))

@@ -7,6 +7,9 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+
+	"github.com/picpool/picpool/gallery"
+	"github.com/picpool/picpool/internal/bytesize"
 )
 
 // UploadFormOverhead is what an upload's form may add to its file (the
@@ -16,9 +19,9 @@ const UploadFormOverhead = 1 << 20
 
 // maxKeyFieldBytes bounds the key field of a form: 250 characters of
 // UTF-8 are at most 1000 bytes, and a client may send them decomposed
-// (NFD), which takes up to 3 times as many bytes (UAX #15); ParseKey
+// (NFD), which takes up to 3 times as many bytes (UAX #15); gallery.ParseKey
 // composes them again.
-const maxKeyFieldBytes = 3 * 4 * MaxKeyChars
+const maxKeyFieldBytes = 3 * 4 * gallery.MaxKeyChars
 
 // readUpload reads a multipart upload's "key" and "file" fields,
 // streaming: the file is read up to maxBytes+1 bytes, so an oversize
@@ -26,11 +29,11 @@ const maxKeyFieldBytes = 3 * 4 * MaxKeyChars
 func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
-		return "", nil, errorf(http.StatusBadRequest, "Send the upload as multipart/form-data with the fields key and file.")
+		return "", nil, gallery.Errorf(gallery.Invalid, "Send the upload as multipart/form-data with the fields key and file.")
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return "", nil, errorf(http.StatusBadRequest, "The upload is not a readable multipart form.")
+		return "", nil, gallery.Errorf(gallery.Invalid, "The upload is not a readable multipart form.")
 	}
 	var gotKey, gotFile bool
 	for {
@@ -45,7 +48,7 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 		case "key":
 			b, err := readPart(part, maxKeyFieldBytes, -1)
 			if errors.Is(err, errPartTooLarge) {
-				return "", nil, fieldError(http.StatusBadRequest, "key", "The key is longer than %d characters.", MaxKeyChars)
+				return "", nil, gallery.FieldErrorf(gallery.Invalid, "key", "The key is longer than %d characters.", gallery.MaxKeyChars)
 			}
 			if err != nil {
 				return "", nil, bodyError(err, maxBytes, "The upload was cut short.")
@@ -54,7 +57,7 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 		case "file":
 			b, err := readPart(part, maxBytes, r.ContentLength)
 			if errors.Is(err, errPartTooLarge) {
-				return key, nil, fieldError(http.StatusRequestEntityTooLarge, "file", "The file is larger than %s, the limit.", humanBytes(maxBytes))
+				return key, nil, gallery.FieldErrorf(gallery.TooLarge, "file", "The file is larger than %s, the limit.", bytesize.Format(maxBytes))
 			}
 			if err != nil {
 				return key, nil, bodyError(err, maxBytes, "The upload was cut short.")
@@ -65,29 +68,29 @@ func readUpload(r *http.Request, maxBytes int64) (key string, data []byte, err e
 	}
 	switch {
 	case !gotKey || strings.TrimSpace(key) == "":
-		return key, data, fieldError(http.StatusBadRequest, "key", "Please give the image a key.")
+		return key, data, gallery.FieldErrorf(gallery.Invalid, "key", "Please give the image a key.")
 	case !gotFile:
-		return key, data, fieldError(http.StatusBadRequest, "file", "Please choose an image file to upload.")
+		return key, data, gallery.FieldErrorf(gallery.Invalid, "file", "Please choose an image file to upload.")
 	}
 	return key, data, nil
 }
 
 var errPartTooLarge = errors.New("part too large")
 
-// bodyError turns a failure to read the body into an *Error: a body over
-// the server's limit (http.MaxBytesReader) is a 413 about the file, one
-// that came too slowly the 408 of its bodyPacer, anything else a 400
-// saying what.
-func bodyError(err error, maxBytes int64, otherwise string) *Error {
+// bodyError turns a failure to read the body into what the user is told:
+// a body over the server's limit (http.MaxBytesReader) is TooLarge about
+// the file, one that came too slowly the 408 of its bodyPacer, anything
+// else Invalid, saying what.
+func bodyError(err error, maxBytes int64, otherwise string) error {
 	var tooLarge *http.MaxBytesError
-	var e *Error
+	var slow *httpError
 	switch {
 	case errors.As(err, &tooLarge):
-		return fieldError(http.StatusRequestEntityTooLarge, "file", "The upload is larger than %s, the limit.", humanBytes(maxBytes))
-	case errors.As(err, &e):
-		return e
+		return gallery.FieldErrorf(gallery.TooLarge, "file", "The upload is larger than %s, the limit.", bytesize.Format(maxBytes))
+	case errors.As(err, &slow):
+		return slow
 	}
-	return errorf(http.StatusBadRequest, "%s", otherwise)
+	return gallery.Errorf(gallery.Invalid, "%s", otherwise)
 }
 
 // readPart reads at most max bytes of a part, and errPartTooLarge if it

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/picpool/picpool/internal/bytesize"
 )
 
 // Limits that keep a run bounded whatever the flags say.
@@ -49,6 +51,15 @@ type Config struct {
 // Ratio is a read:write mix such as 80:20.
 type Ratio struct{ Read, Write int }
 
+// UnmarshalText reads a ratio with ParseRatio, for flags.
+func (r *Ratio) UnmarshalText(text []byte) (err error) {
+	*r, err = ParseRatio(string(text))
+	return err
+}
+
+// MarshalText writes a ratio as ParseRatio reads it.
+func (r Ratio) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
 func (r Ratio) String() string { return fmt.Sprintf("%d:%d", r.Read, r.Write) }
 
 // ParseRatio reads "READ:WRITE" (whole numbers, not both 0).
@@ -75,23 +86,32 @@ func ParseRatio(s string) (Ratio, error) {
 // Sizes is the range of generated image sizes, in bytes.
 type Sizes struct{ Min, Max int64 }
 
+// UnmarshalText reads sizes with ParseSizes, for flags.
+func (s *Sizes) UnmarshalText(text []byte) (err error) {
+	*s, err = ParseSizes(string(text))
+	return err
+}
+
+// MarshalText writes sizes as ParseSizes reads them.
+func (s Sizes) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 func (s Sizes) String() string {
 	if s.Min == s.Max {
-		return formatBytes(s.Min)
+		return bytesize.Format(s.Min)
 	}
-	return formatBytes(s.Min) + "-" + formatBytes(s.Max)
+	return bytesize.Format(s.Min) + "-" + bytesize.Format(s.Max)
 }
 
 // ParseSizes reads "MIN-MAX" or one size, each a whole number with an
 // optional unit B, KB or MB (KB = 1024 bytes, MB = 1024 KB, as the
-// server's upload limit counts them).
+// server's upload limit counts them: see bytesize.Parse).
 func ParseSizes(s string) (Sizes, error) {
 	lo, hi, isRange := strings.Cut(strings.TrimSpace(s), "-")
 	if !isRange {
 		hi = lo
 	}
-	min, err := parseBytes(lo)
-	max, err2 := parseBytes(hi)
+	min, err := bytesize.Parse(lo)
+	max, err2 := bytesize.Parse(hi)
 	if isRange {
 		err = errors.Join(err, err2)
 	}
@@ -102,40 +122,11 @@ func ParseSizes(s string) (Sizes, error) {
 	case min < 1024:
 		return Sizes{}, fmt.Errorf("--sizes %q: the smallest image must be at least 1KB", s)
 	case max > MaxImageBytes:
-		return Sizes{}, fmt.Errorf("--sizes %q: the largest image must be at most %s", s, formatBytes(MaxImageBytes))
+		return Sizes{}, fmt.Errorf("--sizes %q: the largest image must be at most %s", s, bytesize.Format(MaxImageBytes))
 	case min > max:
 		return Sizes{}, fmt.Errorf("--sizes %q: MIN is larger than MAX", s)
 	}
 	return Sizes{min, max}, nil
-}
-
-func parseBytes(in string) (int64, error) {
-	s := strings.ToUpper(strings.TrimSpace(in))
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"KB", 1 << 10}, {"MB", 1 << 20}, {"B", 1}} {
-		if n, ok := strings.CutSuffix(s, u.suffix); ok {
-			s, mult = strings.TrimSpace(n), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 || n > MaxImageBytes {
-		return 0, fmt.Errorf("%q is not a size", strings.TrimSpace(in))
-	}
-	return n * mult, nil
-}
-
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dMB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dKB", n>>10)
-	}
-	return fmt.Sprintf("%dB", n)
 }
 
 // CheckTarget parses the target URL and refuses one that is not on

@@ -45,11 +45,12 @@ func TestParseSizes(t *testing.T) {
 		{"2048-4096B", Sizes{2048, 4096}, ""},
 		{"1MB-10KB", Sizes{}, "MIN is larger than MAX"},
 		{"100B-1KB", Sizes{}, "at least 1KB"},
-		{"1KB-65MB", Sizes{}, "at most 64MB"},
+		{"1KB-65MB", Sizes{}, "at most 64 MiB"},
 		{"ten-KB", Sizes{}, `want MIN-MAX such as 10KB-1MB`},
-		{"10GB", Sizes{}, `"10GB" is not a size`},
+		{"10GB", Sizes{}, "at most 64 MiB"},
+		{"10XB", Sizes{}, `"10XB" is not a size`},
 		{"", Sizes{}, "want MIN-MAX"},
-		{"0KB-1KB", Sizes{}, "is not a size"},
+		{"0KB-1KB", Sizes{}, "at least 1KB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/picpool/picpool/internal/bytesize"
 )
 
 // Image is one file the generator uploads.
@@ -47,7 +49,7 @@ func GenerateImages(r *rand.Rand, n int, sizes Sizes) ([]Image, error) {
 			images[i].Data, err = noiseJPEG(r, target)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("loadgen: generate an image of %s: %w", formatBytes(target), err)
+			return nil, fmt.Errorf("loadgen: generate an image of %s: %w", bytesize.Format(target), err)
 		}
 	}
 	return images, nil
@@ -138,7 +140,7 @@ func LoadImages(dir string, limit int) ([]Image, error) {
 			return nil, fmt.Errorf("loadgen: --images: %w", err)
 		}
 		if info.Size() > MaxImageBytes {
-			return nil, fmt.Errorf("loadgen: --images: %s is larger than %s", e.Name(), formatBytes(MaxImageBytes))
+			return nil, fmt.Errorf("loadgen: --images: %s is larger than %s", e.Name(), bytesize.Format(MaxImageBytes))
 		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {

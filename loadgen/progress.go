@@ -3,6 +3,7 @@ package loadgen
 import (
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -76,4 +77,15 @@ func (p *progress) start(name string, rec *Recorder) (stop func()) {
 		wg.Wait()
 		line(true)
 	}
+}
+
+// IsTerminal reports whether w is a terminal (progress then rewrites one
+// line instead of printing a line every few seconds).
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }

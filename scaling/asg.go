@@ -20,7 +20,7 @@ import (
 
 // ASG is the pool provider "asg:<group>": the pool's nodes are the EC2
 // instances of an Auto Scaling group, each serving a node on the same port
-// of its private IP. It has the method set of cache.Provider (Members,
+// of its private IP. It has the method set of pool.Provider (Members,
 // SetSize, Remove) without importing package cache; main passes it to the
 // pool.
 //
@@ -127,7 +127,7 @@ var (
 	ErrNotMember = errors.New("not an instance of the Auto Scaling group")
 )
 
-// provider is cache.Provider's method set, declared again here so that the
+// provider is pool.Provider's method set, declared again here so that the
 // compiler checks ASG against it without this package importing cache.
 type provider interface {
 	Members(ctx context.Context) ([]string, error)

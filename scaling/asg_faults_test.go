@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/picpool/picpool/scaling/awsfake"
+	"github.com/picpool/picpool/internal/awsfake"
 )
 
 // The provider against AWS as it behaves: slow boots, nodes that never

@@ -3,10 +3,7 @@ package scaling
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"testing"
@@ -18,17 +15,18 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/picpool/picpool/scaling/awsfake"
+	"github.com/picpool/picpool/internal/awsfake"
 )
 
-// asgFixture is an ASG provider over the AWS fake, whose instances each
-// serve a tiny real HTTP server ("node <instance id>") on their 127.0.0.x
-// address, at the port the provider expects.
+// asgFixture is an ASG provider over the AWS fake's fleet, whose
+// instances each serve a tiny real HTTP server (awsfake.Page) on their
+// 127.0.0.x address, at the port the provider expects.
 type asgFixture struct {
-	fake *awsfake.Server
-	asg  *ASG
-	as   *autoscaling.Client
-	port int
+	fleet *awsfake.Fleet
+	fake  *awsfake.Server
+	asg   *ASG
+	as    *autoscaling.Client
+	port  int
 }
 
 func newASGFixture(t *testing.T, g awsfake.Group, wrap func(awsfake.Launcher) awsfake.Launcher) *asgFixture {
@@ -41,26 +39,14 @@ func newASGFixture(t *testing.T, g awsfake.Group, wrap func(awsfake.Launcher) aw
 // port).
 func newASGFixtureWith(t *testing.T, fc awsfake.Config, ac ASGConfig, g awsfake.Group, wrap func(awsfake.Launcher) awsfake.Launcher) *asgFixture {
 	t.Helper()
-	port, err := awsfake.FreePort()
-	if err != nil {
+	fleet := awsfake.NewFleet(t, fc, wrap)
+	if err := fleet.AddGroup(g); err != nil {
 		t.Fatal(err)
 	}
-	launch := awsfake.HTTPLauncher(port, func(id string) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "node "+id) })
-	})
-	if wrap != nil {
-		launch = wrap(launch)
-	}
-	fc.Launch = launch
-	fake := awsfake.NewServer(fc)
-	t.Cleanup(fake.Close)
-	if err := fake.AddGroup(g); err != nil {
-		t.Fatal(err)
-	}
-	fake.Wait()
-	cfg := fake.AWSConfig()
+	fleet.Wait()
+	cfg := fleet.AWSConfig()
 	as := autoscaling.NewFromConfig(cfg)
-	ac.AutoScaling, ac.EC2, ac.Group, ac.Port = as, ec2.NewFromConfig(cfg), g.Name, port
+	ac.AutoScaling, ac.EC2, ac.Group, ac.Port = as, ec2.NewFromConfig(cfg), g.Name, fleet.Port
 	if ac.Backoff == 0 {
 		ac.Backoff = time.Millisecond
 	}
@@ -68,27 +54,21 @@ func newASGFixtureWith(t *testing.T, fc awsfake.Config, ac ASGConfig, g awsfake.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &asgFixture{fake: fake, asg: asg, as: as, port: port}
+	return &asgFixture{fleet: fleet, fake: fleet.Server, asg: asg, as: as, port: fleet.Port}
 }
 
 // addr is the member address of 127.0.0.<octet>.
-func (f *asgFixture) addr(octet int) string {
-	return net.JoinHostPort("127.0.0."+strconv.Itoa(octet), strconv.Itoa(f.port))
-}
+func (f *asgFixture) addr(octet int) string { return f.fleet.Addr("127.0.0." + strconv.Itoa(octet)) }
 
-// serving returns what each member's server answers, or the error.
+// serving returns what each member's server answers, or "down".
 func (f *asgFixture) serving(members ...string) []string {
-	c := http.Client{Timeout: 5 * time.Second}
 	var got []string
 	for _, m := range members {
-		resp, err := c.Get("http://" + m + "/")
-		if err != nil {
+		if page, err := f.fleet.Get(m); err != nil {
 			got = append(got, m+" down")
-			continue
+		} else {
+			got = append(got, m+" "+page)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		got = append(got, m+" "+string(b))
 	}
 	return got
 }
@@ -112,7 +92,7 @@ func (f *asgFixture) desired(t *testing.T) int {
 }
 
 // instanceID is the fake's ID of its n-th instance.
-func instanceID(n int) string { return fmt.Sprintf("i-%017x", 0xfa4e0000+n) }
+var instanceID = awsfake.InstanceID
 
 func TestASGGrowAndRemove(t *testing.T) {
 	f := newASGFixture(t, awsfake.Group{Name: "nodes", MinSize: 1, MaxSize: 8, DesiredCapacity: 1}, nil)
@@ -129,8 +109,8 @@ func TestASGGrowAndRemove(t *testing.T) {
 		t.Fatalf("Members after SetSize(4) mismatch (-want +got):\n%s", diff)
 	}
 	want := []string{
-		f.addr(2) + " node " + instanceID(1), f.addr(3) + " node " + instanceID(2),
-		f.addr(4) + " node " + instanceID(3), f.addr(5) + " node " + instanceID(4),
+		f.addr(2) + " " + awsfake.Page(instanceID(1)), f.addr(3) + " " + awsfake.Page(instanceID(2)),
+		f.addr(4) + " " + awsfake.Page(instanceID(3)), f.addr(5) + " " + awsfake.Page(instanceID(4)),
 	}
 	if diff := cmp.Diff(want, f.serving(four...)); diff != "" {
 		t.Errorf("servers mismatch (-want +got):\n%s", diff)
@@ -146,8 +126,8 @@ func TestASGGrowAndRemove(t *testing.T) {
 		t.Errorf("Members after Remove mismatch (-want +got):\n%s", diff)
 	}
 	want = []string{
-		f.addr(2) + " node " + instanceID(1), f.addr(3) + " node " + instanceID(2),
-		f.addr(4) + " down", f.addr(5) + " node " + instanceID(4),
+		f.addr(2) + " " + awsfake.Page(instanceID(1)), f.addr(3) + " " + awsfake.Page(instanceID(2)),
+		f.addr(4) + " down", f.addr(5) + " " + awsfake.Page(instanceID(4)),
 	}
 	if diff := cmp.Diff(want, f.serving(four...)); diff != "" {
 		t.Errorf("servers after Remove mismatch (-want +got):\n%s", diff)
@@ -297,7 +277,7 @@ func TestASGRemoveErrors(t *testing.T) {
 	if diff := cmp.Diff([]string{f.addr(2)}, f.members(t)); diff != "" {
 		t.Errorf("Members mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{f.addr(4) + " node " + instanceID(3)}, f.serving(f.addr(4))); diff != "" {
+	if diff := cmp.Diff([]string{f.addr(4) + " " + awsfake.Page(instanceID(3))}, f.serving(f.addr(4))); diff != "" {
 		t.Errorf("the other group's instance mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -55,8 +55,10 @@ type AutoscalerConfig struct {
 	// discarded.
 	Log *slog.Logger
 	// OnDecision, if set, is called with each decision after it is
-	// recorded, outside any lock (the load generator follows the pool's
-	// size through it). It must not block for long: the next tick waits.
+	// recorded, outside any lock (the AWS acceptance test follows the
+	// pool's size through it; the load generator does not: it polls
+	// getNumNodes over the API). It must not block for long: the next tick
+	// waits.
 	OnDecision func(Decision)
 }
 
@@ -92,8 +94,8 @@ const (
 )
 
 // Decision is the record of one tick: what the autoscaler read, what it
-// decided, and why. The manager page lists them; the load generator and the
-// acceptance test follow the pool's size and miss rate through them.
+// decided, and why. The manager page lists them; the AWS acceptance test
+// follows the pool's size and miss rate through them (OnDecision).
 type Decision struct {
 	Time        time.Time // when the tick ran
 	PeriodStart time.Time // start of the metrics window read; zero when none was read

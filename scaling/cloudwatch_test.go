@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/picpool/picpool/scaling/awsfake"
+	"github.com/picpool/picpool/internal/awsfake"
 )
 
 // cwNow is the clock of the fake CloudWatch and of the backend in these

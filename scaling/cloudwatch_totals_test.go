@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/picpool/picpool/scaling/awsfake"
+	"github.com/picpool/picpool/internal/awsfake"
 )
 
 // TestCloudWatchTotals checks the autoscaler's read: sums and sample

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/internal/tcpproxy"
 	"github.com/picpool/picpool/store"
 	"github.com/picpool/picpool/store/storetest"
@@ -97,7 +98,7 @@ func TestDatabaseThatNeverAnswers(t *testing.T) {
 			for name, op := range map[string]func() error{
 				"Stat":         func() error { _, err := l.Stat(ctx, "k"); return err },
 				"Keys":         func() error { _, err := l.Keys(ctx); return err },
-				"List":         func() error { _, _, err := l.List(ctx, store.ListOptions{}); return err },
+				"List":         func() error { _, _, err := l.List(ctx, gallery.ListOptions{}); return err },
 				"LoadTable":    func() error { _, err := db.LoadTable(ctx); return err },
 				"LoadSettings": func() error { _, _, err := db.LoadSettings(ctx); return err },
 				"LoadFences":   func() error { _, err := db.LoadFences(ctx); return err },

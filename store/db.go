@@ -4,7 +4,7 @@
 // S3), and the "db" metrics backend's samples in the same database.
 //
 // It imports only value types and interfaces of packages cache and scaling,
-// so that *DB satisfies cache.TableStore and *Metrics scaling.Metrics.
+// so that *DB satisfies pool.TableStore and *Metrics scaling.Metrics.
 package store
 
 import (
@@ -24,12 +24,14 @@ import (
 	"github.com/uptrace/bun/schema"
 	"modernc.org/sqlite"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/pool"
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/store/internal/sqlconn"
 )
 
-// ErrNotFound is returned (wrapped) for a key or blob that does not exist.
-var ErrNotFound = errors.New("store: not found")
+// ErrNotFound is returned (wrapped) for a key, blob or request that does
+// not exist; it wraps gallery.ErrNotFound, which the domain tells.
+var ErrNotFound = fmt.Errorf("store: not found: %w", gallery.ErrNotFound)
 
 // DB is PicPool's relational database. It is safe for concurrent use.
 type DB struct {
@@ -59,7 +61,7 @@ func (db *DB) opContext(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithTimeout(ctx, db.timeout)
 }
 
-var _ cache.TableStore = (*DB)(nil)
+var _ pool.TableStore = (*DB)(nil)
 
 // Open connects to the database at url and applies the embedded migrations
 // that it lacks:
@@ -148,7 +150,7 @@ func retryable(err error) bool {
 
 // ErrOutcomeUnknown is returned (wrapped) when a write reported a failure
 // that it may not have had: the connection failed during its commit.
-var ErrOutcomeUnknown = errors.New("store: the write may or may not have taken effect")
+var ErrOutcomeUnknown = fmt.Errorf("store: the write may or may not have taken effect: %w", gallery.ErrOutcomeUnknown)
 
 // errCommit marks a failed COMMIT: the transaction may or may not have
 // taken effect (the connection can drop after the server committed). It

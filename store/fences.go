@@ -7,10 +7,10 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/pool"
 )
 
-// The cache pool's fences (see cache.Fences) in the cache_fences table:
+// The cache pool's fences (see pool.Fences) in the cache_fences table:
 // the generation in the row named "", one row per node address.
 
 // generationRow names the generation's row.
@@ -24,14 +24,14 @@ type fenceRow struct {
 }
 
 // LoadFences returns the pool's fences.
-func (db *DB) LoadFences(ctx context.Context) (cache.Fences, error) {
+func (db *DB) LoadFences(ctx context.Context) (pool.Fences, error) {
 	ctx, cancel := db.opContext(ctx)
 	defer cancel()
 	var rows []fenceRow
 	if err := db.bun.NewSelect().Model(&rows).Scan(ctx); err != nil {
-		return cache.Fences{}, fmt.Errorf("store: load cache fences: %w", db.conn.Scrub(err))
+		return pool.Fences{}, fmt.Errorf("store: load cache fences: %w", db.conn.Scrub(err))
 	}
-	var f cache.Fences
+	var f pool.Fences
 	for _, r := range rows {
 		if r.Name == generationRow {
 			f.Generation = uint64(r.Value)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/store"
 	"github.com/picpool/picpool/store/storetest"
 )
@@ -48,7 +49,7 @@ func FuzzListPrefix(f *testing.F) {
 				want = append(want, k)
 			}
 		}
-		images, total, err := l.List(ctx, store.ListOptions{Prefix: prefix})
+		images, total, err := l.List(ctx, gallery.ListOptions{Prefix: prefix})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/picpool/picpool/gallery"
+
 	"github.com/picpool/picpool/store/internal/sqlconn"
 )
 
@@ -21,23 +23,9 @@ const MaxKeyLen = 250
 // ErrInvalidKey is returned (wrapped) for a key that the database cannot
 // hold exactly: empty, longer than MaxKeyLen characters, not UTF-8, or
 // holding a NUL. The gallery validates keys more strictly before this.
-var ErrInvalidKey = errors.New("store: invalid key")
+var ErrInvalidKey = fmt.Errorf("store: invalid key: %w", gallery.ErrInvalid)
 
-// Image describes one stored image: its row in the database.
-type Image struct {
-	Key         string
-	Object      string // the blob's name in the blob store
-	ContentType string
-	Size        int64 // bytes
-	// Version is 1 for a key's first upload and one more for each upload
-	// after it; the cache pool uses it so that an older image never
-	// replaces a newer one.
-	Version int64
-	Created time.Time // first upload of the key (UTC, microseconds)
-	Updated time.Time // latest upload
-}
-
-// imageRow is an Image as the images table holds it.
+// imageRow is a gallery.Image as the images table holds it.
 type imageRow struct {
 	bun.BaseModel `bun:"table:images"`
 
@@ -50,8 +38,8 @@ type imageRow struct {
 	Updated     time.Time `bun:"updated,notnull"`
 }
 
-func (r imageRow) image() Image {
-	return Image{
+func (r imageRow) image() gallery.Image {
+	return gallery.Image{
 		Key: r.Key, Object: r.Object, ContentType: r.ContentType,
 		Size: r.Size, Version: r.Version,
 		Created: r.Created.UTC(), Updated: r.Updated.UTC(),
@@ -108,16 +96,16 @@ func checkKey(key string) error {
 // the old blob (which leaves a harmless orphan) is logged. Concurrent Puts
 // of one key each get their own version, and the row ends at the highest.
 // The caller invalidates the cache afterwards.
-func (l *Library) Put(ctx context.Context, key, contentType string, data []byte) (Image, error) {
+func (l *Library) Put(ctx context.Context, key, contentType string, data []byte) (gallery.Image, error) {
 	if err := checkKey(key); err != nil {
-		return Image{}, fmt.Errorf("store: put image %q: %w", key, err)
+		return gallery.Image{}, fmt.Errorf("store: put image %q: %w", key, err)
 	}
 	object := newObjectName(contentType)
 	if err := l.blobs.Put(ctx, object, contentType, data); err != nil {
 		// A store may keep part of a failed write (an S3 server that
 		// failed after storing): remove whatever is there.
 		l.deleteBlob(ctx, object, "failed upload")
-		return Image{}, fmt.Errorf("store: put image %q: %w", key, err)
+		return gallery.Image{}, fmt.Errorf("store: put image %q: %w", key, err)
 	}
 	now := l.now().UTC().Truncate(time.Microsecond) // what every database keeps
 	row := imageRow{
@@ -132,10 +120,10 @@ func (l *Library) Put(ctx context.Context, key, contentType string, data []byte)
 			// failed: keep the blob it may point at.
 			l.log.Warn("upload's commit failed: its outcome is unknown, its blob is kept",
 				"key", key, "object", object, "err", err)
-			return Image{}, fmt.Errorf("store: put image %q: save row in %s: %w", key, l.db, err) // wraps ErrOutcomeUnknown
+			return gallery.Image{}, fmt.Errorf("store: put image %q: save row in %s: %w", key, l.db, err) // wraps ErrOutcomeUnknown
 		}
 		l.deleteBlob(ctx, object, "failed upload")
-		return Image{}, fmt.Errorf("store: put image %q: save row in %s: %w", key, l.db, err)
+		return gallery.Image{}, fmt.Errorf("store: put image %q: save row in %s: %w", key, l.db, err)
 	}
 	if old != "" {
 		l.deleteBlob(ctx, old, "replaced")
@@ -195,22 +183,22 @@ func (db *DB) upsertImage(ctx context.Context, row *imageRow) (old string, err e
 }
 
 // Stat returns key's row, or an error wrapping ErrNotFound.
-func (l *Library) Stat(ctx context.Context, key string) (Image, error) {
+func (l *Library) Stat(ctx context.Context, key string) (gallery.Image, error) {
 	ctx, cancel := l.db.opContext(ctx)
 	defer cancel()
 	row := imageRow{Key: key}
 	if err := l.db.bun.NewSelect().Model(&row).WherePK().Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return Image{}, fmt.Errorf("store: image %q: %w", key, ErrNotFound)
+			return gallery.Image{}, fmt.Errorf("store: image %q: %w", key, ErrNotFound)
 		}
-		return Image{}, fmt.Errorf("store: stat image %q: %w", key, l.db.conn.Scrub(err))
+		return gallery.Image{}, fmt.Errorf("store: stat image %q: %w", key, l.db.conn.Scrub(err))
 	}
 	return row.image(), nil
 }
 
 // Load returns key's row and bytes, or an error wrapping ErrNotFound when
 // the key has no image.
-func (l *Library) Load(ctx context.Context, key string) (Image, []byte, error) {
+func (l *Library) Load(ctx context.Context, key string) (gallery.Image, []byte, error) {
 	// A concurrent Put may replace the row and delete its old blob between
 	// reading the row and reading the blob: then the row has moved on, and
 	// reading it again finds the new blob. Only a row that stays put while
@@ -220,29 +208,22 @@ func (l *Library) Load(ctx context.Context, key string) (Image, []byte, error) {
 	for range attempts {
 		img, err := l.Stat(ctx, key)
 		if err != nil {
-			return Image{}, nil, err
+			return gallery.Image{}, nil, err
 		}
 		if img.Object == prev {
 			// Not ErrNotFound: the key exists, and its bytes are lost.
-			return Image{}, nil, fmt.Errorf("store: load image %q: its blob %s is missing from the blob store", key, prev)
+			return gallery.Image{}, nil, fmt.Errorf("store: load image %q: its blob %s is missing from the blob store", key, prev)
 		}
 		data, err := l.blobs.Get(ctx, img.Object)
 		if err == nil {
 			return img, data, nil
 		}
 		if !errors.Is(err, ErrNotFound) {
-			return Image{}, nil, fmt.Errorf("store: load image %q: %w", key, err)
+			return gallery.Image{}, nil, fmt.Errorf("store: load image %q: %w", key, err)
 		}
 		prev = img.Object
 	}
-	return Image{}, nil, fmt.Errorf("store: load image %q: replaced %d times while loading it", key, attempts)
-}
-
-// ListOptions selects a page of images.
-type ListOptions struct {
-	Prefix string // only keys starting with Prefix (taken literally: % and _ are plain characters; not UTF-8: none)
-	Limit  int    // at most this many; 0 or less: all
-	Offset int    // skip this many first
+	return gallery.Image{}, nil, fmt.Errorf("store: load image %q: replaced %d times while loading it", key, attempts)
 }
 
 // noLimit stands for "all rows" where OFFSET needs a LIMIT (MySQL, SQLite).
@@ -250,11 +231,11 @@ const noLimit = 1 << 53
 
 // List returns a page of images, newest first (latest upload first, then
 // by key), and how many images match the prefix in all.
-func (l *Library) List(ctx context.Context, o ListOptions) ([]Image, int, error) {
+func (l *Library) List(ctx context.Context, o gallery.ListOptions) ([]gallery.Image, int, error) {
 	if !utf8.ValidString(o.Prefix) || strings.IndexByte(o.Prefix, 0) >= 0 {
 		// Keys are UTF-8 text without NUL: none starts with this prefix
 		// (and the databases would reject or mangle it).
-		return []Image{}, 0, nil
+		return []gallery.Image{}, 0, nil
 	}
 	ctx, cancel := l.db.opContext(ctx)
 	defer cancel()
@@ -276,7 +257,7 @@ func (l *Library) List(ctx context.Context, o ListOptions) ([]Image, int, error)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: list images: %w", l.db.conn.Scrub(err))
 	}
-	images := make([]Image, len(rows))
+	images := make([]gallery.Image, len(rows))
 	for i, r := range rows {
 		images[i] = r.image()
 	}
@@ -307,8 +288,8 @@ func (l *Library) Keys(ctx context.Context) ([]string, error) {
 
 // DeleteAll deletes every image. In one transaction it deletes every row
 // and raises the cache pool's generation, so that no cache entry of a
-// deleted image can be read again (see cache.Fences; the caller then waits
-// for every process to route by it, with cache.Pool.Purge). After the
+// deleted image can be read again (see pool.Fences; the caller then waits
+// for every process to route by it, with pool.Pool.Purge). After the
 // commit it deletes the blobs those rows pointed at, and only those: an
 // upload in another process whose blob is written but whose row is not
 // yet committed keeps its blob, so an upload acknowledged after DeleteAll

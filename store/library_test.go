@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/internal/tcpproxy"
 	"github.com/picpool/picpool/store"
 	"github.com/picpool/picpool/store/storetest"
@@ -75,7 +76,7 @@ func TestLibraryPutLoad(t *testing.T) {
 			t.Fatalf("Put: %v", err)
 		}
 		t1 := time.Date(2025, 6, 1, 12, 0, 1, 123456000, time.UTC) // the clock, to the microsecond
-		want := store.Image{Key: "cat", Object: first.Object, ContentType: "image/png", Size: 6, Version: 1, Created: t1, Updated: t1}
+		want := gallery.Image{Key: "cat", Object: first.Object, ContentType: "image/png", Size: 6, Version: 1, Created: t1, Updated: t1}
 		if diff := cmp.Diff(want, first); diff != "" {
 			t.Errorf("Put (-want +got):\n%s", diff)
 		}
@@ -88,7 +89,7 @@ func TestLibraryPutLoad(t *testing.T) {
 			t.Fatalf("second Put: %v", err)
 		}
 		t2 := t1.Add(time.Second)
-		want = store.Image{Key: "cat", Object: second.Object, ContentType: "image/jpeg", Size: 8, Version: 2, Created: t1, Updated: t2}
+		want = gallery.Image{Key: "cat", Object: second.Object, ContentType: "image/jpeg", Size: 8, Version: 2, Created: t1, Updated: t2}
 		if diff := cmp.Diff(want, second); diff != "" {
 			t.Errorf("second Put (-want +got):\n%s", diff)
 		}
@@ -171,24 +172,24 @@ func TestLibraryList(t *testing.T) {
 		}
 		tests := []struct {
 			name      string
-			opts      store.ListOptions
+			opts      gallery.ListOptions
 			wantKeys  []string
 			wantTotal int
 		}{
-			{"all", store.ListOptions{}, []string{"dog", `c\at`, "ca!t", "cat", "Cat", "aab", "a_b", "axb", "a%c", "a%b"}, 10},
-			{"percent is literal", store.ListOptions{Prefix: "a%"}, []string{"a%c", "a%b"}, 2},
-			{"underscore is literal", store.ListOptions{Prefix: "a_"}, []string{"a_b"}, 1},
-			{"case-sensitive", store.ListOptions{Prefix: "c"}, []string{`c\at`, "ca!t", "cat"}, 3},
-			{"escape character is literal", store.ListOptions{Prefix: "ca!"}, []string{"ca!t"}, 1},
-			{"backslash is literal", store.ListOptions{Prefix: `c\`}, []string{`c\at`}, 1},
-			{"whole key", store.ListOptions{Prefix: "dog"}, []string{"dog"}, 1},
-			{"no match", store.ListOptions{Prefix: "zebra"}, []string{}, 0},
-			{"first page", store.ListOptions{Limit: 3}, []string{"dog", `c\at`, "ca!t"}, 10},
-			{"second page", store.ListOptions{Limit: 3, Offset: 3}, []string{"cat", "Cat", "aab"}, 10},
-			{"last page", store.ListOptions{Limit: 3, Offset: 9}, []string{"a%b"}, 10},
-			{"past the end", store.ListOptions{Limit: 3, Offset: 10}, []string{}, 10},
-			{"offset without limit", store.ListOptions{Offset: 8}, []string{"a%c", "a%b"}, 10},
-			{"prefix and page", store.ListOptions{Prefix: "a", Limit: 2, Offset: 1}, []string{"a_b", "axb"}, 5},
+			{"all", gallery.ListOptions{}, []string{"dog", `c\at`, "ca!t", "cat", "Cat", "aab", "a_b", "axb", "a%c", "a%b"}, 10},
+			{"percent is literal", gallery.ListOptions{Prefix: "a%"}, []string{"a%c", "a%b"}, 2},
+			{"underscore is literal", gallery.ListOptions{Prefix: "a_"}, []string{"a_b"}, 1},
+			{"case-sensitive", gallery.ListOptions{Prefix: "c"}, []string{`c\at`, "ca!t", "cat"}, 3},
+			{"escape character is literal", gallery.ListOptions{Prefix: "ca!"}, []string{"ca!t"}, 1},
+			{"backslash is literal", gallery.ListOptions{Prefix: `c\`}, []string{`c\at`}, 1},
+			{"whole key", gallery.ListOptions{Prefix: "dog"}, []string{"dog"}, 1},
+			{"no match", gallery.ListOptions{Prefix: "zebra"}, []string{}, 0},
+			{"first page", gallery.ListOptions{Limit: 3}, []string{"dog", `c\at`, "ca!t"}, 10},
+			{"second page", gallery.ListOptions{Limit: 3, Offset: 3}, []string{"cat", "Cat", "aab"}, 10},
+			{"last page", gallery.ListOptions{Limit: 3, Offset: 9}, []string{"a%b"}, 10},
+			{"past the end", gallery.ListOptions{Limit: 3, Offset: 10}, []string{}, 10},
+			{"offset without limit", gallery.ListOptions{Offset: 8}, []string{"a%c", "a%b"}, 10},
+			{"prefix and page", gallery.ListOptions{Prefix: "a", Limit: 2, Offset: 1}, []string{"a_b", "axb"}, 5},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -206,7 +207,7 @@ func TestLibraryList(t *testing.T) {
 			})
 		}
 		// A listed image is the whole row.
-		images, _, err := l.List(ctx, store.ListOptions{Prefix: "dog"})
+		images, _, err := l.List(ctx, gallery.ListOptions{Prefix: "dog"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +215,7 @@ func TestLibraryList(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]store.Image{stat}, images); diff != "" {
+		if diff := cmp.Diff([]gallery.Image{stat}, images); diff != "" {
 			t.Errorf("List row (-Stat +List):\n%s", diff)
 		}
 	})
@@ -261,7 +262,7 @@ func TestLibraryConcurrentPuts(t *testing.T) {
 		blobs := newBlobs(t)
 		l := newLibrary(t, storetest.OpenDB(t, kind), blobs)
 		const n = 12
-		imgs := make([]store.Image, n)
+		imgs := make([]gallery.Image, n)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
@@ -459,7 +460,7 @@ func uploadWithDatabaseDown(t *testing.T, ctx context.Context, db *store.DB, blo
 
 // checkOldImage checks that key "k" still holds the image "old" uploaded
 // as before, after a failed upload.
-func checkOldImage(t *testing.T, l *store.Library, before store.Image) {
+func checkOldImage(t *testing.T, l *store.Library, before gallery.Image) {
 	t.Helper()
 	img, data, err := l.Load(context.Background(), "k")
 	if err != nil || string(data) != "old" {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/scaling"
 )
 
@@ -25,20 +25,20 @@ type poolRow struct {
 }
 
 // LoadTable returns the pool table last stored by SwapTable, or an error
-// wrapping cache.ErrNoTable before the first.
-func (db *DB) LoadTable(ctx context.Context) (cache.Table, error) {
+// wrapping pool.ErrNoTable before the first.
+func (db *DB) LoadTable(ctx context.Context) (pool.Table, error) {
 	ctx, cancel := db.opContext(ctx)
 	defer cancel()
 	row := poolRow{ID: 1}
 	if err := db.bun.NewSelect().Model(&row).WherePK().Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return cache.Table{}, fmt.Errorf("store: load pool table: %w", cache.ErrNoTable)
+			return pool.Table{}, fmt.Errorf("store: load pool table: %w", pool.ErrNoTable)
 		}
-		return cache.Table{}, fmt.Errorf("store: load pool table: %w", db.conn.Scrub(err))
+		return pool.Table{}, fmt.Errorf("store: load pool table: %w", db.conn.Scrub(err))
 	}
-	var t cache.Table
+	var t pool.Table
 	if err := json.Unmarshal([]byte(row.Data), &t); err != nil {
-		return cache.Table{}, fmt.Errorf("store: load pool table: decode: %w", err)
+		return pool.Table{}, fmt.Errorf("store: load pool table: decode: %w", err)
 	}
 	t.Epoch = uint64(row.Epoch) // the column is what the compare-and-swap trusts
 	return t, nil
@@ -46,8 +46,8 @@ func (db *DB) LoadTable(ctx context.Context) (cache.Table, error) {
 
 // SwapTable stores t if the stored table's epoch is prevEpoch (0: no table
 // stored yet), and otherwise returns an error wrapping
-// cache.ErrEpochConflict. t.Epoch must be greater than prevEpoch.
-func (db *DB) SwapTable(ctx context.Context, prevEpoch uint64, t cache.Table) error {
+// pool.ErrEpochConflict. t.Epoch must be greater than prevEpoch.
+func (db *DB) SwapTable(ctx context.Context, prevEpoch uint64, t pool.Table) error {
 	ctx, cancel := db.opContext(ctx)
 	defer cancel()
 	if t.Epoch <= prevEpoch || t.Epoch > math.MaxInt64 {
@@ -74,7 +74,7 @@ func (db *DB) SwapTable(ctx context.Context, prevEpoch uint64, t cache.Table) er
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("store: swap pool table %d→%d: %w", prevEpoch, t.Epoch, err)
 	} else if n != 1 {
-		return fmt.Errorf("store: swap pool table %d→%d: %w", prevEpoch, t.Epoch, cache.ErrEpochConflict)
+		return fmt.Errorf("store: swap pool table %d→%d: %w", prevEpoch, t.Epoch, pool.ErrEpochConflict)
 	}
 	return nil
 }

@@ -10,7 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/pool"
 	"github.com/picpool/picpool/scaling"
 	"github.com/picpool/picpool/store/storetest"
 )
@@ -22,12 +23,12 @@ var settingsFixture = scaling.Settings{
 	},
 }
 
-func table(epoch uint64, members ...string) cache.Table {
-	return cache.Table{
+func table(epoch uint64, members ...string) pool.Table {
+	return pool.Table{
 		Epoch:       epoch,
 		Partitioner: "rendezvous",
 		Members:     members,
-		Config:      cache.NodeConfig{Capacity: 64 << 20, Policy: "lru"},
+		Config:      node.Config{Capacity: 64 << 20, Policy: "lru"},
 		Updated:     time.Date(2025, 3, 4, 5, 6, 7, 123456789, time.UTC),
 	}
 }
@@ -40,15 +41,15 @@ func TestPoolTable(t *testing.T) {
 			db := storetest.Open(t, dsn)
 			other := storetest.Open(t, dsn) // another process of the deployment
 
-			if _, err := db.LoadTable(ctx); !errors.Is(err, cache.ErrNoTable) {
-				t.Fatalf("LoadTable on a new database: err = %v, want cache.ErrNoTable", err)
+			if _, err := db.LoadTable(ctx); !errors.Is(err, pool.ErrNoTable) {
+				t.Fatalf("LoadTable on a new database: err = %v, want pool.ErrNoTable", err)
 			}
 			t1 := table(1, "127.0.0.1:5100")
 			if err := db.SwapTable(ctx, 0, t1); err != nil {
 				t.Fatalf("SwapTable(0, epoch 1): %v", err)
 			}
-			if err := other.SwapTable(ctx, 0, table(1, "10.0.0.9:5100")); !errors.Is(err, cache.ErrEpochConflict) {
-				t.Fatalf("second SwapTable(0, …): err = %v, want cache.ErrEpochConflict", err)
+			if err := other.SwapTable(ctx, 0, table(1, "10.0.0.9:5100")); !errors.Is(err, pool.ErrEpochConflict) {
+				t.Fatalf("second SwapTable(0, …): err = %v, want pool.ErrEpochConflict", err)
 			}
 			got, err := other.LoadTable(ctx)
 			if err != nil {
@@ -62,10 +63,10 @@ func TestPoolTable(t *testing.T) {
 			if err := other.SwapTable(ctx, 1, t2); err != nil {
 				t.Fatalf("SwapTable(1, epoch 2): %v", err)
 			}
-			if err := db.SwapTable(ctx, 1, table(3)); !errors.Is(err, cache.ErrEpochConflict) {
-				t.Errorf("SwapTable from a stale epoch: err = %v, want cache.ErrEpochConflict", err)
+			if err := db.SwapTable(ctx, 1, table(3)); !errors.Is(err, pool.ErrEpochConflict) {
+				t.Errorf("SwapTable from a stale epoch: err = %v, want pool.ErrEpochConflict", err)
 			}
-			if err := db.SwapTable(ctx, 2, table(2)); err == nil || errors.Is(err, cache.ErrEpochConflict) {
+			if err := db.SwapTable(ctx, 2, table(2)); err == nil || errors.Is(err, pool.ErrEpochConflict) {
 				t.Errorf("SwapTable(2, epoch 2): err = %v, want a refusal that is not a conflict", err)
 			}
 			if got, err := db.LoadTable(ctx); err != nil || !cmp.Equal(t2, got) {
@@ -89,8 +90,8 @@ func TestPoolTable(t *testing.T) {
 					t.Errorf("owners %d and %d both swapped from epoch 2", won, i)
 				case err == nil:
 					won = i
-				case !errors.Is(err, cache.ErrEpochConflict):
-					t.Errorf("owner %d: err = %v, want nil or cache.ErrEpochConflict", i, err)
+				case !errors.Is(err, pool.ErrEpochConflict):
+					t.Errorf("owner %d: err = %v, want nil or pool.ErrEpochConflict", i, err)
 				}
 			}
 			if won < 0 {

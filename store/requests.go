@@ -8,9 +8,12 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/picpool/picpool/gallery"
 )
 
-// Requests is the pool_requests table, through which a process that
+// Requests is the pool_requests table (gallery's ForwardQueue and
+// ForwardInbox), through which a process that
 // follows the cache pool (a gallery) hands a change to the process that
 // owns it (the manager, dev or a standalone autoscaler), and gets its
 // answer back. The bodies and answers are opaque text to this package.
@@ -31,13 +34,19 @@ type Requests struct {
 // NewRequests returns the requests table of db.
 func NewRequests(db *DB) *Requests { return &Requests{db: db, now: time.Now} }
 
-// The states of a request.
+// The states of a request, as the state column spells them.
 const (
-	RequestPending   = "pending"   // waiting for an owner
-	RequestClaimed   = "claimed"   // an owner is applying it
-	RequestAnswered  = "answered"  // the owner's answer is in
-	RequestWithdrawn = "withdrawn" // its submitter took it back before any owner claimed it
+	requestPending   = "pending"   // waiting for an owner
+	requestClaimed   = "claimed"   // an owner is applying it
+	requestAnswered  = "answered"  // the owner's answer is in
+	requestWithdrawn = "withdrawn" // its submitter took it back before any owner claimed it
 )
+
+// requestStates maps the state column to the domain's states.
+var requestStates = map[string]gallery.ForwardState{
+	requestPending: gallery.ForwardPending, requestClaimed: gallery.ForwardClaimed,
+	requestAnswered: gallery.ForwardAnswered, requestWithdrawn: gallery.ForwardWithdrawn,
+}
 
 // requestRow is one row of pool_requests; times are Unix milliseconds.
 type requestRow struct {
@@ -59,7 +68,7 @@ type requestRow struct {
 // and Status tells.
 func (r *Requests) Submit(ctx context.Context, body string, ttl time.Duration) (int64, error) {
 	now := r.now()
-	row := requestRow{Body: body, State: RequestPending, Created: now.UnixMilli(), Expires: now.Add(ttl).UnixMilli()}
+	row := requestRow{Body: body, State: requestPending, Created: now.UnixMilli(), Expires: now.Add(ttl).UnixMilli()}
 	err := r.db.inTx(ctx, func(tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(&row).Exec(ctx)
 		return err
@@ -73,29 +82,24 @@ func (r *Requests) Submit(ctx context.Context, body string, ttl time.Duration) (
 	return row.ID, nil
 }
 
-// RequestStatus is where a request stands.
-type RequestStatus struct {
-	State string
-	// LeaseLost is true when the request is claimed but its owner has not
-	// renewed the claim in time: it stopped, or cannot reach the database.
-	LeaseLost bool
-	// Answer is the owner's answer, once State is RequestAnswered.
-	Answer string
-}
-
 // Status returns where request id stands, or an error wrapping
 // ErrNotFound when there is no such request.
-func (r *Requests) Status(ctx context.Context, id int64) (RequestStatus, error) {
+func (r *Requests) Status(ctx context.Context, id int64) (gallery.ForwardStatus, error) {
 	row := requestRow{ID: id}
 	if err := r.db.bun.NewSelect().Model(&row).WherePK().Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return RequestStatus{}, fmt.Errorf("store: request %d: %w", id, ErrNotFound)
+			return gallery.ForwardStatus{}, fmt.Errorf("store: request %d: %w", id, ErrNotFound)
 		}
-		return RequestStatus{}, fmt.Errorf("store: request %d: %w", id, r.db.conn.Scrub(err))
+		return gallery.ForwardStatus{}, fmt.Errorf("store: request %d: %w", id, r.db.conn.Scrub(err))
 	}
-	st := RequestStatus{State: row.State, Answer: row.Answer}
-	st.LeaseLost = row.State == RequestClaimed && row.Lease < r.now().UnixMilli()
-	return st, nil
+	state, ok := requestStates[row.State]
+	if !ok {
+		return gallery.ForwardStatus{}, fmt.Errorf("store: request %d: unknown state %q", id, row.State)
+	}
+	return gallery.ForwardStatus{
+		State: state, Answer: row.Answer,
+		LeaseLost: row.State == requestClaimed && row.Lease < r.now().UnixMilli(),
+	}, nil
 }
 
 // Withdraw takes back a pending request, so that no owner ever claims it.
@@ -103,9 +107,9 @@ func (r *Requests) Status(ctx context.Context, id int64) (RequestStatus, error) 
 // claimed it first, or answered it).
 func (r *Requests) Withdraw(ctx context.Context, id int64) (bool, error) {
 	ok, err := r.update(ctx, func(q *bun.UpdateQuery) *bun.UpdateQuery {
-		return q.Set("? = ?", bun.Ident("state"), RequestWithdrawn).
+		return q.Set("? = ?", bun.Ident("state"), requestWithdrawn).
 			Where("? = ?", bun.Ident("id"), id).
-			Where("? = ?", bun.Ident("state"), RequestPending)
+			Where("? = ?", bun.Ident("state"), requestPending)
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: withdraw request %d: %w", id, err)
@@ -113,40 +117,34 @@ func (r *Requests) Withdraw(ctx context.Context, id int64) (bool, error) {
 	return ok, nil
 }
 
-// Request is a claimed request.
-type Request struct {
-	ID   int64
-	Body string
-}
-
 // Claim claims up to n pending requests that have not expired for owner,
 // oldest first, each with a lease until lease from now. Owners racing for
 // a request each claim it at most once between them.
-func (r *Requests) Claim(ctx context.Context, owner string, lease time.Duration, n int) ([]Request, error) {
+func (r *Requests) Claim(ctx context.Context, owner string, lease time.Duration, n int) ([]gallery.ForwardedChange, error) {
 	now := r.now()
 	var rows []requestRow
 	err := r.db.bun.NewSelect().Model(&rows).Column("id", "body").
-		Where("? = ?", bun.Ident("state"), RequestPending).
+		Where("? = ?", bun.Ident("state"), requestPending).
 		Where("? > ?", bun.Ident("expires"), now.UnixMilli()).
 		Order("id").Limit(int64(n)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: find pending requests: %w", r.db.conn.Scrub(err))
 	}
-	var claimed []Request
+	var claimed []gallery.ForwardedChange
 	for _, row := range rows {
 		// Only the update that still finds the request pending claims it.
 		ok, err := r.update(ctx, func(q *bun.UpdateQuery) *bun.UpdateQuery {
-			return q.Set("? = ?", bun.Ident("state"), RequestClaimed).
+			return q.Set("? = ?", bun.Ident("state"), requestClaimed).
 				Set("? = ?", bun.Ident("owner"), owner).
 				Set("? = ?", bun.Ident("lease"), now.Add(lease).UnixMilli()).
 				Where("? = ?", bun.Ident("id"), row.ID).
-				Where("? = ?", bun.Ident("state"), RequestPending)
+				Where("? = ?", bun.Ident("state"), requestPending)
 		})
 		if err != nil {
 			return claimed, fmt.Errorf("store: claim request %d: %w", row.ID, err)
 		}
 		if ok {
-			claimed = append(claimed, Request{ID: row.ID, Body: row.Body})
+			claimed = append(claimed, gallery.ForwardedChange{ID: row.ID, Change: row.Body})
 		}
 	}
 	return claimed, nil
@@ -158,7 +156,7 @@ func (r *Requests) Renew(ctx context.Context, owner string, lease time.Duration)
 	_, err := r.update(ctx, func(q *bun.UpdateQuery) *bun.UpdateQuery {
 		return q.Set("? = ?", bun.Ident("lease"), r.now().Add(lease).UnixMilli()).
 			Where("? = ?", bun.Ident("owner"), owner).
-			Where("? = ?", bun.Ident("state"), RequestClaimed)
+			Where("? = ?", bun.Ident("state"), requestClaimed)
 	})
 	if err != nil {
 		return fmt.Errorf("store: renew the requests of %s: %w", owner, err)
@@ -171,11 +169,11 @@ func (r *Requests) Renew(ctx context.Context, owner string, lease time.Duration)
 // pruned).
 func (r *Requests) Answer(ctx context.Context, owner string, id int64, answer string) error {
 	ok, err := r.update(ctx, func(q *bun.UpdateQuery) *bun.UpdateQuery {
-		return q.Set("? = ?", bun.Ident("state"), RequestAnswered).
+		return q.Set("? = ?", bun.Ident("state"), requestAnswered).
 			Set("? = ?", bun.Ident("answer"), answer).
 			Where("? = ?", bun.Ident("id"), id).
 			Where("? = ?", bun.Ident("owner"), owner).
-			Where("? = ?", bun.Ident("state"), RequestClaimed)
+			Where("? = ?", bun.Ident("state"), requestClaimed)
 	})
 	if err != nil {
 		return fmt.Errorf("store: answer request %d: %w", id, err)
@@ -214,3 +212,8 @@ func (r *Requests) update(ctx context.Context, build func(*bun.UpdateQuery) *bun
 	})
 	return n == 1, err
 }
+
+var (
+	_ gallery.ForwardQueue = (*Requests)(nil)
+	_ gallery.ForwardInbox = (*Requests)(nil)
+)

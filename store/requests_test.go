@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/store"
 	"github.com/picpool/picpool/store/storetest"
 )
@@ -35,7 +36,7 @@ func forEachRequests(t *testing.T, n int, fn func(t *testing.T, rs []*store.Requ
 	}
 }
 
-func wantStatus(t *testing.T, r *store.Requests, id int64, want store.RequestStatus) {
+func wantStatus(t *testing.T, r *store.Requests, id int64, want gallery.ForwardStatus) {
 	t.Helper()
 	got, err := r.Status(context.Background(), id)
 	if err != nil {
@@ -52,27 +53,27 @@ func wantStatus(t *testing.T, r *store.Requests, id int64, want store.RequestSta
 func TestRequestLifecycle(t *testing.T) {
 	forEachRequests(t, 3, func(t *testing.T, rs []*store.Requests, advance func(time.Duration)) {
 		ctx := context.Background()
-		gallery, owner, other := rs[0], rs[1], rs[2]
+		follower, owner, other := rs[0], rs[1], rs[2]
 
-		id, err := gallery.Submit(ctx, `{"numNodes":3}`, 3*time.Second)
+		id, err := follower.Submit(ctx, `{"numNodes":3}`, 3*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantStatus(t, gallery, id, store.RequestStatus{State: store.RequestPending})
+		wantStatus(t, follower, id, gallery.ForwardStatus{State: gallery.ForwardPending})
 		got, err := owner.Claim(ctx, "owner-a", 5*time.Second, 8)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]store.Request{{ID: id, Body: `{"numNodes":3}`}}, got); diff != "" {
+		if diff := cmp.Diff([]gallery.ForwardedChange{{ID: id, Change: `{"numNodes":3}`}}, got); diff != "" {
 			t.Fatalf("Claim (-want +got):\n%s", diff)
 		}
 		if got, err := other.Claim(ctx, "owner-b", 5*time.Second, 8); err != nil || len(got) != 0 {
 			t.Fatalf("a second owner's Claim = %v, %v; want nothing", got, err)
 		}
-		if ok, err := gallery.Withdraw(ctx, id); err != nil || ok {
+		if ok, err := follower.Withdraw(ctx, id); err != nil || ok {
 			t.Fatalf("Withdraw of a claimed request = %v, %v; want false", ok, err)
 		}
-		wantStatus(t, gallery, id, store.RequestStatus{State: store.RequestClaimed})
+		wantStatus(t, follower, id, gallery.ForwardStatus{State: gallery.ForwardClaimed})
 
 		// The owner renews while it applies; when it stops, the lease
 		// runs out.
@@ -81,9 +82,9 @@ func TestRequestLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		advance(4 * time.Second)
-		wantStatus(t, gallery, id, store.RequestStatus{State: store.RequestClaimed})
+		wantStatus(t, follower, id, gallery.ForwardStatus{State: gallery.ForwardClaimed})
 		advance(2 * time.Second)
-		wantStatus(t, gallery, id, store.RequestStatus{State: store.RequestClaimed, LeaseLost: true})
+		wantStatus(t, follower, id, gallery.ForwardStatus{State: gallery.ForwardClaimed, LeaseLost: true})
 
 		if err := other.Answer(ctx, "owner-b", id, "no"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("Answer by an owner that did not claim it: %v, want ErrNotFound", err)
@@ -91,11 +92,11 @@ func TestRequestLifecycle(t *testing.T) {
 		if err := owner.Answer(ctx, "owner-a", id, `{"status":200}`); err != nil {
 			t.Fatal(err)
 		}
-		wantStatus(t, gallery, id, store.RequestStatus{State: store.RequestAnswered, Answer: `{"status":200}`})
+		wantStatus(t, follower, id, gallery.ForwardStatus{State: gallery.ForwardAnswered, Answer: `{"status":200}`})
 		if err := owner.Answer(ctx, "owner-a", id, "again"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("a second Answer: %v, want ErrNotFound", err)
 		}
-		if _, err := gallery.Status(ctx, id+1000); !errors.Is(err, store.ErrNotFound) {
+		if _, err := follower.Status(ctx, id+1000); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("Status of no request: %v, want ErrNotFound", err)
 		}
 	})
@@ -107,40 +108,40 @@ func TestRequestLifecycle(t *testing.T) {
 func TestRequestWithdrawAndExpiry(t *testing.T) {
 	forEachRequests(t, 2, func(t *testing.T, rs []*store.Requests, advance func(time.Duration)) {
 		ctx := context.Background()
-		gallery, owner := rs[0], rs[1]
+		follower, owner := rs[0], rs[1]
 
-		withdrawn, _ := gallery.Submit(ctx, "withdrawn", 3*time.Second)
-		if ok, err := gallery.Withdraw(ctx, withdrawn); err != nil || !ok {
+		withdrawn, _ := follower.Submit(ctx, "withdrawn", 3*time.Second)
+		if ok, err := follower.Withdraw(ctx, withdrawn); err != nil || !ok {
 			t.Fatalf("Withdraw of a pending request = %v, %v; want true", ok, err)
 		}
-		if ok, err := gallery.Withdraw(ctx, withdrawn); err != nil || ok {
+		if ok, err := follower.Withdraw(ctx, withdrawn); err != nil || ok {
 			t.Fatalf("a second Withdraw = %v, %v; want false", ok, err)
 		}
-		expired, _ := gallery.Submit(ctx, "expired", 3*time.Second)
+		expired, _ := follower.Submit(ctx, "expired", 3*time.Second)
 		advance(2 * time.Second)
-		live, _ := gallery.Submit(ctx, "live", 3*time.Second)
+		live, _ := follower.Submit(ctx, "live", 3*time.Second)
 		advance(1500 * time.Millisecond)
 		got, err := owner.Claim(ctx, "owner", 5*time.Second, 8)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]store.Request{{ID: live, Body: "live"}}, got); diff != "" {
+		if diff := cmp.Diff([]gallery.ForwardedChange{{ID: live, Change: "live"}}, got); diff != "" {
 			t.Fatalf("Claim (-want +got):\n%s", diff)
 		}
-		wantStatus(t, gallery, withdrawn, store.RequestStatus{State: store.RequestWithdrawn})
-		wantStatus(t, gallery, expired, store.RequestStatus{State: store.RequestPending})
+		wantStatus(t, follower, withdrawn, gallery.ForwardStatus{State: gallery.ForwardWithdrawn})
+		wantStatus(t, follower, expired, gallery.ForwardStatus{State: gallery.ForwardPending})
 
 		advance(time.Hour)
-		recent, _ := gallery.Submit(ctx, "recent", 3*time.Second)
+		recent, _ := follower.Submit(ctx, "recent", 3*time.Second)
 		if err := owner.Prune(ctx, noon.Add(time.Hour+2*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range []int64{withdrawn, expired, live} {
-			if _, err := gallery.Status(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			if _, err := follower.Status(ctx, id); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("request %d after the prune: %v, want ErrNotFound", id, err)
 			}
 		}
-		wantStatus(t, gallery, recent, store.RequestStatus{State: store.RequestPending})
+		wantStatus(t, follower, recent, gallery.ForwardStatus{State: gallery.ForwardPending})
 	})
 }
 
@@ -158,7 +159,7 @@ func TestRequestClaimRace(t *testing.T) {
 			}
 			ids = append(ids, id)
 		}
-		claims := make([][]store.Request, len(rs))
+		claims := make([][]gallery.ForwardedChange, len(rs))
 		errs := make([]error, len(rs))
 		var wg sync.WaitGroup
 		for i, r := range rs {

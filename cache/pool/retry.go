@@ -1,0 +1,74 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// maxRetries bounds the invalidations kept for retrying. Past it the
+// oldest are dropped, with an error in the log: by then the database has
+// been unreachable for thousands of uploads, none of which committed after
+// the first few failures.
+const maxRetries = 10000
+
+// retryQueue keeps the invalidations that could not finish (the database
+// did not answer when a node had to be fenced), so that Run finishes them
+// once it answers again: the writer was told its image may be served old
+// until then.
+type retryQueue struct {
+	mu      sync.Mutex
+	pending map[string]uint64 // key → highest version to invalidate
+	order   []string
+}
+
+func (q *retryQueue) add(key string, version uint64) (dropped string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.pending == nil {
+		q.pending = map[string]uint64{}
+	}
+	if v, ok := q.pending[key]; ok {
+		q.pending[key] = max(v, version)
+		return ""
+	}
+	q.pending[key] = version
+	q.order = append(q.order, key)
+	if len(q.order) > maxRetries {
+		dropped, q.order = q.order[0], q.order[1:]
+		delete(q.pending, dropped)
+	}
+	return dropped
+}
+
+// take removes and returns everything pending.
+func (q *retryQueue) take() map[string]uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := q.pending
+	q.pending, q.order = nil, nil
+	return out
+}
+
+// invalidateLater queues an invalidation that failed for Run to retry.
+func (p *Pool) invalidateLater(key string, version uint64) {
+	if dropped := p.retries.add(key, version); dropped != "" {
+		p.log.Error("cache: too many invalidations pending while the database is unreachable; one was dropped and may be served old until it is uploaded again", "key", dropped)
+	}
+}
+
+// retryInvalidations runs the pending invalidations again; those that
+// fail again go back in the queue.
+func (p *Pool) retryInvalidations(ctx context.Context) {
+	for key, version := range p.retries.take() {
+		if err := p.invalidate(ctx, key, version); err != nil {
+			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+				p.retries.add(key, version)
+				return
+			}
+			p.invalidateLater(key, version)
+			continue
+		}
+		p.log.Info("cache: a pending invalidation finished", "key", key, "version", version)
+	}
+}
