@@ -214,11 +214,11 @@ func (w *chaosWorkload) write(ctx context.Context, writer, writers int) {
 		resp, err := w.client.Do(req)
 		u.end = time.Now()
 		if err == nil {
-			io.Copy(io.Discard, resp.Body)
+			answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 			resp.Body.Close()
 			u.acked = resp.StatusCode == http.StatusOK
 			if !u.acked {
-				w.fail("upload %s #%d: %s", chaosKey(key), seq, resp.Status)
+				w.fail("upload %s #%d: %s %s", chaosKey(key), seq, resp.Status, bytes.TrimSpace(answer))
 			}
 		} else {
 			w.fail("upload %s #%d: %v", chaosKey(key), seq, err)

@@ -34,9 +34,19 @@ type apiResult struct {
 func (r apiResult) String() string { return fmt.Sprintf("%d %s", r.status, r.raw) }
 
 // apiCall posts to an /api route: form fields, and a file when file is
-// not nil (multipart).
+// not nil (multipart). It fails the test on a transport error or an answer
+// that is not JSON; from another goroutine, use apiPost.
 func apiCall(t testing.TB, base, route string, fields map[string]string, file []byte) apiResult {
 	t.Helper()
+	r, err := apiPost(base, route, fields, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// apiPost is apiCall returning its failure instead of failing the test.
+func apiPost(base, route string, fields map[string]string, file []byte) (apiResult, error) {
 	var body bytes.Buffer
 	contentType := "application/x-www-form-urlencoded"
 	if file != nil {
@@ -57,15 +67,15 @@ func apiCall(t testing.TB, base, route string, fields map[string]string, file []
 	}
 	resp, err := http.Post(base+route, contentType, &body)
 	if err != nil {
-		t.Fatalf("POST %s: %v", route, err)
+		return apiResult{}, fmt.Errorf("POST %s: %w", route, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	r := apiResult{status: resp.StatusCode, cache: resp.Header.Get("X-Cache"), raw: string(raw)}
 	if err := json.Unmarshal(raw, &r.body); err != nil {
-		t.Fatalf("POST %s: not JSON: %q", route, raw)
+		return r, fmt.Errorf("POST %s: not JSON: %q", route, raw)
 	}
-	return r
+	return r, nil
 }
 
 // pngOf returns a PNG of the given size; its width tells images apart.
@@ -233,8 +243,8 @@ func TestReadersNeverGoBack(t *testing.T) {
 		wg.Go(func() {
 			for time.Now().Before(deadline) {
 				v := versions[i].Load() + 1
-				if r := apiCall(t, base, "/api/upload", map[string]string{"key": keys[i]}, pngOf(t, int(v), 1)); r.status != 200 {
-					errs <- fmt.Sprintf("upload: %v", r)
+				if r, err := apiPost(base, "/api/upload", map[string]string{"key": keys[i]}, pngOf(t, int(v), 1)); err != nil || r.status != 200 {
+					errs <- fmt.Sprintf("upload: %v %v", r, err)
 					return
 				}
 				versions[i].Store(v)
@@ -247,7 +257,11 @@ func TestReadersNeverGoBack(t *testing.T) {
 			seen := make([]int, len(keys))
 			for n := 0; time.Now().Before(deadline); n++ {
 				i := (n + g) % len(keys)
-				r := apiCall(t, base, "/api/key/"+keys[i], nil, nil)
+				r, err := apiPost(base, "/api/key/"+keys[i], nil, nil)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
 				content, _ := base64.StdEncoding.DecodeString(fmt.Sprint(r.body["content"]))
 				cfg, _, err := image.DecodeConfig(bytes.NewReader(content))
 				if r.status != 200 || err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -104,9 +105,13 @@ func TestGalleryForwardingFaults(t *testing.T) {
 
 	var wg sync.WaitGroup
 	var r1, r2 apiResult
-	wg.Go(func() { r1 = apiCall(t, g1, "/api/configure_cache?numNodes=3", nil, nil) })
-	wg.Go(func() { r2 = apiCall(t, g2, "/api/configure_cache?cacheSize=16&policy=LRU", nil, nil) })
+	var err1, err2 error
+	wg.Go(func() { r1, err1 = apiPost(g1, "/api/configure_cache?numNodes=3", nil, nil) })
+	wg.Go(func() { r2, err2 = apiPost(g2, "/api/configure_cache?cacheSize=16&policy=LRU", nil, nil) })
 	wg.Wait()
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
 	if r1.status != 200 || r1.body["numNodes"] != 3.0 || r2.status != 200 || r2.body["cacheSize"] != 16.0 {
 		t.Fatalf("two galleries at once: %v and %v, want both applied", r1, r2)
 	}

@@ -28,7 +28,7 @@ var importRules = map[string][]string{
 	"gallery":         {"cache", "cache/node", "cache/pool", "photo", "scaling", "internal/bytesize"},
 	"store":           {"gallery", "cache/pool", "scaling", "store/..."},
 	"handlers":        {"gallery", "views", "assets", "cache", "scaling", "photo", "internal/bytesize"},
-	"views":           {"assets"},
+	"views":           {"assets", "internal/bytesize"},
 	"assets":          {},
 	"loadgen":         {"assets", "internal/bytesize"}, // an outside client over HTTP
 	"internal":        {},                              // shared helpers and test support (internal/awsfake): nothing of the project

@@ -17,9 +17,11 @@ import (
 )
 
 // TestDatabaseDown runs `picpool dev` on PostgreSQL through a TCP proxy and
-// cuts the proxy: uploads fail with a clear 503 and change nothing, cached
-// images are still served, and once the database is back the old image is
-// intact and uploads work again.
+// cuts the proxy: uploads fail with a clear 503 and change nothing; a
+// cached image is served only while the gallery's last view of the pool's
+// fences is within its lease, then answers the same clear 503 (another
+// gallery that still reaches the database might have replaced it); and
+// once the database is back the old image is intact and uploads work again.
 func TestDatabaseDown(t *testing.T) {
 	proxy, dsn := proxiedPostgres(t)
 	base, _ := startDev(t, "--db", dsn)
@@ -36,8 +38,17 @@ func TestDatabaseDown(t *testing.T) {
 	if r.raw != unavailable {
 		t.Fatalf("upload with the database down: %v, want %s", r, unavailable)
 	}
-	if r := apiCall(t, base, "/api/key/kept", nil, nil); r.status != 200 || r.cache != "HIT" {
-		t.Fatalf("a cached image with the database down: %v (X-Cache %s), want a hit", r, r.cache)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r := apiCall(t, base, "/api/key/kept", nil, nil)
+		if r.raw == unavailable {
+			break
+		}
+		if r.status != 200 || r.cache != "HIT" || r.body["content"] != base64.StdEncoding.EncodeToString(old) {
+			t.Fatalf("a cached image with the database down: %v (X-Cache %s), want the old image from the cache, then %s", r, r.cache, unavailable)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a cached image was still served from the pool 10 s after the database went down: the fences' lease is not enforced")
+		}
 	}
 	if r := apiCall(t, base, "/api/key/never-cached", nil, nil); r.raw != unavailable {
 		t.Fatalf("an uncached key with the database down: %v, want %s", r, unavailable)

@@ -1,8 +1,12 @@
-// Package gallery is PicPool's domain: the image (Image), its key rules
-// (ParseKey), the errors a request can meet and their codes (Error,
-// Code), the limits of a pool's configuration, the gallery service
-// (upload, fetch, list, delete all through the store and the cache pool)
-// and the control service (configure and resize the pool, hand changes
-// over to the process that owns it). Transports (handlers) and storage
-// (store) import it; it imports neither.
+// Package gallery is PicPool's domain: what an image is (Image), which
+// keys are valid (ParseKey), how failures are told apart (Error and its
+// Codes, the sentinels ErrNotFound, ErrInvalid, ErrUnavailable and
+// ErrOutcomeUnknown), and the two services the servers call: Service
+// (upload, fetch through the cache pool, list, delete all) and Control
+// (the pool's capacity, policy and size, manual or automatic, and the
+// hand-over of a change to the process that owns the pool).
+//
+// It knows no transport: handlers maps its Codes to HTTP statuses in one
+// place, and store implements the interfaces it declares (ImageStore,
+// the forward queue) and returns its types.
 package gallery

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/picpool/picpool/internal/bytesize"
 )
 
 // ImageURL is the path of an image's bytes: /image/{key}, the key
@@ -46,23 +48,9 @@ func KeysURL(prefix string, page int) string {
 	return "/keys?" + v.Encode()
 }
 
-// formatBytes writes a byte count for people in binary units, "97.7 KiB".
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		if n == 1 {
-			return "1 byte"
-		}
-		return strconv.FormatInt(n, 10) + " bytes"
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	v := strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64)
-	return strings.TrimSuffix(v, ".0") + " " + string("KMGTPE"[exp]) + "iB"
-}
+// formatBytes writes a byte count for people, as every other place does
+// (package bytesize): "97.7 KiB".
+func formatBytes(n int64) string { return bytesize.Format(n) }
 
 // fileHint is the hint under the upload's file field.
 func fileHint(maxBytes int64) string {

@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"time"
@@ -25,15 +26,18 @@ import (
 //     other key, is retired; it serves again, cold, in its new namespace.
 //
 // A raise only counts once every process routes by it. Each pool reloads
-// the fences every FollowEvery and never uses a view of them older than
-// Lease (measured from the start of the read that produced it): past that
-// it reloads before it reads a node. So a writer that raised a fence waits
-// Lease after the raise committed before it acknowledges its upload, and
-// then no process can read the old namespace. The one exception is a pool
-// that cannot reach the database at all: it keeps its last view, and keeps
-// serving hits, rather than fail every read while the database is down
-// (then nobody can commit an upload either). README's Guarantees section
-// says what this leaves open.
+// the fences every FencesEvery and never reads or writes a node with a
+// view of them older than Lease (measured from the start of the read that
+// produced it): past that it reloads first. So a writer that raised a
+// fence waits Lease after the raise committed before it acknowledges its
+// upload, and then no process can read the old namespace. A pool that
+// cannot get a view younger than Lease (the database is down, or too slow
+// to answer within the lease) does not touch the nodes at all: every read
+// is a miss and goes to storage, which answers or fails with a clear
+// error. Serving hits from an old view would be faster while the database
+// is down, but another process that still reaches it may have replaced an
+// image meanwhile, and a node that missed that invalidation would serve
+// the replaced one.
 type Fences struct {
 	Generation uint64            `json:"generation"`
 	Nodes      map[string]uint64 `json:"nodes,omitempty"` // node address → fence; absent is 0
@@ -99,23 +103,30 @@ func (p *Pool) applyFences(f Fences, readAt time.Time) {
 	}
 }
 
-// currentFences returns a view of the fences that is good now: the last
-// one if it is younger than Lease, else a fresh read. If the database
-// cannot be read, the last view is used (see Fences) and the failure is
-// logged now and then.
+// currentFences returns a view of the fences that is good now (younger
+// than Lease): the last one, or a fresh read. It returns nil when it cannot
+// get one in time, and the caller must then leave the nodes alone (see
+// Fences); the failure is logged now and then.
 func (p *Pool) currentFences(ctx context.Context) *fenceView {
-	f := p.fences.Load()
-	if time.Since(f.readAt) < p.opts.Lease {
+	if f := p.fences.Load(); p.good(f) {
 		return f
 	}
-	if err := p.refreshFences(ctx); err != nil {
-		if p.fenceWarn.allow(time.Now()) {
-			p.log.Warn("cache: using an old view of the pool's fences: the database does not answer", "age", time.Since(f.readAt).Round(time.Millisecond), "err", err)
+	err := p.refreshFences(ctx)
+	if f := p.fences.Load(); err == nil && p.good(f) {
+		return f
+	}
+	if p.fenceWarn.allow(time.Now()) {
+		if err == nil {
+			err = errors.New("the read took longer than the lease")
 		}
-		return f
+		p.log.Warn("cache: reads bypass the pool: no view of the pool's fences younger than the lease", "lease", p.opts.Lease, "err", err)
 	}
-	return p.fences.Load()
+	return nil
 }
+
+// good reports whether a view of the fences may still route a request:
+// no raise acknowledged since can be missing from it.
+func (p *Pool) good(f *fenceView) bool { return time.Since(f.readAt) < p.opts.Lease }
 
 // fence retires what the given nodes hold: it raises their fences, routes
 // by the new ones, and returns once no process can read the old

@@ -17,7 +17,8 @@ import (
 
 // view is what one request routes by: the table and a good view of the
 // fences, taken once, so that a load's set lands in the namespace its
-// lookup used and a raise in between retires it.
+// lookup used and a raise in between retires it. With no good view of the
+// fences (f nil) a request reads and writes no node.
 type view struct {
 	r *routing
 	f *fenceView
@@ -30,7 +31,7 @@ func (p *Pool) view(ctx context.Context) view {
 // targets returns the clients a key's reads try, in order: its owner, and
 // its previous owner while a resize moves its partition.
 func (v view) targets(k nodekey.Key) []*peer {
-	if v.r.owner == nil {
+	if v.r.owner == nil || v.f == nil {
 		return nil
 	}
 	part := partition.OfHash(v.r.pt, k.Hash())
