@@ -34,7 +34,7 @@ func TestSampling(t *testing.T) {
 			t.Errorf("rate %v: %d keys sampled under both seeds, want about %.0f", rate, both, want)
 		}
 	}
-	if hashKey(1, "img:0000001") != hashKey(1, "img:0000001") {
+	if first, again := hashKey(1, "img:0000001"), hashKey(1, "img:0000001"); first != again {
 		t.Fatal("the same key and seed hashed twice differ")
 	}
 }

@@ -78,14 +78,5 @@ func (t *keyTable) rebuild(n int) {
 	}
 }
 
-// all calls fn for each key held.
-func (t *keyTable) all(fn func(h uint64, e stackEntry)) {
-	for _, s := range t.slots {
-		if s.e.cost != 0 {
-			fn(s.h, s.e)
-		}
-	}
-}
-
 // bytes is the table's memory.
 func (t *keyTable) bytes() int64 { return int64(len(t.slots)) * 16 }
