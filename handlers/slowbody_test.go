@@ -4,11 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
-	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -24,23 +20,6 @@ import (
 // Slow clients over real loopback TCP: each test client writes its
 // request by hand, at the pace it chooses, and reads the answer while it
 // writes, as a browser on a bad link (or an attacker) would.
-
-// noisePNG is a w×h PNG of seeded noise: it does not compress, so it is
-// about 4·w·h bytes.
-func noisePNG(t testing.TB, w, h int, seed uint64) []byte {
-	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 1))
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for i := range img.Pix {
-		img.Pix[i] = uint8(r.Uint32())
-	}
-	img.Set(0, 0, color.NRGBA{1, 2, 3, 255})
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // uploadRequest is a multipart upload of data under key to path, as the
 // bytes a client sends: the head, then the body.
@@ -189,7 +168,7 @@ const tooSlowMessage = "The upload arrived too slowly (under 32 KiB/s for more t
 // stored. Today's server waited for ever.
 func TestStalledUploadCutOff(t *testing.T) {
 	f, base := slowSetup(t)
-	img := noisePNG(t, 256, 256, 1) // about 260 KB
+	img := testimg.NoisePNG(t, 256, 256, 1) // about 260 KB
 	stall := paced{chunk: 16 << 10, every: 20 * time.Millisecond, stopAfter: 100 << 10}
 
 	a := waitAnswer(t, slowUpload(t, base, "/api/upload", "stalled", img, stall), 10*time.Second)
@@ -218,7 +197,7 @@ func TestStalledUploadCutOff(t *testing.T) {
 // second behind.
 func TestTricklingUploadCutOff(t *testing.T) {
 	f, base := slowSetup(t)
-	img := noisePNG(t, 256, 256, 2)
+	img := testimg.NoisePNG(t, 256, 256, 2)
 	a := waitAnswer(t, slowUpload(t, base, "/api/upload", "trickle", img, paced{chunk: 800, every: 100 * time.Millisecond}), 10*time.Second)
 	checkAPIError(t, a.result(), http.StatusRequestTimeout, tooSlowMessage)
 	// 8 KB/s against 32 KiB/s: the second of credit runs out after about
@@ -240,7 +219,7 @@ func TestTricklingUploadCutOff(t *testing.T) {
 func TestSlowHonestUploadPasses(t *testing.T) {
 	f := newFixture(t, setup{maxUpload: 1 << 20})
 	base := f.protectedGallery(t, openAPI, Protection{Bodies: BodyPace{MinRate: 16 << 10, Stall: 2 * time.Second}}).URL
-	img := noisePNG(t, 240, 240, 3) // about 231 KB: 2.9 s at 80 KB/s
+	img := testimg.NoisePNG(t, 240, 240, 3) // about 231 KB: 2.9 s at 80 KB/s
 	a := waitAnswer(t, slowUpload(t, base, "/api/upload", "honest", img, paced{chunk: 8000, every: 100 * time.Millisecond}), 30*time.Second)
 	checkJSON(t, a.result(), http.StatusOK, okKey("honest"))
 	if a.took < 2*time.Second {
@@ -276,7 +255,7 @@ func TestUploadSlotsFull(t *testing.T) {
 	// The holders may stall 4 s: long enough for the refusals below to
 	// happen while they hold their slots, even on a busy machine.
 	base := f.protectedGallery(t, openAPI, Protection{Uploads: slots, Bodies: BodyPace{MinRate: 32 << 10, Stall: 4 * time.Second}}).URL
-	img := noisePNG(t, 256, 256, 4)
+	img := testimg.NoisePNG(t, 256, 256, 4)
 	hold := paced{chunk: 16 << 10, every: 10 * time.Millisecond, stopAfter: 50 << 10}
 	holders := []<-chan slowAnswer{
 		slowUpload(t, base, "/api/upload", "held-1", img, hold),
@@ -336,7 +315,7 @@ func TestManyStalledUploads(t *testing.T) {
 	})
 	prot := Protection{Uploads: slots, Bodies: BodyPace{MinRate: 32 << 10, Stall: time.Second}}
 	base := serveTest(t, prot.Wrap(counted), nil).URL
-	img := noisePNG(t, 256, 256, 5)
+	img := testimg.NoisePNG(t, 256, 256, 5)
 	var answers []<-chan slowAnswer
 	for i := range 30 {
 		answers = append(answers, slowUpload(t, base, "/api/upload", fmt.Sprint("stalled-", i), img, paced{chunk: 16 << 10, every: 5 * time.Millisecond, stopAfter: 100 << 10}))
@@ -371,7 +350,7 @@ func TestBodyPaceReadTimeout(t *testing.T) {
 	f := newFixture(t, setup{maxUpload: 1 << 20})
 	prot := Protection{Bodies: BodyPace{MinRate: 16 << 10, Stall: 2 * time.Second, ReadTimeout: 1500 * time.Millisecond}}
 	base := serveTest(t, f.galleryParts(openAPI, prot).Handler(), nil).URL
-	img := noisePNG(t, 240, 240, 6) // 2.9 s at 80 KB/s
+	img := testimg.NoisePNG(t, 240, 240, 6) // 2.9 s at 80 KB/s
 	a := waitAnswer(t, slowUpload(t, base, "/api/upload", "long", img, paced{chunk: 8000, every: 100 * time.Millisecond}), 10*time.Second)
 	checkAPIError(t, a.result(), http.StatusRequestTimeout, "The request took longer than 1.5s to arrive, the server's limit, so it stopped waiting; nothing was changed. Try again on a faster connection.")
 	if a.took < 1400*time.Millisecond || a.took > 8*time.Second {
@@ -387,7 +366,7 @@ func TestBodyPaceGivesTheAnswerItsTime(t *testing.T) {
 	f := newFixture(t, setup{maxUpload: 1 << 20})
 	prot := Protection{Bodies: BodyPace{MinRate: 16 << 10, Stall: 2 * time.Second, WriteTimeout: 2 * time.Second}}
 	base := serveTest(t, f.galleryParts(openAPI, prot).Handler(), func(s *http.Server) { s.WriteTimeout = 2 * time.Second }).URL
-	img := noisePNG(t, 256, 256, 7) // 3.3 s at 80 KB/s
+	img := testimg.NoisePNG(t, 256, 256, 7) // 3.3 s at 80 KB/s
 	a := waitAnswer(t, slowUpload(t, base, "/api/upload", "answered", img, paced{chunk: 8000, every: 100 * time.Millisecond}), 10*time.Second)
 	checkJSON(t, a.result(), http.StatusOK, okKey("answered"))
 }
