@@ -56,9 +56,12 @@ func isAPI(r *http.Request) bool {
 	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
 }
 
-// refuse answers a request the server will not serve: the test API's JSON
-// error on /api, the message as plain text anywhere else.
+// refuse answers a request the server will not serve, before reading its
+// body: the test API's JSON error on /api, the message as plain text
+// anywhere else. The connection closes after the answer (see
+// leaveBodyUnread).
 func refuse(w http.ResponseWriter, r *http.Request, code int, message string) {
+	leaveBodyUnread(w)
 	if isAPI(r) {
 		writeAPIError(w, code, message)
 		return

@@ -370,3 +370,22 @@ func TestBodyPaceGivesTheAnswerItsTime(t *testing.T) {
 	a := waitAnswer(t, slowUpload(t, base, "/api/upload", "answered", img, paced{chunk: 8000, every: 100 * time.Millisecond}), 10*time.Second)
 	checkJSON(t, a.result(), http.StatusOK, okKey("answered"))
 }
+
+// TestRefusedSmallUploadIsAnswered: an upload refused for want of a slot
+// is answered at once even when it stalls and its body is small enough
+// (under 256 KiB) that net/http would otherwise read it to its end before
+// sending the refusal.
+func TestRefusedSmallUploadIsAnswered(t *testing.T) {
+	f := newFixture(t, setup{maxUpload: 1 << 20})
+	prot := Protection{Uploads: NewUploadSlots(1, 100*time.Millisecond), Bodies: BodyPace{MinRate: 32 << 10, Stall: 5 * time.Second}}
+	base := serveTest(t, f.galleryParts(openAPI, prot).Handler(), nil).URL
+	img := testimg.NoisePNG(t, 200, 200, 8) // about 120 KB
+	stall := paced{chunk: 16 << 10, every: 5 * time.Millisecond, stopAfter: 80 << 10}
+	holder := slowUpload(t, base, "/api/upload", "holds-the-slot", img, stall)
+	time.Sleep(50 * time.Millisecond) // the holder takes the one slot
+	a := waitAnswer(t, slowUpload(t, base, "/api/upload", "refused", img, stall), 3*time.Second)
+	if a.status != http.StatusServiceUnavailable || !a.closed {
+		t.Errorf("the refused upload: %d, connection closed %v; want 503 and closed", a.status, a.closed)
+	}
+	waitAnswer(t, holder, 10*time.Second)
+}

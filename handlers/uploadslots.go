@@ -58,3 +58,14 @@ func (s *UploadSlots) limit(next http.Handler) http.Handler {
 func retryAfterSeconds(wait time.Duration) int {
 	return max(1, int((wait+time.Second-1)/time.Second))
 }
+
+// leaveBodyUnread makes the answer the handler is about to write, without
+// reading the request's body, the connection's last. Otherwise net/http
+// reads a body under 256 KiB to its end, to reuse the connection: before
+// it sends the answer, and again when it closes the body, so a client
+// that stalls would wait for its refusal, then hold the connection, until
+// the read timeout.
+func leaveBodyUnread(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	http.NewResponseController(w).SetReadDeadline(time.Now())
+}
