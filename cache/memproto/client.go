@@ -40,6 +40,13 @@ type ClientOptions struct {
 	Timeout time.Duration
 	// MaxIdle is how many idle connections are kept. Default: 8.
 	MaxIdle int
+	// MinRate, when above 0, is the slowest a value may move, in bytes a
+	// second: a request that sends or receives n value bytes gets Timeout
+	// plus n/MinRate, the receiving part counted from when the reply says
+	// its length (never past the context's deadline). Then Timeout can be
+	// tight enough that a frozen server costs little, without failing
+	// large values. Default: 0, Timeout alone.
+	MinRate int64
 }
 
 // Defaults of ClientOptions.
@@ -127,6 +134,7 @@ func (c *Client) Set(ctx context.Context, key string, version uint64, value []by
 	err = c.do(ctx, "set", key, func(cc *clientConn, k wire) error {
 		cc.req = appendUintText(append(k.start(cc.req[:0], "ms"), ' '), uint64(len(value)))
 		cc.req = appendVersion(k.flags(cc.req), version)
+		cc.extend(len(value))
 		if err := cc.send(value); err != nil {
 			return err
 		}
@@ -247,21 +255,22 @@ func (c *Client) do(ctx context.Context, op, key string, fn func(cc *clientConn,
 // only for error messages ("" for requests without one).
 func (c *Client) run(ctx context.Context, op, key string, fn func(cc *clientConn) error) error {
 	deadline := time.Now().Add(c.opts.Timeout)
-	d, ctxDeadline := ctx.Deadline()
-	if ctxDeadline = ctxDeadline && d.Before(deadline); ctxDeadline {
-		deadline = d
+	limit, _ := ctx.Deadline() // zero when ctx has none
+	if !limit.IsZero() && limit.Before(deadline) {
+		deadline = limit
 	}
 	cc, err := c.conn(ctx, deadline)
 	if err != nil {
 		return c.fail(op, key, err)
 	}
 	cc.nc.SetDeadline(deadline)
+	cc.deadline, cc.limit, cc.timeout, cc.rate = deadline, limit, c.opts.Timeout, c.opts.MinRate
 	stop := context.AfterFunc(ctx, func() { cc.nc.SetDeadline(time.Unix(1, 0)) })
 	err = fn(cc)
 	if !stop() {
 		err = cmp.Or(ctx.Err(), err) // cancelled: the connection's deadline is spent
 		cc.broken = true
-	} else if ctxDeadline && errors.Is(err, os.ErrDeadlineExceeded) {
+	} else if !cc.limit.IsZero() && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(cc.limit) {
 		err = context.DeadlineExceeded // the context's, which its timer may not have marked yet
 	}
 	c.release(cc, err)

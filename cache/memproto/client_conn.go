@@ -21,6 +21,27 @@ type clientConn struct {
 	iov    [3][]byte
 	wb     net.Buffers
 	broken bool // a cancelled request spent its deadline
+	// The current request's deadline, the context's (zero: none), and
+	// what extend needs of the client's options.
+	deadline, limit time.Time
+	timeout         time.Duration
+	rate            int64
+}
+
+// extend gives the request the time to move n value bytes at the
+// client's MinRate, from now (see ClientOptions.MinRate).
+func (cc *clientConn) extend(n int) {
+	if cc.rate <= 0 || n == 0 {
+		return
+	}
+	d := time.Now().Add(cc.timeout + time.Duration(int64(n)*int64(time.Second)/cc.rate))
+	if !cc.limit.IsZero() && cc.limit.Before(d) {
+		d = cc.limit
+	}
+	if d.After(cc.deadline) {
+		cc.deadline = d
+		cc.nc.SetDeadline(d)
+	}
 }
 
 // dialClientConn connects and, with a token, authenticates.
@@ -133,6 +154,7 @@ func (cc *clientConn) readGet(buf []byte) (value []byte, cas uint64, hit bool, e
 	if !ok {
 		return nil, 0, false, fmt.Errorf("%w: %q to a get", ErrProtocol, line)
 	}
+	cc.extend(n)
 	if cap(buf) >= n {
 		value = buf[:n]
 	} else {

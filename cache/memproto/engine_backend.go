@@ -28,8 +28,10 @@ var ErrNoMemory = errors.New("memproto: item does not fit in the cache")
 // are left to the garbage collector, as the engines do not say which
 // they evict.
 type EngineBackend struct {
-	engine  cache.Engine
-	policy  string
+	// eng is the engine and its policy; Configure replaces both while it
+	// holds every stripe's lock, so code under a stripe's lock may load it
+	// once and use it.
+	eng     atomic.Pointer[policyEngine]
 	stripes [256]stripe
 	seed    maphash.Seed
 	tombs   *tombstoneSet
@@ -94,13 +96,12 @@ func NewEngineBackend(policy string, capacity int64, opts EngineOptions) (*Engin
 		poolBytes = min(capacity/16, 64<<20)
 	}
 	b := &EngineBackend{
-		engine: e,
-		policy: name,
-		seed:   maphash.MakeSeed(),
-		tombs:  newTombstoneSet(cmp.Or(opts.MaxTombstones, DefaultMaxTombstones)),
-		ttl:    cmp.Or(opts.TombstoneTTL, DefaultTombstoneTTL),
-		pool:   newValuePool(max(poolBytes, 0)),
+		seed:  maphash.MakeSeed(),
+		tombs: newTombstoneSet(cmp.Or(opts.MaxTombstones, DefaultMaxTombstones)),
+		ttl:   cmp.Or(opts.TombstoneTTL, DefaultTombstoneTTL),
+		pool:  newValuePool(max(poolBytes, 0)),
 	}
+	b.eng.Store(&policyEngine{e, name})
 	for i := range b.stripes {
 		b.stripes[i].held = map[*byte]*hold{}
 	}
@@ -118,7 +119,7 @@ func (b *EngineBackend) Get(key string, peek bool) (Item, bool) {
 	s := b.stripe(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	stored, ok := b.engine.Get(key)
+	stored, ok := b.eng.Load().Get(key)
 	if !ok {
 		return Item{}, false
 	}
@@ -146,7 +147,8 @@ func (b *EngineBackend) Update(key string, fn func(State) Change) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	stored, found := b.engine.Get(key)
+	engine := b.eng.Load()
+	stored, found := engine.Get(key)
 	st := State{Found: found, Tombstone: b.tombs.version(key, now)}
 	if found {
 		st.Item = decodeItem(stored)
@@ -165,7 +167,7 @@ func (b *EngineBackend) Update(key string, fn func(State) Change) error {
 			full = append(make([]byte, 0, len(data)+suffixBytes), data...)[:len(data)+suffixBytes]
 		}
 		encodeSuffix(full, ch.Item)
-		err := b.engine.Set(key, full)
+		err := engine.Set(key, full)
 		if found {
 			b.retireLocked(s, stored) // replaced, or dropped with a failed set
 		}
@@ -184,7 +186,7 @@ func (b *EngineBackend) Update(key string, fn func(State) Change) error {
 			encodeSuffix(stored, ch.Item)
 		}
 	case Delete:
-		if b.engine.Delete(key) {
+		if engine.Delete(key) {
 			b.removes.Add(1)
 		}
 		if found {
@@ -207,14 +209,15 @@ func (b *EngineBackend) Flush() {
 			b.stripes[i].mu.Unlock()
 		}
 	}()
-	b.removes.Add(int64(b.engine.Len()))
-	b.engine.Clear()
+	engine := b.eng.Load()
+	b.removes.Add(int64(engine.Len()))
+	engine.Clear()
 }
 
 // Range calls fn with each item, decoded under its key's lock. No buffer
 // is recycled while it runs, so the values it hands out stay intact.
 func (b *EngineBackend) Range(fn func(key string, it Item) bool) {
-	r, ok := b.engine.(cache.Ranger)
+	r, ok := b.eng.Load().Engine.(cache.Ranger)
 	if !ok {
 		return
 	}
@@ -233,13 +236,14 @@ func (b *EngineBackend) Range(fn func(key string, it Item) bool) {
 // holds less than this backend put in and took out, so they are exact
 // when no update runs meanwhile.
 func (b *EngineBackend) Stats() BackendStats {
-	items := int64(b.engine.Len())
+	engine := b.eng.Load()
+	items := int64(engine.Len())
 	return BackendStats{
 		Items:      items,
-		Bytes:      b.engine.Size(),
-		LimitBytes: b.engine.Capacity(),
+		Bytes:      engine.Size(),
+		LimitBytes: engine.Capacity(),
 		Evictions:  max(0, b.adds.Load()-b.removes.Load()-items),
-		Policy:     b.policy,
+		Policy:     engine.policy,
 		Tombstones: int64(b.tombs.count()),
 	}
 }

@@ -151,7 +151,7 @@ func (c *conn) metaSet() {
 	}
 	r := storeReq{mode: mode, value: v, flags: m.flags, exptime: exptime, dead: dead,
 		compare: m.compare, hasCompare: m.has('C'), invalid: m.has('I'), version: m.version, cas: c.s.nextCAS()}
-	out := c.store(key, r, now)
+	out := c.s.store(key, r, now)
 	if out.result == resNoMemory {
 		c.out.line("SERVER_ERROR out of memory storing object")
 		return

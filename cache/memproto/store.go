@@ -48,7 +48,7 @@ func (c *conn) storage(mode byte, withCAS bool) {
 	exptime, dead := expiry(t, now)
 	r := storeReq{mode: mode, value: v, flags: flags, exptime: exptime, dead: dead,
 		compare: compare, hasCompare: withCAS, cas: c.s.nextCAS()}
-	out := c.store(key, r, now)
+	out := c.s.store(key, r, now)
 	if noreply && out.result != resNoMemory {
 		return
 	}
@@ -66,10 +66,10 @@ var classicStoreReply = [...]string{
 
 // store applies a storage request and counts it. It releases the
 // request's value unless the backend took it.
-func (c *conn) store(key string, r storeReq, now int64) storeOutcome {
+func (s *Server) store(key string, r storeReq, now int64) storeOutcome {
 	var out storeOutcome
-	err := c.s.backend.Update(key, func(st State) Change {
-		out = decideStore(st, r, now, c.s.backend.Alloc)
+	err := s.backend.Update(key, func(st State) Change {
+		out = decideStore(st, r, now, s.backend.Alloc)
 		return out.change
 	})
 	if !out.consumed {
@@ -79,13 +79,13 @@ func (c *conn) store(key string, r storeReq, now int64) storeOutcome {
 		out.result = resNoMemory
 	}
 	if r.hasCompare {
-		c.s.stats.countCAS(out.result)
+		s.stats.countCAS(out.result)
 	}
 	switch out.result {
 	case resStored:
-		c.s.stats.totalItems.Add(1)
+		s.stats.totalItems.Add(1)
 	case resNoMemory:
-		c.s.stats.storeNoMemory.Add(1)
+		s.stats.storeNoMemory.Add(1)
 	}
 	return out
 }

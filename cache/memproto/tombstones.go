@@ -89,3 +89,25 @@ func (s *tombstoneSet) count() int {
 	defer s.mu.Unlock()
 	return len(s.byKey)
 }
+
+// each calls fn with each live tombstone, from a copy taken under the
+// lock, until fn returns false.
+func (s *tombstoneSet) each(now time.Time, fn func(key string, version uint64) bool) {
+	type kv struct {
+		key     string
+		version uint64
+	}
+	s.mu.Lock()
+	live := make([]kv, 0, len(s.byKey))
+	for k, t := range s.byKey {
+		if t.until.After(now) {
+			live = append(live, kv{k, t.version})
+		}
+	}
+	s.mu.Unlock()
+	for _, t := range live {
+		if !fn(t.key, t.version) {
+			return
+		}
+	}
+}
