@@ -45,7 +45,7 @@ func nodeFleet(t *testing.T, cfg awsfake.Config, token string, pub node.StatsPub
 }
 
 // startAWSNode serves a cache node as an EC2 instance would: HTTP on
-// ip:port, the binary data path on ip and a free port, statistics every
+// ip:port, the data port on ip and a free port, statistics every
 // nodeStatsEvery.
 func startAWSNode(ctx context.Context, ip string, port int, token string, pub node.StatsPublisher) (func(), error) {
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))

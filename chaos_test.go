@@ -48,7 +48,7 @@ func TestChaos(t *testing.T) {
 	var addrs [2]string
 	for i := range nodes {
 		addrs[i] = freePort(t)
-		nodes[i] = startProc(t, fmt.Sprintf("node %d", i), "node", "--addr", addrs[i], "--binary-addr", freePort(t),
+		nodes[i] = startProc(t, fmt.Sprintf("node %d", i), "node", "--addr", addrs[i], "--data-addr", freePort(t),
 			"--token", token, "--capacity-mb", "32")
 		nodes[i].waitLog(`msg="node listening"`)
 	}

@@ -22,7 +22,7 @@ type Config struct {
 	GalleryAddr, ManagerAddr, NodeAddr, NodeDataAddr      string
 	DB, Blobs, Metrics, Provider, Partitioner, Policy     string
 	NodeToken, APIToken, Password, ManagerURL, LogLevel   string
-	NodeName                                              string
+	NodeName, DataAuth                                    string
 	Nodes, CapacityMB, MaxCapacityMB, NodePort, MaxItemMB int
 	MaxUploadMB, MaxMegapixels, MinRateKB, Uploads        int
 	OpenTestAPI, Autoscale                                bool
@@ -57,7 +57,8 @@ func (c *Config) table() []cli.Def {
 		cli.Of(galleryCmd, &c.GalleryAddr, "addr", "PICPOOL_GALLERY_ADDR", ":5000", "address the gallery listens on"),
 		cli.Of(managerCmd, &c.ManagerAddr, "addr", "PICPOOL_MANAGER_ADDR", ":5001", "address the manager listens on"),
 		cli.Of(nodeCmd, &c.NodeAddr, "addr", "PICPOOL_NODE_ADDR", ":5100", "address of the node's HTTP API"),
-		cli.Of(nodeCmd, &c.NodeDataAddr, "binary-addr", "PICPOOL_NODE_BINARY_ADDR", ":5101", `address of the binary data path ("" to serve items over HTTP only)`),
+		cli.Of(nodeCmd, &c.NodeDataAddr, "data-addr", "PICPOOL_NODE_DATA_ADDR", ":11211", `address of the data port, which speaks memcached's text and meta protocol ("" to serve items over HTTP only)`),
+		cli.Of(nodeCmd, &c.DataAuth, "data-auth", "PICPOOL_NODE_DATA_AUTH", "token", "token: a connection to the data port authenticates first, as memcached -Y asks (a set whose data is \"<user> <token>\"); none: it does not, so memcached's own tools work (refused unless --data-addr is a loopback address)"),
 		cli.Of(stored, &c.DB, "db", "PICPOOL_DB", "sqlite:data/picpool.db", "database: sqlite:PATH, postgres://user@host:5432/db?sslmode=disable or mysql://user:pass@host:3306/db"),
 		cli.Of(nodeCmd, &c.DB, "db", "PICPOOL_DB", "", "database of the db metrics backend (see picpool manager --help)"),
 		cli.Of(stored, &c.Blobs, "blobs", "PICPOOL_BLOBS", "file:data/blobs", "where image files go: file:DIR or s3://bucket/prefix (S3 honours AWS_ENDPOINT_URL and the usual AWS credentials)"),

@@ -18,7 +18,7 @@ var importRules = map[string][]string{
 	"cache":           {}, // the engines: standard library only
 	"cache/partition": {},
 	"cache/nodekey":   {},
-	"cache/node":      {"cache", "cache/partition", "cache/nodekey"},
+	"cache/node":      {"cache", "cache/partition", "cache/nodekey", "cache/memproto"},
 	"cache/pool":      {"cache", "cache/node", "cache/partition", "cache/nodekey"},
 	"cache/sim":       {"cache"},
 	"cache/mrc":       {"cache", "cache/partition"},

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picpool/picpool/cache/node"
+	"github.com/picpool/picpool/cache/memproto"
 )
 
 // BenchmarkNodeVsMemcached compares one picpool node with memcached 1.6
@@ -40,7 +40,7 @@ func BenchmarkNodeVsMemcached(b *testing.B) {
 	)
 	bin := buildPicpool(b)
 	nodeHTTP, nodeBin, mcAddr := freePort(b), freePort(b), freePort(b)
-	startProcess(b, nodeBin, bin, "node", "--addr", nodeHTTP, "--binary-addr", nodeBin, "--token", token, "--capacity-mb", "1024")
+	startProcess(b, nodeBin, bin, "node", "--addr", nodeHTTP, "--data-addr", nodeBin, "--token", token, "--capacity-mb", "1024")
 	_, mcPort, _ := net.SplitHostPort(mcAddr)
 	startProcess(b, mcAddr, mc, "-l", "127.0.0.1", "-p", mcPort, "-U", "0", "-m", "1024", "-u", "root")
 
@@ -54,8 +54,7 @@ func BenchmarkNodeVsMemcached(b *testing.B) {
 		dial func() (leanClient, error)
 	}{
 		{"picpool", func() (leanClient, error) {
-			c, err := node.DialBinary(context.Background(), nodeBin, token)
-			return picpoolLean{c}, err
+			return sameClient{memproto.NewClient(nodeBin, memproto.ClientOptions{Token: token, MaxIdle: 1})}, nil
 		}},
 		{"memcached", func() (leanClient, error) { return dialMemcached(mcAddr) }},
 	}
@@ -97,22 +96,24 @@ type leanClient interface {
 	close()
 }
 
-type picpoolLean struct{ c *node.BinaryConn }
+// sameClient is memproto's client (mg, ms) over one connection: the pool's
+// own, against either server.
+type sameClient struct{ c *memproto.Client }
 
-func (p picpoolLean) get(key string, buf []byte) ([]byte, error) {
-	v, _, hit, err := p.c.GetInto(key, buf)
+func (p sameClient) get(key string, buf []byte) ([]byte, error) {
+	v, _, hit, err := p.c.GetInto(context.Background(), key, buf)
 	if err == nil && !hit {
 		err = fmt.Errorf("miss on %s", key)
 	}
 	return v, err
 }
 
-func (p picpoolLean) set(key string, value []byte) error {
-	_, err := p.c.Set(key, 1, value)
+func (p sameClient) set(key string, value []byte) error {
+	_, err := p.c.Set(context.Background(), key, 0, value)
 	return err
 }
 
-func (p picpoolLean) close() { p.c.Close() }
+func (p sameClient) close() { p.c.Close() }
 
 // memcachedLean speaks memcached's text protocol with one reused buffer.
 type memcachedLean struct {

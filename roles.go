@@ -185,7 +185,7 @@ func runNode(ctx context.Context, c Config, _ role, _ func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	opts := node.Options{Token: c.NodeToken, Config: node.Config{Capacity: int64(c.CapacityMB) * bytesize.MiB, Policy: c.Policy}, MaxCapacity: int64(c.MaxCapacityMB) * bytesize.MiB,
+	opts := node.Options{Token: c.NodeToken, DataAuth: c.DataAuth, Config: node.Config{Capacity: int64(c.CapacityMB) * bytesize.MiB, Policy: c.Policy}, MaxCapacity: int64(c.MaxCapacityMB) * bytesize.MiB,
 		MaxItemBytes: int64(c.MaxItemMB) * bytesize.MiB, Name: c.NodeName, Publisher: publisher(metrics), OnConfig: node.MemoryLimit(log), Log: log}
 	return node.Serve(ctx, c.NodeAddr, c.NodeDataAddr, opts, 10*time.Second)
 }

@@ -239,7 +239,7 @@ func TestTemplateResources(t *testing.T) {
 	data := tpl.Resources["NodeLaunchTemplate"].Properties["LaunchTemplateData"].(map[string]any)
 	userData := flatten(data["UserData"])
 	for _, s := range []string{
-		"ExecStart=/usr/local/bin/picpool node --addr :${NodePort} --binary-addr :${NodeDataPort} --metrics cloudwatch:${MetricsNamespace}\n",
+		"ExecStart=/usr/local/bin/picpool node --addr :${NodePort} --data-addr :${NodeDataPort} --metrics cloudwatch:${MetricsNamespace}\n",
 		"token=$(retry aws ssm get-parameter --with-decryption --name '${NodeTokenParameter}'",
 		"retry aws s3 cp 's3://${ArtifactBucket}/${ArtifactKey}' /usr/local/bin/picpool",
 		"printf 'PICPOOL_NODE_TOKEN=%s",

@@ -3,6 +3,7 @@ package memproto
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"testing"
@@ -152,5 +153,27 @@ func TestClientMinRate(t *testing.T) {
 	_, _, _, err = c.Get(context.Background(), "k")
 	if took := time.Since(start); !errors.Is(err, os.ErrDeadlineExceeded) || took > time.Second {
 		t.Errorf("get from a frozen server: %v after %v; want a deadline after about 0.1 s", err, took)
+	}
+}
+
+// Tombstones are bounded in number (the oldest go first) and in time.
+func TestTombstonesAreBounded(t *testing.T) {
+	const bound = 100
+	ts := newTombstoneSet(bound)
+	now := time.Now()
+	for i := range bound + 10 {
+		ts.record(fmt.Sprint(i), 5, now, time.Minute)
+	}
+	if n := ts.count(); n > bound {
+		t.Fatalf("%d tombstones kept, bound %d", n, bound)
+	}
+	if ts.version(fmt.Sprint(bound+9), now) != 5 {
+		t.Fatal("newest tombstone dropped")
+	}
+	if ts.version("0", now) != 0 {
+		t.Fatal("oldest tombstone kept past the bound")
+	}
+	if ts.version(fmt.Sprint(bound+9), now.Add(2*time.Minute)) != 0 {
+		t.Fatal("expired tombstone still stands")
 	}
 }

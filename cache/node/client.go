@@ -14,15 +14,17 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/picpool/picpool/cache/memproto"
 )
 
 // ErrUnavailable wraps every failure to reach a node or to get a
 // well-formed answer from it. The pool turns it into a miss.
 var ErrUnavailable = errors.New("cache: node unavailable")
 
-// Client talks to one node: item operations over the node's binary
-// data path when it has one (found through /v1/stats), everything else
-// over its HTTP API. Connections are kept and reused. Safe for concurrent
+// Client talks to one node: item operations over the node's data port
+// (memcached's protocol, found through /v1/stats) when it has one,
+// everything else over its HTTP API. Connections are kept and reused. Safe for concurrent
 // use.
 type Client struct {
 	addr    string // host:port of the HTTP API
@@ -30,10 +32,10 @@ type Client struct {
 	http    *http.Client
 	timeout time.Duration // a request's budget before its value's transfer (see budget)
 
-	mu        sync.Mutex
-	bin       *binPool  // nil: items go over HTTP
-	binTried  time.Time // when discovery last ran
-	binClosed bool
+	mu         sync.Mutex
+	data       *memproto.Client // nil: items go over HTTP
+	dataTried  time.Time        // when discovery last ran
+	dataClosed bool
 }
 
 // NewClient returns a client for the node at addr ("host:port").
@@ -93,13 +95,13 @@ func (c *Client) unavailable(op string, err error) error {
 	return fmt.Errorf("%w: %s %s: %v", ErrUnavailable, op, c.addr, err)
 }
 
-// Close drops the client's idle binary connections.
+// Close drops the client's idle data connections.
 func (c *Client) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.binClosed = true
-	if c.bin != nil {
-		c.bin.close()
+	c.dataClosed = true
+	if c.data != nil {
+		c.data.Close()
 	}
 }
 
@@ -146,7 +148,7 @@ func (c *Client) Partitions(ctx context.Context, partitioner string, parts []int
 	}
 	br := bufio.NewReaderSize(resp.Body, 64<<10)
 	for {
-		e, _, err := readEntry(br, 1<<32)
+		e, err := readEntry(br, 1<<32, func(n int) []byte { return make([]byte, n) })
 		if errors.Is(err, io.EOF) {
 			return nil
 		}

@@ -9,12 +9,15 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/memproto"
 )
 
-// The item operations go over the node's binary data path when it has
-// one (see binclient.go), and over its HTTP API otherwise.
+// The item operations go over the node's data port (memcached's meta
+// commands: mg, ms E, md E) when it has one, and over its HTTP API
+// otherwise.
 
 // Get returns key's value and version; a miss is (nil, 0, false, nil).
 func (c *Client) Get(ctx context.Context, key string) ([]byte, uint64, bool, error) {
@@ -27,27 +30,25 @@ func (c *Client) Peek(ctx context.Context, key string) ([]byte, uint64, bool, er
 }
 
 func (c *Client) get(ctx context.Context, key string, peek bool) ([]byte, uint64, bool, error) {
-	// The binary path budgets the value's bytes once it knows their number;
-	// over HTTP the budget must cover the largest value a node takes.
-	ctx, cancel := c.withBudget(ctx, DefaultMaxItemBytes)
-	defer cancel()
-	op, path := binGet, "/v1/items/"+url.PathEscape(key)
-	flags := byte(0)
-	if peek {
-		flags, path = binPeek, path+"?peek=1"
-	}
-	if b := c.binary(ctx); b != nil {
-		status, version, value, err := b.roundTrip(ctx, op, flags, key, 0, nil)
+	if d := c.dataClient(ctx); d != nil {
+		// The data port budgets the value's bytes once it knows their
+		// number (memproto's MinRate).
+		get := d.Get
+		if peek {
+			get = d.Peek
+		}
+		value, version, hit, err := get(ctx, key)
 		if err != nil {
 			return nil, 0, false, c.unavailable("get", err)
 		}
-		if status == binMiss {
-			return nil, 0, false, nil
-		}
-		if status != binOK {
-			return nil, 0, false, c.unavailable("get", fmt.Errorf("status %d: %s", status, value))
-		}
-		return value, version, true, nil
+		return value, version, hit, nil
+	}
+	// Over HTTP the budget must cover the largest value a node takes.
+	ctx, cancel := c.withBudget(ctx, DefaultMaxItemBytes)
+	defer cancel()
+	path := "/v1/items/" + url.PathEscape(key)
+	if peek {
+		path += "?peek=1"
 	}
 	resp, err := c.do(ctx, http.MethodGet, path, nil, nil)
 	if err != nil {
@@ -71,22 +72,20 @@ func (c *Client) get(ctx context.Context, key string, peek bool) ([]byte, uint64
 // Set stores value under key at version. It reports false when the node
 // ignored it because a newer version is resident.
 func (c *Client) Set(ctx context.Context, key string, version uint64, value []byte) (bool, error) {
-	ctx, cancel := c.withBudget(ctx, len(value))
-	defer cancel()
-	if b := c.binary(ctx); b != nil {
-		status, _, msg, err := b.roundTrip(ctx, binSet, 0, key, version, value)
+	if d := c.dataClient(ctx); d != nil {
+		stored, err := d.Set(ctx, key, version, value)
+		var reply *memproto.ReplyError
 		switch {
+		case errors.As(err, &reply) && strings.HasPrefix(reply.Line, "SERVER_ERROR"):
+			// "object too large for cache" or "out of memory storing object"
+			return false, fmt.Errorf("cache: set %q on %s: %w (%s)", key, c.addr, cache.ErrTooLarge, reply.Line)
 		case err != nil:
 			return false, c.unavailable("set", err)
-		case status == binOK:
-			return true, nil
-		case status == binStale:
-			return false, nil
-		case status == binTooLarge:
-			return false, fmt.Errorf("cache: set %q on %s: %w", key, c.addr, cache.ErrTooLarge)
 		}
-		return false, c.unavailable("set", fmt.Errorf("status %d: %s", status, msg))
+		return stored, nil
 	}
+	ctx, cancel := c.withBudget(ctx, len(value))
+	defer cancel()
 	h := http.Header{VersionHeader: {strconv.FormatUint(version, 10)}}
 	resp, err := c.do(ctx, http.MethodPut, "/v1/items/"+url.PathEscape(key), h, bytes.NewReader(value))
 	if err != nil {
@@ -107,15 +106,14 @@ func (c *Client) Set(ctx context.Context, key string, version uint64, value []by
 // Delete removes key; a version above zero keeps older versions out for a
 // while (see Node).
 func (c *Client) Delete(ctx context.Context, key string, version uint64) error {
-	ctx, cancel := c.withBudget(ctx, 0)
-	defer cancel()
-	if b := c.binary(ctx); b != nil {
-		status, _, msg, err := b.roundTrip(ctx, binDelete, 0, key, version, nil)
-		if err != nil || status != binOK {
-			return c.unavailable("delete", errors.Join(err, statusErr(status, msg)))
+	if d := c.dataClient(ctx); d != nil {
+		if err := d.Delete(ctx, key, version); err != nil {
+			return c.unavailable("delete", err)
 		}
 		return nil
 	}
+	ctx, cancel := c.withBudget(ctx, 0)
+	defer cancel()
 	h := http.Header{VersionHeader: {strconv.FormatUint(version, 10)}}
 	return c.expect(ctx, "delete", http.MethodDelete, "/v1/items/"+url.PathEscape(key), h, nil, http.StatusNoContent, nil)
 }

@@ -19,8 +19,15 @@ type Config struct {
 // is its default.
 type Options struct {
 	// Token is the shared secret every request but /healthz must present
-	// as "Authorization: Bearer <token>". It must not be empty.
+	// as "Authorization: Bearer <token>", and every connection to the data
+	// port first, as memcached -Y asks (a set whose data is "<user>
+	// <token>"). It must not be empty.
 	Token string
+	// DataAuth is DataAuthToken (the default) or DataAuthNone: the data
+	// port takes commands without the token, so memcached's own tools work
+	// against the node. Serve refuses DataAuthNone unless the data port
+	// is on a loopback address.
+	DataAuth string
 	// Config is the initial capacity and policy. Default: 64 MiB,
 	// cache.DefaultPolicy.
 	Config Config
@@ -50,6 +57,12 @@ type Options struct {
 	OnConfig func(Config)
 }
 
+// Values of Options.DataAuth.
+const (
+	DataAuthToken = "token"
+	DataAuthNone  = "none"
+)
+
 // Defaults for Options.
 const (
 	DefaultCapacity      = 64 << 20
@@ -61,74 +74,40 @@ const (
 // ErrBadConfig is returned for a node configuration that cannot apply.
 var ErrBadConfig = errors.New("cache: bad node configuration")
 
-func buildEngine(cfg Config) (cache.Engine, Config, error) {
+// checkConfig returns cfg with its policy's canonical name, or why it
+// cannot apply.
+func checkConfig(cfg Config) (Config, error) {
 	policy, ok := cache.CanonicalPolicy(cfg.Policy)
 	if !ok {
-		return nil, cfg, fmt.Errorf("%w: unknown policy %q (known: %v)", ErrBadConfig, cfg.Policy, cache.Policies())
+		return cfg, fmt.Errorf("%w: unknown policy %q (known: %v)", ErrBadConfig, cfg.Policy, cache.Policies())
 	}
 	if cfg.Capacity < 0 {
-		return nil, cfg, fmt.Errorf("%w: negative capacity %d", ErrBadConfig, cfg.Capacity)
+		return cfg, fmt.Errorf("%w: negative capacity %d", ErrBadConfig, cfg.Capacity)
 	}
 	cfg.Policy = policy
-	e, err := cache.New(policy, cfg.Capacity)
-	return e, cfg, err
+	return cfg, nil
 }
 
 // Config returns the node's current capacity and policy.
-func (n *Node) Config() Config { return n.engine.Load().config }
+func (n *Node) Config() Config { return *n.config.Load() }
 
 // Configure applies a capacity and a policy. A new capacity evicts down at
 // once; a new policy moves every item that fits into an engine of that
-// policy, most valuable first. Writes wait while the items move.
+// policy, most valuable first. Reads and writes wait while the items move.
 func (n *Node) Configure(cfg Config) error {
 	if err := n.checkCapacity(cfg.Capacity); err != nil {
 		return err
 	}
-	cur := n.engine.Load()
-	if p, ok := cache.CanonicalPolicy(cfg.Policy); ok && p == cur.config.Policy {
-		if cfg.Capacity < 0 {
-			return fmt.Errorf("%w: negative capacity %d", ErrBadConfig, cfg.Capacity)
-		}
-		cur.SetCapacity(cfg.Capacity)
-		n.engine.Store(&nodeEngine{cur.Engine, Config{cfg.Capacity, p}})
-		n.configured(Config{cfg.Capacity, p})
-		return nil
-	}
-	e, cfg, err := buildEngine(cfg)
+	cfg, err := checkConfig(cfg)
 	if err != nil {
 		return err
 	}
-	for i := range n.writeMu {
-		n.writeMu[i].Lock()
+	n.configMu.Lock()
+	defer n.configMu.Unlock()
+	if err := n.store.Configure(cfg.Capacity, cfg.Policy); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadConfig, err)
 	}
-	defer func() {
-		for i := range n.writeMu {
-			n.writeMu[i].Unlock()
-		}
-	}()
-	old := n.engine.Load()
-	// Keep the most valuable items that fit, and insert the least valuable
-	// of them first, so that the order carries over where the new policy
-	// has one and nothing is evicted on the way.
-	type kv struct {
-		key   string
-		value []byte
-	}
-	var items []kv
-	var size int64
-	if r, ok := old.Engine.(cache.Ranger); ok {
-		r.Range(func(k string, v []byte) bool {
-			if c := cache.Cost(k, v); size+c <= cfg.Capacity {
-				items = append(items, kv{k, v})
-				size += c
-			}
-			return true
-		})
-	}
-	for i := len(items) - 1; i >= 0; i-- {
-		_ = e.Set(items[i].key, items[i].value)
-	}
-	n.engine.Store(&nodeEngine{e, cfg})
+	n.config.Store(&cfg)
 	n.configured(cfg)
 	return nil
 }

@@ -46,3 +46,25 @@ func TestNodeRefusesMoreThanItHolds(t *testing.T) {
 		t.Errorf("Configure at the limit: %v", err)
 	}
 }
+
+func TestCheckDataAuth(t *testing.T) {
+	tests := []struct {
+		addr, auth string
+		ok         bool
+	}{
+		{":11211", DataAuthToken, true},
+		{":11211", DataAuthNone, false},
+		{"0.0.0.0:11211", DataAuthNone, false},
+		{"10.0.0.5:11211", DataAuthNone, false},
+		{"127.0.0.1:11211", DataAuthNone, true},
+		{"127.0.0.2:0", DataAuthNone, true},
+		{"[::1]:11211", DataAuthNone, true},
+		{"localhost:11211", DataAuthNone, true},
+		{"", DataAuthNone, true}, // no data port
+	}
+	for _, tt := range tests {
+		if err := CheckDataAuth(tt.addr, tt.auth); (err == nil) != tt.ok {
+			t.Errorf("CheckDataAuth(%q, %q) = %v; want ok %v", tt.addr, tt.auth, err, tt.ok)
+		}
+	}
+}

@@ -58,31 +58,34 @@ func WriteEntry(w *bufio.Writer, e Entry) error {
 	return err
 }
 
-// readEntry reads one entry. Its value is buf[versionBytes:]: buf has room
-// for the node's version prefix in front, so a node stores it without a
-// copy. At the end of the stream it returns io.EOF; a stream cut inside an
-// entry is io.ErrUnexpectedEOF.
-func readEntry(r *bufio.Reader, maxValue int64) (e Entry, buf []byte, err error) {
+// readEntry reads one entry, its value into alloc(n) (a node reads it
+// into memory from its store, so it stores it without a copy). At the
+// end of the stream it returns io.EOF; a stream cut inside an entry is
+// io.ErrUnexpectedEOF.
+func readEntry(r *bufio.Reader, maxValue int64, alloc func(n int) []byte) (e Entry, err error) {
 	var h [entryHeaderBytes]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return e, nil, err // io.EOF only when nothing of h was read
+		return e, err // io.EOF only when nothing of h was read
 	}
 	kl, vl := binary.BigEndian.Uint16(h[0:]), int64(binary.BigEndian.Uint32(h[10:]))
 	e.Tombstone = kl&entryTombstone != 0
 	kl &^= entryTombstone
 	if vl > maxValue || (e.Tombstone && vl > 0) {
-		return e, nil, fmt.Errorf("%w: %d bytes, limit %d", errEntryTooLarge, vl, maxValue)
+		return e, fmt.Errorf("%w: %d bytes, limit %d", errEntryTooLarge, vl, maxValue)
 	}
 	kb := make([]byte, kl)
 	if _, err := io.ReadFull(r, kb); err != nil {
-		return e, nil, unexpected(err)
+		return e, unexpected(err)
 	}
-	buf = make([]byte, versionBytes+vl)
-	if _, err := io.ReadFull(r, buf[versionBytes:]); err != nil {
-		return e, nil, unexpected(err)
+	e.Key, e.Version = string(kb), binary.BigEndian.Uint64(h[2:])
+	if e.Tombstone {
+		return e, nil
 	}
-	e.Key, e.Version, e.Value = string(kb), binary.BigEndian.Uint64(h[2:]), buf[versionBytes:]
-	return e, buf, nil
+	e.Value = alloc(int(vl))
+	if _, err := io.ReadFull(r, e.Value); err != nil {
+		return e, unexpected(err)
+	}
+	return e, nil
 }
 
 func unexpected(err error) error {

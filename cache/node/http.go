@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/memproto"
 	"github.com/picpool/picpool/cache/nodekey"
 	"github.com/picpool/picpool/cache/partition"
 )
@@ -120,26 +121,23 @@ func (n *Node) httpGet(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	lookup := n.get
-	if r.URL.Query().Get("peek") == "1" {
-		lookup = n.peek
-	}
-	value, version, hit := lookup(key)
+	it, hit := n.store.Get(key, r.URL.Query().Get("peek") == "1")
 	if !hit {
 		httpError(w, http.StatusNotFound, "miss")
 		return
 	}
+	defer it.Value.Release()
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Content-Length", strconv.Itoa(len(value)))
-	h.Set(VersionHeader, strconv.FormatUint(version, 10))
-	w.Write(value)
+	h.Set("Content-Length", strconv.Itoa(len(it.Value.B)))
+	h.Set(VersionHeader, strconv.FormatUint(it.CAS, 10))
+	w.Write(it.Value.B)
 }
 
 // itemLimit is the largest value this node takes now: the configured
 // maximum, and never more than could fit its capacity.
 func (n *Node) itemLimit(key string) int64 {
-	return min(n.opts.MaxItemBytes, n.Config().Capacity-int64(len(key))-versionBytes-cache.ItemOverhead)
+	return min(n.opts.MaxItemBytes, n.Config().Capacity-int64(len(key))-cache.ItemOverhead)
 }
 
 func (n *Node) httpPut(w http.ResponseWriter, r *http.Request) {
@@ -153,10 +151,15 @@ func (n *Node) httpPut(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("a value of %d bytes exceeds this node's limit of %d", r.ContentLength, max(limit, 0)))
 		return
 	}
-	var buf []byte
+	var value memproto.Value
 	if r.ContentLength >= 0 {
-		buf = make([]byte, versionBytes+r.ContentLength)
-		if _, err := io.ReadFull(r.Body, buf[versionBytes:]); err != nil {
+		var err error
+		if value, err = n.store.Alloc(int(r.ContentLength)); err != nil {
+			httpError(w, http.StatusRequestEntityTooLarge, err.Error())
+			return
+		}
+		if _, err := io.ReadFull(r.Body, value.B); err != nil {
+			value.Release()
 			httpError(w, http.StatusBadRequest, "body shorter than its Content-Length")
 			return
 		}
@@ -170,9 +173,9 @@ func (n *Node) httpPut(w http.ResponseWriter, r *http.Request) {
 			httpError(w, http.StatusBadRequest, "reading the body: "+err.Error())
 			return
 		}
-		buf = append(make([]byte, versionBytes, versionBytes+len(body)), body...)
+		value = memproto.Value{B: body}
 	}
-	switch n.set(key, version, buf) {
+	switch n.set(key, version, value) {
 	case setStored:
 		w.WriteHeader(http.StatusNoContent)
 	case setStale:
@@ -209,24 +212,30 @@ func (n *Node) httpImport(w http.ResponseWriter, r *http.Request) {
 	br := bufio.NewReaderSize(r.Body, 64<<10)
 	var res ImportResult
 	for i := 1; ; i++ {
-		e, buf, err := readEntry(br, n.opts.MaxItemBytes)
+		var value memproto.Value
+		e, err := readEntry(br, n.opts.MaxItemBytes, func(size int) []byte {
+			value, _ = n.store.Alloc(size) // EngineBackend's Alloc does not fail
+			return value.B
+		})
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		if err == nil {
+			if msg := nodekey.Valid(e.Key); msg != "" {
+				err = errors.New(msg)
+			}
+		}
 		if err != nil {
+			value.Release()
 			httpError(w, http.StatusBadRequest, fmt.Sprintf("entry %d: %v", i, err))
 			return
 		}
-		if msg := nodekey.Valid(e.Key); msg != "" {
-			httpError(w, http.StatusBadRequest, fmt.Sprintf("entry %d: %s", i, msg))
-			return
-		}
 		if e.Tombstone {
-			n.applyTombstone(e.Key, e.Version)
+			n.data.KeepOut(e.Key, e.Version)
 			res.Tombstones++
 			continue
 		}
-		switch n.set(e.Key, e.Version, buf) {
+		switch n.set(e.Key, e.Version, value) {
 		case setStored:
 			res.Stored++
 		case setStale:

@@ -1,54 +1,54 @@
 // Package node is one cache node: an engine of package cache holding
-// versioned values, served over an HTTP API (control, tools, moving
-// partitions) and a binary data path (the item operations), bounded by
-// the memory of its host; and the Client that talks to a node over both.
+// versioned values, served over memcached's protocol on its data port
+// (package memproto: the item operations, for the pool and for
+// memcached's own tools) and an HTTP API (control, tools, moving
+// partitions), bounded by the memory of its host; and the Client that
+// talks to a node over both.
 package node
 
 import (
 	"cmp"
-	"encoding/binary"
 	"errors"
-	"hash/maphash"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/memproto"
 )
 
-// Node is one cache node: an engine holding versioned values, served over
-// HTTP (Handler) and a binary data path (ServeBinary) by the node server.
+// Node is one cache node: one store, served over memcached's protocol
+// (ServeData) and HTTP (Handler) by the node server.
 //
-// Values are versioned: the version is stored in the engine as an 8-byte
-// prefix of the value, and a set carrying an older version than the one
-// resident is ignored, as is one older than a recent versioned delete
-// (a tombstone). So a slow reader that loaded an image before it was
-// replaced can never put the old image back.
+// Values are versioned: a value's version is its memcached CAS, set with
+// "ms E<version>", and a set carrying an older version than the one
+// resident is refused, as is one older than a recent versioned delete
+// (a tombstone, "md E<version>"). So a slow reader that loaded an image
+// before it was replaced can never put the old image back. The HTTP API
+// and the partition streams read and write the same store under the same
+// rules (see memproto's SetVersion, DeleteVersion and KeepOut).
 type Node struct {
-	opts    Options
-	log     *slog.Logger
-	engine  atomic.Pointer[nodeEngine]
-	writeMu [64]sync.Mutex // per-key-stripe: version check and set are one step
-	seed    maphash.Seed
-	tombs   tombstones
+	opts     Options
+	log      *slog.Logger
+	store    store
+	data     *memproto.Server // the data port, over store
+	config   atomic.Pointer[Config]
+	configMu sync.Mutex // one Configure at a time
 
 	requests, hits, misses atomic.Int64
 	window                 statsWindow
-	binaryAddr             atomic.Value // string: where ServeBinary listens
-}
-
-// nodeEngine is an engine together with the configuration it was built
-// from; a policy switch replaces both at once.
-type nodeEngine struct {
-	cache.Engine
-	config Config
+	dataAddr               atomic.Value // string: where ServeData listens
 }
 
 // New returns a node with an empty engine.
 func New(opts Options) (*Node, error) {
 	if opts.Token == "" {
 		return nil, errors.New("cache: a node needs a token")
+	}
+	if opts.DataAuth != "" && opts.DataAuth != DataAuthToken && opts.DataAuth != DataAuthNone {
+		return nil, fmt.Errorf("%w: data auth %q (want %s or %s)", ErrBadConfig, opts.DataAuth, DataAuthToken, DataAuthNone)
 	}
 	if opts.Config == (Config{}) {
 		opts.Config = Config{Capacity: DefaultCapacity, Policy: cache.DefaultPolicy}
@@ -59,52 +59,42 @@ func New(opts Options) (*Node, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{opts: opts, log: opts.Log, seed: maphash.MakeSeed(), tombs: tombstones{m: map[string]tombstone{}}}
+	n := &Node{opts: opts, log: opts.Log}
 	if err := n.checkCapacity(opts.Config.Capacity); err != nil {
 		return nil, err
 	}
-	e, cfg, err := buildEngine(opts.Config)
+	cfg, err := checkConfig(opts.Config)
 	if err != nil {
 		return nil, err
 	}
-	n.engine.Store(&nodeEngine{e, cfg})
+	b, err := memproto.NewEngineBackend(cfg.Policy, cfg.Capacity, memproto.EngineOptions{TombstoneTTL: opts.TombstoneTTL})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
+	n.store = store{b, n}
+	token := opts.Token
+	if opts.DataAuth == DataAuthNone {
+		token = ""
+	}
+	n.data = memproto.NewServer(n.store, memproto.Options{Token: token, MaxValueBytes: int(min(opts.MaxItemBytes, 1<<40)), Log: opts.Log})
+	n.config.Store(&cfg)
 	n.configured(cfg)
-	n.binaryAddr.Store("")
+	n.dataAddr.Store("")
 	n.window.record(Counts{}, time.Now()) // the window starts at creation
 	return n, nil
 }
 
-// versionBytes is the length of the version prefix a node stores in front
-// of every value (see Node). It is the node's own layout: only this
-// package reads or writes it.
-const versionBytes = 8
-
-func (n *Node) stripe(key string) *sync.Mutex {
-	return &n.writeMu[maphash.String(n.seed, key)&uint64(len(n.writeMu)-1)]
-}
-
-// get returns the value and version of key; a miss is (nil, 0, false).
-// It counts a request and a hit or miss.
-func (n *Node) get(key string) ([]byte, uint64, bool) {
-	n.requests.Add(1)
-	v, version, ok := n.peek(key)
-	if ok {
-		n.hits.Add(1)
-	} else {
-		n.misses.Add(1)
+// set stores value (from the store's Alloc, which set takes over) under
+// key at version.
+func (n *Node) set(key string, version uint64, value memproto.Value) setResult {
+	stored, err := n.data.SetVersion(key, version, value)
+	switch {
+	case err != nil:
+		return setTooLarge
+	case !stored:
+		return setStale
 	}
-	return v, version, ok
-}
-
-// peek is get without counting: a client looking again for a key it has
-// just missed (see the pool's GetOrLoad) asks this way, so that one lookup is
-// one miss in the statistics the autoscaler reads.
-func (n *Node) peek(key string) ([]byte, uint64, bool) {
-	v, ok := n.engine.Load().Get(key)
-	if !ok || len(v) < versionBytes {
-		return nil, 0, false
-	}
-	return v[versionBytes:], binaryVersion(v), true
+	return setStored
 }
 
 // setResult says what a versioned set did.
@@ -116,61 +106,13 @@ const (
 	setTooLarge           // the item exceeds the node's capacity
 )
 
-// set stores buf[versionBytes:] under key with the given version. buf's
-// first versionBytes bytes are the node's to fill: callers read values
-// into buffers with that room, so nothing is copied.
-func (n *Node) set(key string, version uint64, buf []byte) setResult {
-	n.requests.Add(1)
-	mu := n.stripe(key)
-	mu.Lock()
-	defer mu.Unlock()
-	if n.tombs.covers(key, version, time.Now()) {
-		return setStale
-	}
-	e := n.engine.Load()
-	if cur, ok := e.Get(key); ok && len(cur) >= versionBytes && binaryVersion(cur) > version {
-		return setStale
-	}
-	binary.BigEndian.PutUint64(buf, version)
-	if err := e.Set(key, buf); err != nil {
-		return setTooLarge
-	}
-	return setStored
-}
-
 // delete removes key. A version above zero also leaves a tombstone, so
 // that sets of older versions are ignored for TombstoneTTL: the writer of
 // version v deletes with v, and readers then put v or newer back.
-func (n *Node) delete(key string, version uint64) bool {
-	n.requests.Add(1)
-	mu := n.stripe(key)
-	mu.Lock()
-	defer mu.Unlock()
-	if version > 0 {
-		n.tombs.add(key, version, time.Now(), n.opts.TombstoneTTL)
-	}
-	return n.engine.Load().Delete(key)
-}
-
-// applyTombstone records a tombstone that came with a moved partition, and
-// drops the resident value if it is older.
-func (n *Node) applyTombstone(key string, version uint64) {
-	mu := n.stripe(key)
-	mu.Lock()
-	defer mu.Unlock()
-	n.tombs.add(key, version, time.Now(), n.opts.TombstoneTTL)
-	e := n.engine.Load()
-	if cur, ok := e.Get(key); ok && len(cur) >= versionBytes && binaryVersion(cur) < version {
-		e.Delete(key)
-	}
+func (n *Node) delete(key string, version uint64) {
+	n.data.DeleteVersion(key, version)
 }
 
 // clear drops every item. Tombstones stay: they guard against stale sets,
 // which a clear does not make any less stale.
-func (n *Node) clear() {
-	n.requests.Add(1)
-	n.engine.Load().Clear()
-}
-
-// binaryVersion reads the version prefix of a stored value.
-func binaryVersion(stored []byte) uint64 { return binary.BigEndian.Uint64(stored) }
+func (n *Node) clear() { n.store.Flush() }

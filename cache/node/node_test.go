@@ -14,20 +14,20 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/memproto"
 	"github.com/picpool/picpool/cache/nodekey"
 	"github.com/picpool/picpool/cache/partition"
 )
 
 const testToken = "test-token"
 
-// testNode is a node served on loopback: HTTP and the binary data path.
+// testNode is a node served on loopback: HTTP and the data port.
 type testNode struct {
 	*Node
-	addr    string // HTTP host:port
-	binAddr string // binary data path host:port
-	client  *Client
-	stop    func()
+	addr     string // HTTP host:port
+	dataAddr string // data port host:port
+	client   *Client
+	stop     func()
 }
 
 // startNode serves a new node on 127.0.0.1 until the test ends.
@@ -52,9 +52,9 @@ func startNode(t testing.TB, opts Options) *testNode {
 	srv := &http.Server{Handler: n.Handler()}
 	var wg sync.WaitGroup
 	wg.Go(func() { srv.Serve(hl) })
-	wg.Go(func() { n.ServeBinary(ctx, bl) })
-	n.binaryAddr.Store(bl.Addr().String()) // before ServeBinary runs: clients may ask at once
-	tn := &testNode{Node: n, addr: hl.Addr().String(), binAddr: bl.Addr().String()}
+	wg.Go(func() { n.ServeData(ctx, bl) })
+	n.dataAddr.Store(bl.Addr().String()) // before ServeData runs: clients may ask at once
+	tn := &testNode{Node: n, addr: hl.Addr().String(), dataAddr: bl.Addr().String()}
 	tn.client = NewClient(tn.addr, opts.Token, &http.Client{}, 5*time.Second)
 	var once sync.Once
 	tn.stop = func() {
@@ -121,43 +121,45 @@ func TestNodeAuth(t *testing.T) {
 			}
 		})
 	}
-	if _, _, hit := tn.get("k"); !hit {
+	if _, _, hit, _ := tn.client.Peek(t.Context(), "k"); !hit {
 		t.Fatal("unauthorized requests changed the node")
 	}
 
-	// The binary path refuses a wrong token and anything before auth.
-	bl := tn.binAddr
+	// The data port refuses a wrong token, and anything before it.
 	for _, token := range []string{"", "wrong"} {
-		p := &binPool{addr: bl, token: token, idle: make(chan *binConn, 1)}
-		if _, _, _, err := p.roundTrip(t.Context(), binGet, 0, "k", 0, nil); err == nil {
-			t.Fatalf("binary get with token %q succeeded", token)
+		c := memproto.NewClient(tn.dataAddr, memproto.ClientOptions{Token: token})
+		_, _, hit, err := c.Get(t.Context(), "k")
+		c.Close()
+		if err == nil || hit {
+			t.Fatalf("data port get with token %q: hit %v, err %v; want refused", token, hit, err)
 		}
 	}
-	c, err := net.Dial("tcp", bl)
+	c, err := net.Dial("tcp", tn.dataAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	bc := &binConn{c: c, br: bufio.NewReader(c)}
-	status, _, _, err := bc.roundTrip(binGet, 0, "k", 0, nil, nil)
-	if err != nil || status != binUnauthorized {
-		t.Fatalf("binary get before auth: status %d, err %v; want unauthorized", status, err)
+	fmt.Fprint(c, "get k\r\n")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || line != "CLIENT_ERROR unauthenticated\r\n" {
+		t.Fatalf("get before auth: %q, %v; want CLIENT_ERROR unauthenticated", line, err)
 	}
 }
 
 // TestNodeItemsBothPaths runs the item operations over HTTP and over the
-// binary path and expects the same behaviour from both.
+// data port and expects the same behaviour from both.
 func TestNodeItemsBothPaths(t *testing.T) {
-	for _, path := range []string{"http", "binary"} {
+	for _, path := range []string{"http", "data"} {
 		t.Run(path, func(t *testing.T) {
 			tn := startNode(t, Options{})
 			c := tn.client
 			if path == "http" {
 				c.mu.Lock()
-				c.binClosed = true // never discover the binary path
+				c.dataClosed = true // never discover the data port
 				c.mu.Unlock()
-			} else if c.binary(t.Context()) == nil {
-				t.Fatal("binary path not discovered")
+			} else if c.dataClient(t.Context()) == nil {
+				t.Fatal("data port not discovered")
 			}
 			ctx := t.Context()
 			if _, _, hit, err := c.Get(ctx, "cat"); hit || err != nil {
@@ -276,7 +278,11 @@ func TestConfigureKeepsWhatFits(t *testing.T) {
 		tn.client.Set(ctx, fmt.Sprintf("k%02d", i), uint64(i+1), make([]byte, 1000))
 	}
 	tn.client.Get(ctx, "k00") // the most recently used now
-	perItem := cache.Cost("k00", make([]byte, 1000+versionBytes))
+	before, _ := tn.client.Status(ctx)
+	if before.Items != 20 || before.Bytes%20 != 0 {
+		t.Fatalf("before the switch: %+v; want 20 items of one size", before)
+	}
+	perItem := before.Bytes / 20
 	if err := tn.client.Configure(ctx, Config{Capacity: 5 * perItem, Policy: "RR"}); err != nil {
 		t.Fatal(err)
 	}
@@ -396,11 +402,16 @@ func TestNodePublishesStatsEveryInterval(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
 		go func() { n.Run(ctx); close(done) }()
-		n.set("a", 1, make([]byte, versionBytes+10))
-		n.get("a")
-		n.get("b")
+		n.set("a", 1, memproto.Value{B: make([]byte, 10)})
+		get := func(key string) {
+			if it, ok := n.store.Get(key, false); ok {
+				it.Value.Release()
+			}
+		}
+		get("a")
+		get("b")
 		time.Sleep(5*time.Second + time.Millisecond)
-		n.get("a")
+		get("a")
 		time.Sleep(5 * time.Second)
 		cancel()
 		<-done
@@ -420,26 +431,4 @@ func TestNodePublishesStatsEveryInterval(t *testing.T) {
 			t.Errorf("60 s window %+v, want 2 hits and 1 miss", w)
 		}
 	})
-}
-
-func TestNodeTombstonesAreBounded(t *testing.T) {
-	var ts tombstones
-	ts.m = map[string]tombstone{}
-	now := time.Now()
-	for i := range maxTombstones + 100 {
-		ts.add(fmt.Sprint(i), 5, now, time.Minute)
-	}
-	if len(ts.m) > maxTombstones || len(ts.order) > maxTombstones {
-		t.Fatalf("%d tombstones kept, bound %d", len(ts.m), maxTombstones)
-	}
-	if !ts.covers(fmt.Sprint(maxTombstones+99), 4, now) {
-		t.Fatal("newest tombstone dropped")
-	}
-	if ts.covers("0", 4, now) {
-		t.Fatal("oldest tombstone kept past the bound")
-	}
-	ts.add("x", 5, now, time.Minute)
-	if ts.covers("x", 4, now.Add(2*time.Minute)) {
-		t.Fatal("expired tombstone still covers")
-	}
 }

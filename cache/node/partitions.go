@@ -1,10 +1,9 @@
 package node
 
 import (
-	"errors"
 	"time"
 
-	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/memproto"
 	"github.com/picpool/picpool/cache/nodekey"
 	"github.com/picpool/picpool/cache/partition"
 )
@@ -23,54 +22,49 @@ func inPartitions(pt partition.Partitioner, want map[int]bool, key string) bool 
 }
 
 // partitionEntries calls fn with the items and then the tombstones whose
-// keys fall in the wanted partitions.
+// keys fall in the wanted partitions. An entry's value is valid only
+// during fn.
 func (n *Node) partitionEntries(pt partition.Partitioner, want map[int]bool, fn func(Entry) error) error {
-	ranger, ok := n.engine.Load().Engine.(cache.Ranger)
-	if !ok {
-		return errors.New("cache: this node's engine cannot list its items")
-	}
 	var err error
-	ranger.Range(func(key string, value []byte) bool {
-		if inPartitions(pt, want, key) && len(value) >= versionBytes {
-			err = fn(Entry{Key: key, Version: binaryVersion(value), Value: value[versionBytes:]})
+	now := time.Now().Unix()
+	n.store.Range(func(key string, it memproto.Item) bool {
+		if inPartitions(pt, want, key) && (it.Exptime == 0 || it.Exptime > now) {
+			err = fn(Entry{Key: key, Version: it.CAS, Value: it.Value.B})
 		}
 		return err == nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, t := range n.tombs.live(time.Now()) {
-		if inPartitions(pt, want, t.Key) {
-			if err := fn(t); err != nil {
-				return err
-			}
+	n.store.Tombstones(func(key string, version uint64) bool {
+		if inPartitions(pt, want, key) {
+			err = fn(Entry{Key: key, Version: version, Tombstone: true})
 		}
-	}
-	return nil
+		return err == nil
+	})
+	return err
 }
 
 // dropPartitions removes the items of the given partitions (a resize moved
 // them away; tombstones stay, as they do on clear) and returns how many.
+// It counts one request, not one per item.
 func (n *Node) dropPartitions(pt partition.Partitioner, want map[int]bool) int {
 	n.requests.Add(1)
 	var keys []string
-	e := n.engine.Load()
-	if r, ok := e.Engine.(cache.Ranger); ok {
-		r.Range(func(key string, _ []byte) bool {
-			if inPartitions(pt, want, key) {
-				keys = append(keys, key)
-			}
-			return true
-		})
-	}
+	n.store.Range(func(key string, _ memproto.Item) bool {
+		if inPartitions(pt, want, key) {
+			keys = append(keys, key)
+		}
+		return true
+	})
 	dropped := 0
 	for _, k := range keys {
-		mu := n.stripe(k)
-		mu.Lock()
-		if e.Delete(k) {
-			dropped++
-		}
-		mu.Unlock()
+		n.store.EngineBackend.Update(k, func(st memproto.State) memproto.Change {
+			if st.Found {
+				dropped++
+			}
+			return memproto.Change{Op: memproto.Delete}
+		})
 	}
 	return dropped
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,13 +11,13 @@ import (
 	"time"
 )
 
-// Server runs a node on its listeners: the HTTP API, the binary data path
-// (when Data is set) and the stats loop. The node command and the local
+// Server runs a node on its listeners: the HTTP API, the data port
+// (memcached's protocol, when Data is set) and the stats loop. The node command and the local
 // provider both run nodes through it.
 type Server struct {
 	Node *Node
 	HTTP net.Listener
-	Data net.Listener // nil: items are served over HTTP only
+	Data net.Listener // the data port; nil: items are served over HTTP only
 
 	srv    *http.Server
 	cancel context.CancelFunc
@@ -41,7 +42,7 @@ func (s *Server) Start() {
 	})
 	if s.Data != nil {
 		s.done.Go(func() {
-			if err := s.Node.ServeBinary(ctx, s.Data); err != nil {
+			if err := s.Node.ServeData(ctx, s.Data); err != nil {
 				s.errs <- fmt.Errorf("node data path: %w", err)
 			}
 		})
@@ -87,12 +88,15 @@ func Name(listenAddr string) string {
 }
 
 // Serve runs a node with opts on httpAddr (its HTTP API) and dataAddr
-// (its binary data path; "" for none) until ctx is done, then gives
+// (its data port, memcached's protocol; "" for none) until ctx is done, then gives
 // requests in flight grace to finish. A node without a Name is named
 // after its HTTP address (see Name), and one without a MaxCapacity takes
 // what fits in its host's memory (see HostMaxCapacity). It returns once
 // everything stopped.
 func Serve(ctx context.Context, httpAddr, dataAddr string, opts Options, grace time.Duration) error {
+	if err := CheckDataAuth(dataAddr, opts.DataAuth); err != nil {
+		return err
+	}
 	var lc net.ListenConfig
 	hl, err := lc.Listen(ctx, "tcp", httpAddr)
 	if err != nil {
@@ -119,7 +123,7 @@ func Serve(ctx context.Context, httpAddr, dataAddr string, opts Options, grace t
 	}
 	s.Start()
 	if opts.Log != nil {
-		opts.Log.Info("node listening", "url", "http://"+hl.Addr().String(), "capacity_mb", s.Node.Config().Capacity>>20, "max_capacity_mb", opts.MaxCapacity>>20, "policy", s.Node.Config().Policy)
+		opts.Log.Info("node listening", "url", "http://"+hl.Addr().String(), "data", dataAddr, "data_auth", cmp.Or(opts.DataAuth, DataAuthToken), "capacity_mb", s.Node.Config().Capacity>>20, "max_capacity_mb", opts.MaxCapacity>>20, "policy", s.Node.Config().Policy)
 	}
 	<-ctx.Done()
 	return s.Stop(grace)

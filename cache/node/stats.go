@@ -26,16 +26,16 @@ type StatsPublisher interface {
 
 // Status is what GET /v1/stats reports.
 type Status struct {
-	Name       string `json:"name"`
-	Config     Config `json:"config"`
-	Items      int64  `json:"items"`
-	Bytes      int64  `json:"bytes"`
-	Requests   int64  `json:"requests"` // since start
-	Hits       int64  `json:"hits"`
-	Misses     int64  `json:"misses"`
-	Window     Counts `json:"window"`      // the last 60 seconds, sliding
-	BinaryAddr string `json:"binary_addr"` // the binary data path's address, "" if none
-	MaxItem    int64  `json:"max_item_bytes"`
+	Name     string `json:"name"`
+	Config   Config `json:"config"`
+	Items    int64  `json:"items"`
+	Bytes    int64  `json:"bytes"`
+	Requests int64  `json:"requests"` // since start
+	Hits     int64  `json:"hits"`
+	Misses   int64  `json:"misses"`
+	Window   Counts `json:"window"`    // the last 60 seconds, sliding
+	DataAddr string `json:"data_addr"` // the data port's address (memcached's protocol), "" if none
+	MaxItem  int64  `json:"max_item_bytes"`
 }
 
 // Counts are request counters over some window.
@@ -47,18 +47,18 @@ type Counts struct {
 
 // Status returns the node's current statistics.
 func (n *Node) Status() Status {
-	e := n.engine.Load()
+	st := n.store.Stats()
 	return Status{
-		Name:       n.opts.Name,
-		Config:     e.config,
-		Items:      int64(e.Len()),
-		Bytes:      e.Size(),
-		Requests:   n.requests.Load(),
-		Hits:       n.hits.Load(),
-		Misses:     n.misses.Load(),
-		Window:     n.window.last(n.counts(), time.Now()),
-		BinaryAddr: n.binaryAddr.Load().(string),
-		MaxItem:    n.opts.MaxItemBytes,
+		Name:     n.opts.Name,
+		Config:   n.Config(),
+		Items:    st.Items,
+		Bytes:    st.Bytes,
+		Requests: n.requests.Load(),
+		Hits:     n.hits.Load(),
+		Misses:   n.misses.Load(),
+		Window:   n.window.last(n.counts(), time.Now()),
+		DataAddr: n.dataAddr.Load().(string),
+		MaxItem:  n.opts.MaxItemBytes,
 	}
 }
 
@@ -82,9 +82,9 @@ func (n *Node) Run(ctx context.Context) {
 			if n.opts.Publisher == nil || now.Sub(lastPublish) < n.opts.StatsInterval {
 				continue
 			}
-			e := n.engine.Load()
+			st := n.store.Stats()
 			s := Stats{
-				Node: n.opts.Name, Time: now, Items: int64(e.Len()), Bytes: e.Size(),
+				Node: n.opts.Name, Time: now, Items: st.Items, Bytes: st.Bytes,
 				Requests: c.Requests - published.Requests, Hits: c.Hits - published.Hits, Misses: c.Misses - published.Misses,
 			}
 			if err := n.opts.Publisher.PublishStats(ctx, s); err != nil {

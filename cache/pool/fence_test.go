@@ -20,7 +20,7 @@ import (
 // own keys one budget, not the pool's throughput.
 
 // proxiedNodes is a Provider whose nodes sit behind proxies (both the
-// HTTP API and the binary data path), so a test can freeze one as SIGSTOP
+// HTTP API and the data port), so a test can freeze one as SIGSTOP
 // would: connections accepted, nothing answered.
 type proxiedNodes struct {
 	t       testing.TB
@@ -96,7 +96,7 @@ func startProxiedNode(t testing.TB) *proxiedNode {
 	srv := &http.Server{Handler: n.Handler()}
 	var wg sync.WaitGroup
 	wg.Go(func() { srv.Serve(hl) })
-	wg.Go(func() { n.ServeBinary(ctx, advertised{bl, dataAddr}) })
+	wg.Go(func() { n.ServeData(ctx, advertised{bl, dataAddr}) })
 	pn.stopServing = func() { cancel(); srv.Close(); wg.Wait() }
 	t.Cleanup(pn.stopServing)
 	return pn

@@ -13,7 +13,7 @@ import (
 )
 
 // LocalProvider runs the pool's nodes in this process, each a real HTTP
-// server (and binary data path) on its own loopback port. `picpool dev`
+// server (and data port) on its own loopback port. `picpool dev`
 // uses it; so do tests.
 type LocalProvider struct {
 	opts LocalOptions
