@@ -123,6 +123,9 @@ func Serve(ctx context.Context, httpAddr, dataAddr string, opts Options, grace t
 	}
 	s.Start()
 	if opts.Log != nil {
+		if s.Data != nil {
+			dataAddr = s.Data.Addr().String()
+		}
 		opts.Log.Info("node listening", "url", "http://"+hl.Addr().String(), "data", dataAddr, "data_auth", cmp.Or(opts.DataAuth, DataAuthToken), "capacity_mb", s.Node.Config().Capacity>>20, "max_capacity_mb", opts.MaxCapacity>>20, "policy", s.Node.Config().Policy)
 	}
 	<-ctx.Done()
