@@ -36,7 +36,8 @@ type ImageStore interface {
 // Cache is what the gallery needs of the cache pool.
 type Cache interface {
 	GetOrLoad(ctx context.Context, key string, load pool.LoadFunc) ([]byte, uint64, bool, error)
-	Invalidate(ctx context.Context, key string, version uint64) error
+	GetOrMake(ctx context.Context, key, name string, load pool.LoadFunc, build pool.MakeFunc) ([]byte, uint64, bool, error)
+	Invalidate(ctx context.Context, key string, version uint64, derived ...string) error
 	Purge(ctx context.Context) error
 	Clear(ctx context.Context) error
 	Table() pool.Table
