@@ -2,9 +2,9 @@ package gallery
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
+
+	"github.com/picpool/picpool/cache/pool"
 
 	"github.com/picpool/picpool/photo"
 )
@@ -23,9 +23,6 @@ var Renditions = map[string]photo.Size{photo.Thumb.Name: photo.Thumb, photo.Disp
 // renditionNames are the derived values the pool keeps beside a key.
 var renditionNames = []string{photo.Display.Name, photo.Thumb.Name}
 
-// ErrNoRendition is returned by FetchRendition for a size it does not make.
-var ErrNoRendition = errors.New("gallery: no such rendition")
-
 // FetchRendition returns the rendition named size (a key of Renditions)
 // of the image under key: from the pool on a hit, else made from the
 // original (itself from the pool, or storage) with every other size, and
@@ -39,32 +36,15 @@ func (g *Service) FetchRendition(ctx context.Context, key, size string) (Fetched
 	if kerr != nil {
 		return Fetched{}, kerr
 	}
-	start := time.Now()
-	f := Fetched{Key: key, Rendition: s.Name}
-	load := g.loader(key)
-	var data []byte
-	var version uint64
-	var err error
-	if g.cache.Table().Config.Capacity == 0 {
-		f.CacheOff = true
-		var original []byte
-		if original, version, err = load(ctx); err == nil {
-			var made map[string][]byte
-			if made, err = g.render(ctx, original); err == nil {
-				data = made[s.Name]
-			}
-		}
-	} else {
-		data, version, f.Hit, err = g.cache.GetOrMake(ctx, key, s.Name, load, g.render)
-	}
-	if errors.Is(err, ErrNotFound) {
-		return Fetched{}, FieldErrorf(NotFound, "key", "No image is stored under the key %q.", key)
-	}
+	f, err := g.fetch(ctx, key, s.Name, func(load pool.LoadFunc) ([]byte, uint64, bool, error) {
+		return g.cache.GetOrMake(ctx, key, s.Name, load, g.render)
+	}, func(original []byte) ([]byte, error) {
+		made, err := g.render(ctx, original)
+		return made[s.Name], err
+	})
 	if err != nil {
-		return Fetched{}, fmt.Errorf("fetch %s of %q: %w", s.Name, key, err)
+		return Fetched{}, err
 	}
-	f.Data, f.Version, f.Latency = data, int64(version), time.Since(start)
-	f.ContentType = photo.ContentType(data)
 	if facts, ok := g.versions.get(f.Version); ok {
 		f.Hash, f.Modified = facts.hash, facts.modified
 	} else if o, err := g.Fetch(ctx, key); err == nil && o.Version == f.Version {
@@ -72,7 +52,7 @@ func (g *Service) FetchRendition(ctx context.Context, key, size string) (Fetched
 		// tells (and is most likely a hit too).
 		f.Hash, f.Modified = o.Hash, o.Modified
 	}
-	f.Width, f.Height, _ = photo.Dimensions(data)
+	f.Width, f.Height, _ = photo.Dimensions(f.Data)
 	return f, nil
 }
 

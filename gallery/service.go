@@ -142,28 +142,49 @@ func (g *Service) Fetch(ctx context.Context, key string) (Fetched, error) {
 	if kerr != nil {
 		return Fetched{}, kerr
 	}
+	f, err := g.fetch(ctx, key, "", func(load pool.LoadFunc) ([]byte, uint64, bool, error) {
+		return g.cache.GetOrLoad(ctx, key, load)
+	}, func(original []byte) ([]byte, error) { return original, nil })
+	if err != nil {
+		return Fetched{}, err
+	}
+	data := f.Data
+	facts := g.originalFacts(ctx, key, f.Version, data)
+	f.Hash, f.Modified, f.Width, f.Height = facts.hash, facts.modified, facts.width, facts.height
+	return f, nil
+}
+
+// fetch is Fetch and FetchRendition's common path: through the pool
+// (cached: GetOrLoad or GetOrMake), or, when the pool has no capacity,
+// from storage (direct: what to serve of the original).
+func (g *Service) fetch(ctx context.Context, key, rendition string,
+	cached func(pool.LoadFunc) ([]byte, uint64, bool, error), direct func(original []byte) ([]byte, error)) (Fetched, error) {
 	start := time.Now()
-	f := Fetched{Key: key}
+	f := Fetched{Key: key, Rendition: rendition}
 	load := g.loader(key)
 	var data []byte
 	var version uint64
 	var err error
 	if g.cache.Table().Config.Capacity == 0 {
 		f.CacheOff = true
-		data, version, err = load(ctx)
+		if data, version, err = load(ctx); err == nil {
+			data, err = direct(data)
+		}
 	} else {
-		data, version, f.Hit, err = g.cache.GetOrLoad(ctx, key, load)
+		data, version, f.Hit, err = cached(load)
 	}
 	if errors.Is(err, ErrNotFound) {
 		return Fetched{}, FieldErrorf(NotFound, "key", "No image is stored under the key %q.", key)
 	}
 	if err != nil {
-		return Fetched{}, fmt.Errorf("fetch %q: %w", key, err)
+		what := "fetch"
+		if rendition != "" {
+			what += " " + rendition + " of"
+		}
+		return Fetched{}, fmt.Errorf("%s %q: %w", what, key, err)
 	}
 	f.Data, f.Version, f.Latency = data, int64(version), time.Since(start)
 	f.ContentType = photo.ContentType(data) // a hit carries bytes only; they were sniffed at upload
-	facts := g.originalFacts(ctx, key, f.Version, data)
-	f.Hash, f.Modified, f.Width, f.Height = facts.hash, facts.modified, facts.width, facts.height
 	return f, nil
 }
 

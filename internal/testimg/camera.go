@@ -42,15 +42,7 @@ func Camera(w, h int) *image.RGBA {
 }
 
 // Clamp rounds v to the nearest byte value, clamping to 0..255.
-func Clamp(v float64) byte {
-	switch {
-	case v <= 0:
-		return 0
-	case v >= 255:
-		return 255
-	}
-	return byte(v + 0.5)
-}
+func Clamp(v float64) byte { return byte(math.Round(min(max(v, 0), 255))) }
 
 // EXIFOrientation is TIFF-structured EXIF data with one IFD0 entry, Orientation,
 // in the given byte order, as a camera writes it.
