@@ -17,11 +17,17 @@ import (
 // rendition is never served from an older original than the original
 // itself would be.
 
+// Small is the grid's thumbnail for screens of ordinary density (its 160
+// px cell); photo.Thumb is the same cell at twice the density.
+var Small = photo.Size{Name: "small", MaxSide: 160}
+
 // Renditions are the sizes the pages use, by name.
-var Renditions = map[string]photo.Size{photo.Thumb.Name: photo.Thumb, photo.Display.Name: photo.Display}
+var Renditions = map[string]photo.Size{
+	Small.Name: Small, photo.Thumb.Name: photo.Thumb, photo.Display.Name: photo.Display,
+}
 
 // renditionNames are the derived values the pool keeps beside a key.
-var renditionNames = []string{photo.Display.Name, photo.Thumb.Name}
+var renditionNames = []string{photo.Display.Name, photo.Thumb.Name, Small.Name}
 
 // FetchRendition returns the rendition named size (a key of Renditions)
 // of the image under key: from the pool on a hit, else made from the
@@ -30,7 +36,7 @@ var renditionNames = []string{photo.Display.Name, photo.Thumb.Name}
 func (g *Service) FetchRendition(ctx context.Context, key, size string) (Fetched, error) {
 	s, ok := Renditions[size]
 	if !ok {
-		return Fetched{}, FieldErrorf(Invalid, "size", "There is no rendition %q: ask for thumb or display.", size)
+		return Fetched{}, FieldErrorf(Invalid, "size", "There is no rendition %q: ask for small, thumb or display.", size)
 	}
 	key, kerr := ParseKey(key)
 	if kerr != nil {
