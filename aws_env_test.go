@@ -13,6 +13,7 @@ import (
 
 	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/cache/pool"
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/internal/awsfake"
 	"github.com/picpool/picpool/internal/testimg"
 	"github.com/picpool/picpool/scaling"
@@ -81,7 +82,7 @@ func uploadImages(t *testing.T, ctx context.Context, lib *store.Library, n int) 
 	for g := range 4 {
 		wg.Go(func() {
 			for i := g; i < n; i += 4 {
-				if _, err := lib.Put(ctx, keys[i], "image/png", images[i]); err != nil {
+				if _, err := lib.Put(ctx, keys[i], gallery.Content{Type: "image/png"}, images[i]); err != nil {
 					errs <- err
 					return
 				}

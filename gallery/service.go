@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/picpool/picpool/cache/node"
@@ -19,10 +20,13 @@ type ImageStore interface {
 	// Put stores a new image or replaces one: blob, then row (with a new
 	// version, never given before), then the old blob goes. The caller
 	// invalidates the cache.
-	Put(ctx context.Context, key, contentType string, data []byte) (Image, error)
+	// The row keeps c and the bytes' ContentHash.
+	Put(ctx context.Context, key string, c Content, data []byte) (Image, error)
 	// Load returns the image's row and bytes, or an error wrapping
 	// ErrNotFound.
 	Load(ctx context.Context, key string) (Image, []byte, error)
+	// Stat returns the image's row, or an error wrapping ErrNotFound.
+	Stat(ctx context.Context, key string) (Image, error)
 	// List returns one page of images, newest first, whose keys start with
 	// prefix, and how many match in all.
 	List(ctx context.Context, o ListOptions) ([]Image, int, error)
@@ -36,7 +40,8 @@ type ImageStore interface {
 // Cache is what the gallery needs of the cache pool.
 type Cache interface {
 	GetOrLoad(ctx context.Context, key string, load pool.LoadFunc) ([]byte, uint64, bool, error)
-	Invalidate(ctx context.Context, key string, version uint64) error
+	GetOrMake(ctx context.Context, key, name string, load pool.LoadFunc, build pool.MakeFunc) ([]byte, uint64, bool, error)
+	Invalidate(ctx context.Context, key string, version uint64, derived ...string) error
 	Purge(ctx context.Context) error
 	Clear(ctx context.Context) error
 	Table() pool.Table
@@ -50,12 +55,18 @@ type Service struct {
 	cache  Cache
 	check  *photo.Checker
 	log    *slog.Logger
+
+	versions versions      // facts of the versions seen: see versions.go
+	making   chan struct{} // one slot per rendition being made: see renditions.go
 }
 
 // NewService returns the gallery over its storage and cache, taking the
 // images within limits.
 func NewService(images ImageStore, c Cache, limits photo.Limits, log *slog.Logger) *Service {
-	return &Service{images: images, cache: c, check: photo.NewChecker(limits), log: log}
+	return &Service{
+		images: images, cache: c, check: photo.NewChecker(limits), log: log,
+		making: make(chan struct{}, runtime.GOMAXPROCS(0)),
+	}
 }
 
 // Nodes returns how many nodes the pool routes to.
@@ -76,7 +87,11 @@ func (g *Service) Upload(ctx context.Context, key string, data []byte) (Image, e
 	if err != nil {
 		return Image{}, fileError(err)
 	}
-	img, err := g.images.Put(ctx, key, contentType, data)
+	c := Content{Type: contentType}
+	if w, h, err := photo.Dimensions(data); err == nil {
+		c.Width, c.Height = w, h
+	}
+	img, err := g.images.Put(ctx, key, c, data)
 	if err != nil {
 		return Image{}, fmt.Errorf("upload %q: %w", key, storageError(err))
 	}
@@ -85,10 +100,11 @@ func (g *Service) Upload(ctx context.Context, key string, data []byte) (Image, e
 	// read, anywhere, can return the old image (see pool.Pool.Invalidate).
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), invalidateTimeout)
 	defer cancel()
-	if err := g.cache.Invalidate(ictx, key, uint64(img.Version)); err != nil {
+	if err := g.cache.Invalidate(ictx, key, uint64(img.Version), renditionNames...); err != nil {
 		g.log.Warn("upload stored, but the cache could not forget the previous image", "key", key, "version", img.Version, "err", err)
 		return img, Errorf(Unavailable, "Your image was stored, but the cache could not be told to forget the previous one, so it may still be shown for a while. Upload it again to be sure.")
 	}
+	g.versions.put(img.Version, facts{hash: img.Hash, modified: img.Updated, width: img.Width, height: img.Height})
 	return img, nil
 }
 
@@ -102,9 +118,20 @@ type Fetched struct {
 	Data        []byte
 	ContentType string
 	Version     int64
-	Hit         bool          // served from the cache pool
-	CacheOff    bool          // the pool has no capacity: storage served it
-	Latency     time.Duration // of the whole fetch
+	// Hash is the original's ContentHash (a rendition's too: it is made
+	// from that original), for the URL's version and the ETag; "" when it
+	// could not be learned (the row moved on meanwhile).
+	Hash string
+	// Modified is when the original was stored; zero when unknown.
+	Modified time.Time
+	// Width and Height are the original's upright pixel size (0 if
+	// unknown); for a rendition, the rendition's.
+	Width, Height int
+	// Rendition names the rendition served, "" for the original.
+	Rendition string
+	Hit       bool          // served from the cache pool
+	CacheOff  bool          // the pool has no capacity: storage served it
+	Latency   time.Duration // of the whole fetch
 }
 
 // Fetch returns the image under key (in any spelling ParseKey takes):
@@ -115,33 +142,62 @@ func (g *Service) Fetch(ctx context.Context, key string) (Fetched, error) {
 	if kerr != nil {
 		return Fetched{}, kerr
 	}
-	start := time.Now()
-	f := Fetched{Key: key}
-	load := func(ctx context.Context) ([]byte, uint64, error) {
-		img, data, err := g.images.Load(ctx, key)
-		if err != nil {
-			return nil, 0, storageError(err)
-		}
-		return data, uint64(img.Version), nil
+	f, err := g.fetch(ctx, key, "", func(load pool.LoadFunc) ([]byte, uint64, bool, error) {
+		return g.cache.GetOrLoad(ctx, key, load)
+	}, func(original []byte) ([]byte, error) { return original, nil })
+	if err != nil {
+		return Fetched{}, err
 	}
+	data := f.Data
+	facts := g.originalFacts(ctx, key, f.Version, data)
+	f.Hash, f.Modified, f.Width, f.Height = facts.hash, facts.modified, facts.width, facts.height
+	return f, nil
+}
+
+// fetch is Fetch and FetchRendition's common path: through the pool
+// (cached: GetOrLoad or GetOrMake), or, when the pool has no capacity,
+// from storage (direct: what to serve of the original).
+func (g *Service) fetch(ctx context.Context, key, rendition string,
+	cached func(pool.LoadFunc) ([]byte, uint64, bool, error), direct func(original []byte) ([]byte, error)) (Fetched, error) {
+	start := time.Now()
+	f := Fetched{Key: key, Rendition: rendition}
+	load := g.loader(key)
 	var data []byte
 	var version uint64
 	var err error
 	if g.cache.Table().Config.Capacity == 0 {
 		f.CacheOff = true
-		data, version, err = load(ctx)
+		if data, version, err = load(ctx); err == nil {
+			data, err = direct(data)
+		}
 	} else {
-		data, version, f.Hit, err = g.cache.GetOrLoad(ctx, key, load)
+		data, version, f.Hit, err = cached(load)
 	}
 	if errors.Is(err, ErrNotFound) {
 		return Fetched{}, FieldErrorf(NotFound, "key", "No image is stored under the key %q.", key)
 	}
 	if err != nil {
-		return Fetched{}, fmt.Errorf("fetch %q: %w", key, err)
+		what := "fetch"
+		if rendition != "" {
+			what += " " + rendition + " of"
+		}
+		return Fetched{}, fmt.Errorf("%s %q: %w", what, key, err)
 	}
 	f.Data, f.Version, f.Latency = data, int64(version), time.Since(start)
 	f.ContentType = photo.ContentType(data) // a hit carries bytes only; they were sniffed at upload
 	return f, nil
+}
+
+// loader loads key's original from storage, keeping its version's facts.
+func (g *Service) loader(key string) pool.LoadFunc {
+	return func(ctx context.Context) ([]byte, uint64, error) {
+		img, data, err := g.images.Load(ctx, key)
+		if err != nil {
+			return nil, 0, storageError(err)
+		}
+		g.versions.put(img.Version, rowFacts(img, data))
+		return data, uint64(img.Version), nil
+	}
 }
 
 // DeleteAll removes every image, all or nothing: the rows go in one

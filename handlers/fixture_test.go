@@ -83,13 +83,16 @@ func (m *memImages) begin(call string) error {
 	return m.fail
 }
 
-func (m *memImages) Put(ctx context.Context, key, contentType string, data []byte) (gallery.Image, error) {
+func (m *memImages) Put(ctx context.Context, key string, c gallery.Content, data []byte) (gallery.Image, error) {
 	defer m.mu.Unlock()
 	if err := m.begin("Put"); err != nil {
 		return gallery.Image{}, err
 	}
 	m.version++
-	img := gallery.Image{Key: key, ContentType: contentType, Size: int64(len(data)), Version: m.version, Updated: m.now}
+	img := gallery.Image{
+		Key: key, ContentType: c.Type, Size: int64(len(data)), Version: m.version, Updated: m.now,
+		Hash: gallery.ContentHash(data), Width: c.Width, Height: c.Height,
+	}
 	m.now = m.now.Add(time.Second)
 	m.rows[key] = memRow{img: img, data: bytes.Clone(data)}
 	return img, nil
@@ -105,6 +108,11 @@ func (m *memImages) Load(ctx context.Context, key string) (gallery.Image, []byte
 		return gallery.Image{}, nil, fmt.Errorf("fake store: image %q: %w", key, gallery.ErrNotFound)
 	}
 	return r.img, bytes.Clone(r.data), nil
+}
+
+func (m *memImages) Stat(ctx context.Context, key string) (gallery.Image, error) {
+	img, _, err := m.Load(ctx, key)
+	return img, err
 }
 
 // sorted returns the rows newest first, then by key.

@@ -3,18 +3,17 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/picpool/picpool/assets"
 	"github.com/picpool/picpool/gallery"
+	"github.com/picpool/picpool/photo"
 	"github.com/picpool/picpool/views"
 )
 
@@ -42,6 +41,7 @@ func (p *GalleryPages) Routes(r chi.Router) {
 	r.With(crossOrigin).Post("/upload", p.upload)
 	r.Get("/show", p.show)
 	r.Get("/image/{key}", p.image)
+	r.Head("/image/{key}", p.image)
 	r.Get("/keys", p.keys)
 }
 
@@ -120,7 +120,22 @@ func (p *GalleryPages) formError(m *views.Upload, err error) {
 }
 
 func viewImage(img gallery.Image) views.Image {
-	return views.Image{Key: img.Key, ContentType: img.ContentType, Size: img.Size, Version: img.Version, Updated: img.Updated}
+	return withSizes(views.Image{
+		Key: img.Key, ContentType: img.ContentType, Size: img.Size, Version: img.Version, Updated: img.Updated,
+		Hash: img.Hash,
+	}, img.Width, img.Height)
+}
+
+// withSizes fills in the pixel sizes of an upright w×h original and of
+// its renditions.
+func withSizes(im views.Image, w, h int) views.Image {
+	size := func(name string) views.Dimensions {
+		w, h := gallery.RenditionSize(name, w, h)
+		return views.Dimensions{W: w, H: h}
+	}
+	im.Original = views.Dimensions{W: w, H: h}
+	im.Small, im.Thumb, im.Display = size(gallery.Small.Name), size(photo.Thumb.Name), size(photo.Display.Name)
+	return im
 }
 
 func (p *GalleryPages) show(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +146,10 @@ func (p *GalleryPages) show(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case err == nil:
 			m.Found, m.CacheHit, m.Latency = true, f.Hit, f.Latency
-			m.Image = views.Image{Key: f.Key, ContentType: f.ContentType, Size: int64(len(f.Data)), Version: f.Version}
+			m.Image = withSizes(views.Image{
+				Key: f.Key, ContentType: f.ContentType, Size: int64(len(f.Data)), Version: f.Version,
+				Updated: f.Modified, Hash: f.Hash,
+			}, f.Width, f.Height)
 		case errors.As(err, &e) && e.Code == gallery.NotFound:
 			// Neither found nor an error: the page says nothing is stored there.
 		case errors.As(err, &e) && e.Field == "key":
@@ -154,45 +172,6 @@ func pathKey(r *http.Request) (string, error) {
 		return key, nil
 	}
 	return url.PathUnescape(key)
-}
-
-func (p *GalleryPages) image(w http.ResponseWriter, r *http.Request) {
-	key, err := pathKey(r)
-	if err != nil {
-		http.Error(w, "The key in the address is not properly escaped.", http.StatusBadRequest)
-		return
-	}
-	f, err := p.gallery.Fetch(r.Context(), key)
-	if err != nil {
-		code, msg := errorStatus(p.log, err)
-		http.Error(w, msg, code)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", f.ContentType)
-	h.Set("Content-Length", strconv.Itoa(len(f.Data)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-cache") // revalidate: the image under a key can be replaced
-	h.Set("ETag", fmt.Sprintf(`"v%d"`, f.Version))
-	h.Set("X-Cache", cacheLabel(f))
-	if etagMatches(r.Header.Get("If-None-Match"), h.Get("ETag")) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	w.Write(f.Data)
-}
-
-// etagMatches reports whether an If-None-Match header matches etag: "*",
-// or a comma-separated list of tags, weak ones ("W/") compared weakly as
-// RFC 9110 asks for GET.
-func etagMatches(header, etag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == "*" || t == etag {
-			return true
-		}
-	}
-	return false
 }
 
 func cacheLabel(f gallery.Fetched) string {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/internal/testimg"
 
 	"github.com/PuerkitoBio/goquery"
@@ -53,6 +54,7 @@ type uploadWant struct {
 	saved                         bool
 	savedMeta                     string // the line under "Saved under …"
 	version                       string // of the saved image; "" is 1
+	hash                          string // of the saved image; "" is any
 }
 
 func TestGalleryUploadOutcomes(t *testing.T) {
@@ -178,8 +180,10 @@ func checkUploadAnswer(t *testing.T, doc *goquery.Document, want uploadWant) {
 	if got := testIDAttr(t, doc, "upload-saved-link", "href"); got != "/show?key="+url.QueryEscape(key) {
 		t.Errorf("saved link: got %q", got)
 	}
-	if got, want := testIDAttr(t, doc, "upload-saved-image", "src"), "/image/"+url.PathEscape(key)+"?v="+want.version; got != want {
-		t.Errorf("saved image: got %q, want %q", got, want)
+	src := testIDAttr(t, doc, "upload-saved-image", "src")
+	prefix := "/image/" + url.PathEscape(key) + "?size=small&v="
+	if hash, ok := strings.CutPrefix(src, prefix); !ok || len(hash) != len(gallery.ContentHash(nil)) || want.hash != "" && hash != want.hash {
+		t.Errorf("saved image: got %q, want %s<hash %q>", src, prefix, want.hash)
 	}
 }
 
@@ -190,7 +194,7 @@ func TestGalleryUploadReplaces(t *testing.T) {
 	f.put(t, "cat", testimg.PNG(t, 1, 1))
 	gifData := testimg.GIF(t)
 	doc := checkHTML(t, postMultipart(t, srv.URL+"/upload", []formPart{keyPart("cat"), filePart("c.gif", gifData)}, "HX-Request", "true"), false)
-	checkUploadAnswer(t, doc, uploadWant{saved: true, savedMeta: fmt.Sprintf("image/gif · %d bytes · version 2", len(gifData)), version: "2"})
+	checkUploadAnswer(t, doc, uploadWant{saved: true, savedMeta: fmt.Sprintf("image/gif · %d bytes · version 2", len(gifData)), version: "2", hash: gallery.ContentHash(gifData)})
 }
 
 var latencyText = regexp.MustCompile(`^[0-9.]+ (ns|µs|ms|s)$`)
@@ -217,8 +221,16 @@ func TestGalleryShow(t *testing.T) {
 			if got := testIDAttr(t, doc, "cache-badge", "data-hit"); got != strconv.FormatBool(hit) {
 				t.Errorf("data-hit: got %q, want %v", got, hit)
 			}
-			if got := testIDAttr(t, doc, "show-image", "src"); got != "/image/cat?v=1" {
-				t.Errorf("image src: got %q", got)
+			for name, want := range map[string]string{
+				"src":   "/image/cat?size=display&v=" + gallery.ContentHash(data),
+				"width": "5", "height": "5",
+			} {
+				if got := testIDAttr(t, doc, "show-image", name); got != want {
+					t.Errorf("image %s: got %q, want %q", name, got, want)
+				}
+			}
+			if got, want := testIDAttr(t, doc, "show-original", "href"), "/image/cat?v="+gallery.ContentHash(data); got != want {
+				t.Errorf("original's link: got %q, want %q", got, want)
 			}
 			if got := testIDText(t, doc, "show-latency"); !latencyText.MatchString(got) {
 				t.Errorf("latency: got %q", got)
@@ -234,10 +246,11 @@ func TestGalleryShow(t *testing.T) {
 		})
 	}
 	t.Run("odd key", func(t *testing.T) {
-		img := f.put(t, "ü 100%", testimg.GIF(t))
+		gif := testimg.GIF(t)
+		f.put(t, "ü 100%", gif)
 		doc := checkHTML(t, get(t, srv.URL+"/show?key="+url.QueryEscape("ü 100%")), true)
 		checkTexts(t, doc, map[string]string{"show-image-key": "ü 100%", "show-type": "image/gif"})
-		if got, want := testIDAttr(t, doc, "show-image", "src"), fmt.Sprintf("/image/%%C3%%BC%%20100%%25?v=%d", img.Version); got != want {
+		if got, want := testIDAttr(t, doc, "show-image", "src"), "/image/%C3%BC%20100%25?size=display&v="+gallery.ContentHash(gif); got != want {
 			t.Errorf("image src: got %q, want %q", got, want)
 		}
 	})
@@ -362,7 +375,7 @@ func TestGalleryKeys(t *testing.T) {
 			first := byTestID(doc, "key-item").First()
 			k := first.AttrOr("data-key", "")
 			row, _ := f.images.row(k)
-			if got, want := first.Find(`[data-testid="key-thumb"]`).AttrOr("src", ""), fmt.Sprintf("/image/%s?v=%d", k, row.img.Version); got != want {
+			if got, want := first.Find(`[data-testid="key-thumb"]`).AttrOr("src", ""), fmt.Sprintf("/image/%s?size=small&v=%s", k, gallery.ContentHash(row.data)); got != want {
 				t.Errorf("thumb of %s: got %q, want %q", k, got, want)
 			}
 			if got := first.Find(`[data-testid="key-link"]`).AttrOr("href", ""); got != "/show?key="+k {
@@ -440,11 +453,14 @@ func TestGalleryImage(t *testing.T) {
 			checkJSON(t, upload(t, srv.URL, "/api/upload", "pic", data), http.StatusOK, okKey("pic"))
 			for _, cacheWant := range []string{"MISS", "HIT"} {
 				r := get(t, srv.URL+"/image/pic")
-				checkImage(t, r, data, tt.contentType, `"v1"`, cacheWant)
+				checkImage(t, r, data, tt.contentType, etagOf(data), cacheWant)
 			}
 		})
 	}
 }
+
+// etagOf is the ETag of an original: its content hash.
+func etagOf(data []byte) string { return `"` + gallery.ContentHash(data) + `"` }
 
 func checkImage(t *testing.T, r result, data []byte, contentType, etag, xcache string) {
 	t.Helper()
@@ -466,22 +482,22 @@ func TestGalleryImageRevalidation(t *testing.T) {
 	srv := f.galleryServer(t, openAPI)
 	first := testimg.PNG(t, 1, 1)
 	f.put(t, "pic", first)
-	checkImage(t, get(t, srv.URL+"/image/pic"), first, "image/png", `"v1"`, "MISS")
+	checkImage(t, get(t, srv.URL+"/image/pic"), first, "image/png", etagOf(first), "MISS")
 
-	r := get(t, srv.URL+"/image/pic", "If-None-Match", `"v1"`)
-	if r.status != http.StatusNotModified || len(r.body) != 0 || r.header.Get("ETag") != `"v1"` {
-		t.Errorf("If-None-Match current: %d, %d bytes, ETag %q; want 304, empty, \"v1\"", r.status, len(r.body), r.header.Get("ETag"))
+	r := get(t, srv.URL+"/image/pic", "If-None-Match", etagOf(first))
+	if r.status != http.StatusNotModified || len(r.body) != 0 || r.header.Get("ETag") != etagOf(first) {
+		t.Errorf("If-None-Match current: %d, %d bytes, ETag %q; want 304, empty, %s", r.status, len(r.body), r.header.Get("ETag"), etagOf(first))
 	}
 	r = get(t, srv.URL+"/image/pic", "If-None-Match", `"v7"`)
-	checkImage(t, r, first, "image/png", `"v1"`, "HIT")
+	checkImage(t, r, first, "image/png", etagOf(first), "HIT")
 
 	second := testimg.GIF(t)
 	f.put(t, "pic", second)
-	checkImage(t, get(t, srv.URL+"/image/pic", "If-None-Match", `"v1"`), second, "image/gif", `"v2"`, "MISS")
+	checkImage(t, get(t, srv.URL+"/image/pic", "If-None-Match", etagOf(first)), second, "image/gif", etagOf(second), "MISS")
 
 	// If-None-Match is a list, compared weakly (RFC 9110 13.1.2): a proxy
 	// that weakens the ETag or a client that sends several still gets 304.
-	for _, inm := range []string{`"v1", "v2"`, `W/"v2"`, `*`} {
+	for _, inm := range []string{etagOf(first) + ", " + etagOf(second), "W/" + etagOf(second), `*`} {
 		t.Run(inm, func(t *testing.T) {
 			if r := get(t, srv.URL+"/image/pic", "If-None-Match", inm); r.status != http.StatusNotModified {
 				t.Errorf("If-None-Match %s: got %d, want 304", inm, r.status)
@@ -496,7 +512,7 @@ func TestGalleryImageCacheOff(t *testing.T) {
 	data := testimg.PNG(t, 2, 2)
 	f.put(t, "pic", data)
 	for range 2 {
-		checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", `"v1"`, "OFF")
+		checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", etagOf(data), "OFF")
 	}
 	if got := f.totalItems(t); got != 0 {
 		t.Errorf("the nodes hold %d items with the cache off", got)
@@ -510,10 +526,10 @@ func TestGalleryImageCacheTurnedOff(t *testing.T) {
 	srv := f.galleryServer(t, openAPI)
 	data := testimg.PNG(t, 2, 2)
 	f.put(t, "pic", data)
-	checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", `"v1"`, "MISS")
+	checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", etagOf(data), "MISS")
 	checkJSON(t, configure(t, srv.URL, "", url.Values{"cacheSize": {"0"}}), http.StatusOK,
 		`{"success":"true","mode":"manual","numNodes":1,"cacheSize":0,"policy":"LRU"}`)
-	checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", `"v1"`, "OFF")
+	checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", etagOf(data), "OFF")
 }
 
 func TestGalleryImageFailures(t *testing.T) {
@@ -556,12 +572,12 @@ func TestGalleryDeadNode(t *testing.T) {
 	srv := f.galleryServer(t, openAPI)
 	data := testimg.PNG(t, 3, 3)
 	f.put(t, "pic", data)
-	checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", `"v1"`, "MISS")
+	checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", etagOf(data), "MISS")
 	if err := f.local.Kill(f.pool.Table().Members[0]); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", `"v1"`, "MISS")
+		checkImage(t, get(t, srv.URL+"/image/pic"), data, "image/png", etagOf(data), "MISS")
 	}
 	doc := checkHTML(t, get(t, srv.URL+"/show?key=pic"), true)
 	checkTexts(t, doc, map[string]string{"cache-badge": "Cache miss", "show-version": "1"})

@@ -2,6 +2,9 @@ package handlers
 
 import (
 	"bytes"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
 	"net/http"
 	"net/url"
 	"strings"
@@ -90,7 +93,9 @@ func TestLinksRoundTrip(t *testing.T) {
 				t.Errorf("the show page shows key %q, want %q", got, tt.key)
 			}
 			src, _ := byTestID(doc, "show-image").Attr("src")
-			checkImageLink(t, show.url, src, images[tt.key])
+			checkRenditionLink(t, show.url, src, images[tt.key])
+			orig, _ := byTestID(doc, "show-original").Attr("href")
+			checkImageLink(t, show.url, orig, images[tt.key])
 
 			// The Keys page filtered by the key, its card's links.
 			keys := followLink(t, base, views.KeysURL(tt.key, 1))
@@ -104,7 +109,7 @@ func TestLinksRoundTrip(t *testing.T) {
 				t.Errorf("the card's link shows key %q, want %q", got, tt.key)
 			}
 			thumb, _ := card.Find(`[data-testid="key-thumb"]`).Attr("src")
-			checkImageLink(t, keys.url, thumb, images[tt.key])
+			checkRenditionLink(t, keys.url, thumb, images[tt.key])
 		})
 	}
 }
@@ -127,6 +132,21 @@ func checkImageLink(t *testing.T, from *url.URL, src string, want []byte) {
 	got := followLink(t, from, src)
 	if got.status != http.StatusOK || !bytes.Equal(got.body, want) {
 		t.Errorf("image %q (from %s): status %d, %d bytes; want 200 and the key's %d bytes", src, got.url, got.status, len(got.body), len(want))
+	}
+}
+
+// checkRenditionLink checks that src is a rendition of the key's image:
+// these small images are never enlarged, so it has the original's size.
+func checkRenditionLink(t *testing.T, from *url.URL, src string, original []byte) {
+	t.Helper()
+	got := followLink(t, from, src)
+	want, _, err := image.DecodeConfig(bytes.NewReader(original))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(got.body))
+	if got.status != http.StatusOK || err != nil || cfg.Width != want.Width || cfg.Height != want.Height {
+		t.Errorf("image %q (from %s): status %d, %v, %dx%d; want 200 and a %dx%d rendition", src, got.url, got.status, err, cfg.Width, cfg.Height, want.Width, want.Height)
 	}
 }
 

@@ -26,7 +26,7 @@ func TestDeleteAllKeepsUploadsOfAnotherProcess(t *testing.T) {
 			ctx := context.Background()
 			dsn := storetest.DSN(t, kind)
 			blobs, _ := storetest.FileBlobs(t)
-			gallery := store.NewLibrary(storetest.Open(t, dsn), blobs, nil)
+			pages := store.NewLibrary(storetest.Open(t, dsn), blobs, nil)
 			manager := store.NewLibrary(storetest.Open(t, dsn), blobs, nil)
 			var wg sync.WaitGroup
 			stop := make(chan struct{})
@@ -40,7 +40,7 @@ func TestDeleteAllKeepsUploadsOfAnotherProcess(t *testing.T) {
 						default:
 						}
 						key := fmt.Sprintf("w%d-%d", w, i%20)
-						if _, err := gallery.Put(ctx, key, "image/png", []byte(key)); err != nil {
+						if _, err := pages.Put(ctx, key, gallery.Content{Type: "image/png"}, []byte(key)); err != nil {
 							errs <- fmt.Errorf("upload %s: %w", key, err)
 							return
 						}
@@ -59,12 +59,12 @@ func TestDeleteAllKeepsUploadsOfAnotherProcess(t *testing.T) {
 			for err := range errs {
 				t.Fatal(err)
 			}
-			keys, err := gallery.Keys(ctx)
+			keys, err := pages.Keys(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, k := range keys {
-				if _, data, err := gallery.Load(ctx, k); err != nil || string(data) != k {
+				if _, data, err := pages.Load(ctx, k); err != nil || string(data) != k {
 					t.Errorf("key %s has a row but not its bytes: %q, %v", k, data, err)
 				}
 			}

@@ -56,3 +56,12 @@ var SplitStatements = splitStatements
 func (db *DB) InTx(ctx context.Context, fn func() error) error {
 	return db.inTx(ctx, func(bun.Tx) error { return fn() })
 }
+
+// ForgetContent makes key's row look stored before hashes and sizes were
+// kept.
+func (l *Library) ForgetContent(ctx context.Context, key string) error {
+	_, err := l.db.bun.NewUpdate().Model((*imageRow)(nil)).
+		Set("? = ''", bun.Ident("hash")).Set("? = 0", bun.Ident("width")).Set("? = 0", bun.Ident("height")).
+		Where("? = ?", bun.Ident("key"), key).Exec(ctx)
+	return err
+}

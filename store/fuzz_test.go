@@ -32,7 +32,7 @@ func FuzzListPrefix(f *testing.F) {
 		}
 		var keys []string
 		for _, k := range []string{key1, key2} {
-			_, err := l.Put(ctx, k, "image/png", []byte("x"))
+			_, err := l.Put(ctx, k, gallery.Content{Type: "image/png"}, []byte("x"))
 			if errors.Is(err, store.ErrInvalidKey) {
 				continue
 			}

@@ -36,6 +36,9 @@ type imageRow struct {
 	Version     int64     `bun:"version,notnull"`
 	Created     time.Time `bun:"created,notnull"`
 	Updated     time.Time `bun:"updated,notnull"`
+	Hash        string    `bun:"hash,notnull"`
+	Width       int       `bun:"width,notnull"`
+	Height      int       `bun:"height,notnull"`
 }
 
 func (r imageRow) image() gallery.Image {
@@ -43,6 +46,7 @@ func (r imageRow) image() gallery.Image {
 		Key: r.Key, Object: r.Object, ContentType: r.ContentType,
 		Size: r.Size, Version: r.Version,
 		Created: r.Created.UTC(), Updated: r.Updated.UTC(),
+		Hash: r.Hash, Width: r.Width, Height: r.Height,
 	}
 }
 
@@ -96,7 +100,9 @@ func checkKey(key string) error {
 // the old blob (which leaves a harmless orphan) is logged. Concurrent Puts
 // of one key each get their own version, and the row ends at the highest.
 // The caller invalidates the cache afterwards.
-func (l *Library) Put(ctx context.Context, key, contentType string, data []byte) (gallery.Image, error) {
+// The row keeps c and the bytes' gallery.ContentHash.
+func (l *Library) Put(ctx context.Context, key string, c gallery.Content, data []byte) (gallery.Image, error) {
+	contentType := c.Type
 	if err := checkKey(key); err != nil {
 		return gallery.Image{}, fmt.Errorf("store: put image %q: %w", key, err)
 	}
@@ -111,6 +117,7 @@ func (l *Library) Put(ctx context.Context, key, contentType string, data []byte)
 	row := imageRow{
 		Key: key, Object: object, ContentType: contentType, Size: int64(len(data)),
 		Created: now, Updated: now,
+		Hash: gallery.ContentHash(data), Width: c.Width, Height: c.Height,
 	}
 	old, err := l.db.upsertImage(ctx, &row)
 	if err != nil {
@@ -216,6 +223,9 @@ func (l *Library) Load(ctx context.Context, key string) (gallery.Image, []byte, 
 		}
 		data, err := l.blobs.Get(ctx, img.Object)
 		if err == nil {
+			if img.Hash == "" {
+				img.Hash = l.fillHash(ctx, img, data)
+			}
 			return img, data, nil
 		}
 		if !errors.Is(err, ErrNotFound) {
@@ -224,6 +234,21 @@ func (l *Library) Load(ctx context.Context, key string) (gallery.Image, []byte, 
 		prev = img.Object
 	}
 	return gallery.Image{}, nil, fmt.Errorf("store: load image %q: replaced %d times while loading it", key, attempts)
+}
+
+// fillHash computes the content hash of a row stored before hashes were
+// kept, and saves it if the row still points at the same blob. A failure
+// to save is logged: the next Load computes it again.
+func (l *Library) fillHash(ctx context.Context, img gallery.Image, data []byte) string {
+	hash := gallery.ContentHash(data)
+	ctx, cancel := l.db.opContext(ctx)
+	defer cancel()
+	_, err := l.db.bun.NewUpdate().Model((*imageRow)(nil)).Set("? = ?", bun.Ident("hash"), hash).
+		Where("? = ? AND ? = ?", bun.Ident("key"), img.Key, bun.Ident("object"), img.Object).Exec(ctx)
+	if err != nil {
+		l.log.Warn("could not save the content hash of an image stored before hashes were kept", "key", img.Key, "err", l.db.conn.Scrub(err))
+	}
+	return hash
 }
 
 // noLimit stands for "all rows" where OFFSET needs a LIMIT (MySQL, SQLite).

@@ -71,12 +71,12 @@ func TestLibraryPutLoad(t *testing.T) {
 		if _, err := l.Stat(ctx, "cat"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("Stat of a new key: err = %v, want store.ErrNotFound", err)
 		}
-		first, err := l.Put(ctx, "cat", "image/png", []byte("png v1"))
+		first, err := l.Put(ctx, "cat", gallery.Content{Type: "image/png"}, []byte("png v1"))
 		if err != nil {
 			t.Fatalf("Put: %v", err)
 		}
 		t1 := time.Date(2025, 6, 1, 12, 0, 1, 123456000, time.UTC) // the clock, to the microsecond
-		want := gallery.Image{Key: "cat", Object: first.Object, ContentType: "image/png", Size: 6, Version: 1, Created: t1, Updated: t1}
+		want := gallery.Image{Key: "cat", Object: first.Object, ContentType: "image/png", Size: 6, Version: 1, Created: t1, Updated: t1, Hash: gallery.ContentHash([]byte("png v1"))}
 		if diff := cmp.Diff(want, first); diff != "" {
 			t.Errorf("Put (-want +got):\n%s", diff)
 		}
@@ -84,12 +84,12 @@ func TestLibraryPutLoad(t *testing.T) {
 			t.Errorf("object name %q, want img/<32 hex>.png", first.Object)
 		}
 
-		second, err := l.Put(ctx, "cat", "image/jpeg", []byte("jpeg v2!"))
+		second, err := l.Put(ctx, "cat", gallery.Content{Type: "image/jpeg"}, []byte("jpeg v2!"))
 		if err != nil {
 			t.Fatalf("second Put: %v", err)
 		}
 		t2 := t1.Add(time.Second)
-		want = gallery.Image{Key: "cat", Object: second.Object, ContentType: "image/jpeg", Size: 8, Version: 2, Created: t1, Updated: t2}
+		want = gallery.Image{Key: "cat", Object: second.Object, ContentType: "image/jpeg", Size: 8, Version: 2, Created: t1, Updated: t2, Hash: gallery.ContentHash([]byte("jpeg v2!"))}
 		if diff := cmp.Diff(want, second); diff != "" {
 			t.Errorf("second Put (-want +got):\n%s", diff)
 		}
@@ -108,14 +108,14 @@ func TestLibraryPutLoad(t *testing.T) {
 		}
 
 		// Versions come from one sequence: another key takes the next one.
-		if other, err := l.Put(ctx, "dog", "image/gif", []byte("gif")); err != nil || other.Version != 3 {
+		if other, err := l.Put(ctx, "dog", gallery.Content{Type: "image/gif"}, []byte("gif")); err != nil || other.Version != 3 {
 			t.Errorf("Put of another key = v%d, %v; want v3", other.Version, err)
 		}
 
-		if _, err := l.Put(ctx, strings.Repeat("k", 251), "image/png", []byte("x")); !errors.Is(err, store.ErrInvalidKey) {
+		if _, err := l.Put(ctx, strings.Repeat("k", 251), gallery.Content{Type: "image/png"}, []byte("x")); !errors.Is(err, store.ErrInvalidKey) {
 			t.Errorf("Put with a 251-character key: err = %v, want store.ErrInvalidKey", err)
 		}
-		if _, err := l.Put(ctx, "", "image/png", []byte("x")); !errors.Is(err, store.ErrInvalidKey) {
+		if _, err := l.Put(ctx, "", gallery.Content{Type: "image/png"}, []byte("x")); !errors.Is(err, store.ErrInvalidKey) {
 			t.Errorf("Put with an empty key: err = %v, want store.ErrInvalidKey", err)
 		}
 	})
@@ -135,7 +135,7 @@ func TestLibraryHostileKeys(t *testing.T) {
 	forEachDB(t, func(t *testing.T, l *store.Library) {
 		ctx := context.Background()
 		for i, key := range hostileKeys {
-			if _, err := l.Put(ctx, key, "image/png", []byte(fmt.Sprint("image ", i))); err != nil {
+			if _, err := l.Put(ctx, key, gallery.Content{Type: "image/png"}, []byte(fmt.Sprint("image ", i))); err != nil {
 				t.Fatalf("Put(%q): %v", key, err)
 			}
 		}
@@ -166,7 +166,7 @@ func TestLibraryList(t *testing.T) {
 		ctx := context.Background()
 		// Uploaded in this order, one second apart: listed in reverse.
 		for _, key := range []string{"a%b", "a%c", "axb", "a_b", "aab", "Cat", "cat", "ca!t", `c\at`, "dog"} {
-			if _, err := l.Put(ctx, key, "image/png", []byte(key)); err != nil {
+			if _, err := l.Put(ctx, key, gallery.Content{Type: "image/png"}, []byte(key)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -228,7 +228,7 @@ func TestLibraryDeleteAll(t *testing.T) {
 		db := storetest.OpenDB(t, kind)
 		l := newLibrary(t, db, blobs)
 		for _, key := range []string{"a", "b", "c"} {
-			if _, err := l.Put(ctx, key, "image/png", []byte(key)); err != nil {
+			if _, err := l.Put(ctx, key, gallery.Content{Type: "image/png"}, []byte(key)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -244,7 +244,7 @@ func TestLibraryDeleteAll(t *testing.T) {
 		// Versions never repeat, not even for a key deleted and uploaded
 		// again: a cache tombstone or a browser's copy of the old image
 		// must not match the new one.
-		img, err := l.Put(ctx, "a", "image/png", []byte("again"))
+		img, err := l.Put(ctx, "a", gallery.Content{Type: "image/png"}, []byte("again"))
 		if err != nil || img.Version != 4 {
 			t.Errorf("Put after DeleteAll = v%d, %v; want v4, after the three before", img.Version, err)
 		}
@@ -267,7 +267,7 @@ func TestLibraryConcurrentPuts(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				imgs[i], errs[i] = l.Put(ctx, "hot key", "image/png", fmt.Appendf(nil, "upload %d", i))
+				imgs[i], errs[i] = l.Put(ctx, "hot key", gallery.Content{Type: "image/png"}, fmt.Appendf(nil, "upload %d", i))
 			})
 		}
 		wg.Wait()
@@ -309,7 +309,7 @@ func TestLibraryReadersDuringWrites(t *testing.T) {
 	forEachStore(t, func(t *testing.T, kind string, newBlobs func(*testing.T) store.Blobs) {
 		ctx := context.Background()
 		l := newLibrary(t, storetest.OpenDB(t, kind), newBlobs(t))
-		if _, err := l.Put(ctx, "k", "image/png", []byte("v1")); err != nil {
+		if _, err := l.Put(ctx, "k", gallery.Content{Type: "image/png"}, []byte("v1")); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan struct{})
@@ -337,7 +337,7 @@ func TestLibraryReadersDuringWrites(t *testing.T) {
 			})
 		}
 		for v := 2; v <= 20; v++ {
-			if _, err := l.Put(ctx, "k", "image/png", fmt.Append(nil, "v", v)); err != nil {
+			if _, err := l.Put(ctx, "k", gallery.Content{Type: "image/png"}, fmt.Append(nil, "v", v)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -380,11 +380,11 @@ func TestLibraryBlobStoreFails(t *testing.T) {
 				ctx := context.Background()
 				db := storetest.OpenDB(t, kind)
 				good, _ := storetest.FileBlobs(t)
-				before, err := newLibrary(t, db, good).Put(ctx, "k", "image/png", []byte("old"))
+				before, err := newLibrary(t, db, good).Put(ctx, "k", gallery.Content{Type: "image/png"}, []byte("old"))
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, err = newLibrary(t, db, bb.open(t)).Put(ctx, "k", "image/png", []byte("new"))
+				_, err = newLibrary(t, db, bb.open(t)).Put(ctx, "k", gallery.Content{Type: "image/png"}, []byte("new"))
 				if err == nil || !strings.HasPrefix(err.Error(), `store: put image "k": store: put blob`) || !strings.Contains(err.Error(), bb.want) {
 					t.Fatalf("Put through a broken blob store: err = %v, want a put blob error with %q", err, bb.want)
 				}
@@ -440,14 +440,14 @@ func TestLibraryDatabaseFails(t *testing.T) {
 func uploadWithDatabaseDown(t *testing.T, ctx context.Context, db *store.DB, blobs store.Blobs, down func(), want, direct string) {
 	t.Helper()
 	l := newLibrary(t, db, blobs)
-	before, err := l.Put(ctx, "k", "image/png", []byte("old"))
+	before, err := l.Put(ctx, "k", gallery.Content{Type: "image/png"}, []byte("old"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	down()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	_, err = l.Put(ctx, "k", "image/png", []byte("new"))
+	_, err = l.Put(ctx, "k", gallery.Content{Type: "image/png"}, []byte("new"))
 	if err == nil || !strings.HasPrefix(err.Error(), `store: put image "k": `) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Put with the database down: err = %v, want a put image error containing %q", err, want)
 	}
@@ -477,7 +477,7 @@ func TestLibraryMissingBlob(t *testing.T) {
 	ctx := context.Background()
 	blobs, dir := storetest.FileBlobs(t)
 	l := newLibrary(t, storetest.OpenDB(t, storetest.SQLite), blobs)
-	img, err := l.Put(ctx, "k", "image/png", []byte("x"))
+	img, err := l.Put(ctx, "k", gallery.Content{Type: "image/png"}, []byte("x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,7 +494,7 @@ func TestLibraryLargeImage(t *testing.T) {
 	ctx := context.Background()
 	l := newLibrary(t, storetest.OpenDB(t, storetest.SQLite), storetest.S3Blobs(t))
 	big := bytes.Repeat([]byte("0123456789abcdef"), 10<<20/16) // 10 MiB
-	if _, err := l.Put(ctx, "big", "image/jpeg", big); err != nil {
+	if _, err := l.Put(ctx, "big", gallery.Content{Type: "image/jpeg"}, big); err != nil {
 		t.Fatal(err)
 	}
 	img, data, err := l.Load(ctx, "big")
@@ -514,7 +514,7 @@ func TestLibraryListTies(t *testing.T) {
 		ctx := context.Background()
 		l.SetClock(func() time.Time { return noon })
 		for _, key := range []string{"é", "b", "z", "B", "a", "a ", "🐱", "_", "%"} {
-			if _, err := l.Put(ctx, key, "image/png", []byte(key)); err != nil {
+			if _, err := l.Put(ctx, key, gallery.Content{Type: "image/png"}, []byte(key)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -545,7 +545,7 @@ func BenchmarkLibraryLoad(b *testing.B) {
 		b.Run(kind, func(b *testing.B) {
 			ctx := context.Background()
 			l, data := benchLibrary(b, kind)
-			if _, err := l.Put(ctx, "bench", "image/jpeg", data); err != nil {
+			if _, err := l.Put(ctx, "bench", gallery.Content{Type: "image/jpeg"}, data); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
@@ -569,7 +569,7 @@ func BenchmarkLibraryPut(b *testing.B) {
 			ctx := context.Background()
 			l, data := benchLibrary(b, kind)
 			for b.Loop() {
-				if _, err := l.Put(ctx, "bench", "image/jpeg", data); err != nil {
+				if _, err := l.Put(ctx, "bench", gallery.Content{Type: "image/jpeg"}, data); err != nil {
 					b.Fatal(err)
 				}
 			}

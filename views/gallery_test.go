@@ -115,7 +115,7 @@ func TestUploadPage(t *testing.T) {
 }
 
 func TestUploadResult(t *testing.T) {
-	im := Image{Key: "cat", ContentType: "image/png", Size: 2048, Version: 3, Updated: t0}
+	im := Image{Key: "cat", ContentType: "image/png", Size: 2048, Version: 3, Updated: t0, Hash: "h3"}
 	tests := []struct {
 		name                 string
 		m                    Upload
@@ -148,8 +148,12 @@ func TestUploadResult(t *testing.T) {
 				if got := attr(t, one(t, doc, "upload-saved-link"), "href"); got != tt.savedLink {
 					t.Errorf("saved link: got %q, want %q", got, tt.savedLink)
 				}
-				if got := attr(t, one(t, doc, "upload-saved-image"), "src"); got != "/image/cat?v=3" {
+				saved := one(t, doc, "upload-saved-image")
+				if got := attr(t, saved, "src"); got != "/image/cat?size=small&v=h3" {
 					t.Errorf("saved image: got %q", got)
+				}
+				if got, want := attr(t, saved, "srcset"), "/image/cat?size=small&v=h3 1x, /image/cat?size=thumb&v=h3 2x"; got != want {
+					t.Errorf("saved image srcset: got %q, want %q", got, want)
 				}
 				if !hasAttr(one(t, doc, "upload-saved"), "data-upload-ok") {
 					t.Error("a saved upload lacks data-upload-ok, which tells upload.js to reset the form")
@@ -177,7 +181,10 @@ func TestUploadResult(t *testing.T) {
 }
 
 func TestShowPage(t *testing.T) {
-	im := Image{Key: "holiday/beach", ContentType: "image/jpeg", Size: 100_000, Version: 2, Updated: t0}
+	im := Image{
+		Key: "holiday/beach", ContentType: "image/jpeg", Size: 100_000, Version: 2, Updated: t0, Hash: "h2",
+		Original: Dimensions{3000, 4000}, Display: Dimensions{1200, 1600},
+	}
 	tests := []struct {
 		name     string
 		m        Show
@@ -232,8 +239,18 @@ func TestShowPage(t *testing.T) {
 				if got := attr(t, one(t, doc, "cache-badge"), "data-hit"); got != tt.badgeHit {
 					t.Errorf("badge data-hit: got %q, want %q", got, tt.badgeHit)
 				}
-				if got := attr(t, one(t, doc, "show-image"), "src"); got != "/image/holiday%2Fbeach?v=2" {
-					t.Errorf("image src: got %q", got)
+				img := one(t, doc, "show-image")
+				for name, want := range map[string]string{"src": "/image/holiday%2Fbeach?size=display&v=h2", "width": "1200", "height": "1600"} {
+					if got := attr(t, img, name); got != want {
+						t.Errorf("image %s: got %q, want %q", name, got, want)
+					}
+				}
+				orig := one(t, doc, "show-original")
+				if got, want := attr(t, orig, "href"), "/image/holiday%2Fbeach?v=h2"; got != want || !hasAttr(orig, "download") {
+					t.Errorf("original link: href %q (want %q), download %v", got, want, hasAttr(orig, "download"))
+				}
+				if got, want := text(one(t, doc, "show-original-size")), "(3000×4000)"; got != want {
+					t.Errorf("original size: got %q, want %q", got, want)
 				}
 			}
 		})
@@ -242,8 +259,8 @@ func TestShowPage(t *testing.T) {
 
 func TestKeysPage(t *testing.T) {
 	items := []Image{
-		{Key: "cat", Size: 1000, Version: 1, Updated: t0},
-		{Key: "cab", Size: 2000, Version: 4, Updated: t0.Add(-time.Hour)},
+		{Key: "cat", Size: 1000, Version: 1, Updated: t0, Hash: "h1", Small: Dimensions{120, 160}},
+		{Key: "cab", Size: 2000, Version: 4, Updated: t0.Add(-time.Hour)}, // before hashes and sizes were kept
 	}
 	t.Run("list with pager", func(t *testing.T) {
 		doc, _ := render(t, KeysPage(Keys{Prefix: "ca", Items: items, Page: 3, PerPage: 2, Total: 20}))
@@ -267,7 +284,7 @@ func TestKeysPage(t *testing.T) {
 		byID(doc, "key-item").Each(func(_ int, s *goquery.Selection) {
 			keys = append(keys, attr(t, s, "data-key"))
 			img := s.Find(`[data-testid="key-thumb"]`)
-			srcs = append(srcs, attr(t, img, "src"))
+			srcs = append(srcs, attr(t, img, "src"), attr(t, img, "srcset"), img.AttrOr("width", "-")+"×"+img.AttrOr("height", "-"))
 			if attr(t, img, "loading") != "lazy" {
 				t.Errorf("thumbnail of %s is not lazy", attr(t, s, "data-key"))
 			}
@@ -276,7 +293,10 @@ func TestKeysPage(t *testing.T) {
 		if diff := cmp.Diff([]string{"cat", "cab"}, keys); diff != "" {
 			t.Errorf("keys (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff([]string{"/image/cat?v=1", "/image/cab?v=4"}, srcs); diff != "" {
+		if diff := cmp.Diff([]string{
+			"/image/cat?size=small&v=h1", "/image/cat?size=small&v=h1 1x, /image/cat?size=thumb&v=h1 2x", "120×160",
+			"/image/cab?size=small", "/image/cab?size=small 1x, /image/cab?size=thumb 2x", "-×-",
+		}, srcs); diff != "" {
 			t.Errorf("thumbnails (-want +got):\n%s", diff)
 		}
 		if diff := cmp.Diff([]string{"/show?key=cat", "/show?key=cab"}, links); diff != "" {

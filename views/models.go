@@ -21,7 +21,16 @@ type Image struct {
 	Size        int64  // bytes
 	Version     int64  // 1 for the first upload under the key, +1 per replacement
 	Updated     time.Time
+	// Hash is the content hash, the version of the image's URLs ("" if
+	// not known yet: the URLs are then the plain, revalidated ones).
+	Hash string
+	// The pixel sizes of the original and of its renditions, upright, for
+	// width and height attributes; zero when unknown.
+	Original, Small, Thumb, Display Dimensions
 }
+
+// Dimensions are a picture's pixel width and height.
+type Dimensions struct{ W, H int }
 
 // Upload is the upload page: the form, its messages and the result of the
 // last upload. The same model renders the full page (UploadPage) and the

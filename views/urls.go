@@ -20,11 +20,33 @@ func ImageURL(key string) string {
 	return "/image/" + url.PathEscape(key)
 }
 
-// imageVersionURL is ImageURL with the version as a query, which the
-// handler ignores: a replaced image gets a new URL, so no browser shows a
-// stale copy from its cache.
-func imageVersionURL(im Image) string {
-	return ImageURL(im.Key) + "?v=" + strconv.FormatInt(im.Version, 10)
+// VersionedImageURL is ImageURL with the content hash as its version
+// (?v=), and the rendition (?size=) unless size is "": its bytes never
+// change, so the handler lets browsers keep it for a year. With no hash
+// (a row stored before hashes were kept, until it is first read) it is
+// the plain, revalidated URL.
+func VersionedImageURL(key, hash, size string) string {
+	v := url.Values{}
+	if hash != "" {
+		v.Set("v", hash)
+	}
+	if size != "" {
+		v.Set("size", size)
+	}
+	if len(v) == 0 {
+		return ImageURL(key)
+	}
+	return ImageURL(key) + "?" + v.Encode()
+}
+
+// imageSrc is the versioned URL of one of an image's renditions ("" for
+// the original).
+func imageSrc(im Image, size string) string { return VersionedImageURL(im.Key, im.Hash, size) }
+
+// thumbSrcset offers the 160 px rendition for ordinary screens and the
+// 320 px one for screens of twice the density.
+func thumbSrcset(im Image) string {
+	return imageSrc(im, "small") + " 1x, " + imageSrc(im, "thumb") + " 2x"
 }
 
 // ShowURL is the show page of a key: /show?key=K.

@@ -162,3 +162,12 @@ func Valid(key string) string {
 	}
 	return ""
 }
+
+// Derived returns the key of an entry derived from k's value (a
+// rendition), named name: it routes with k (the same first byte, so the
+// same partition and node, and a resize moves them together) and its body
+// is k's, "@" and name. name must be short and use only bytes that stand
+// for themselves in a body ([A-Za-z0-9._~-]).
+func (k Key) Derived(name string) Key {
+	return Key{hash: k.hash, body: k.body + "@" + name}
+}

@@ -123,3 +123,25 @@ func FuzzNodeKey(f *testing.F) {
 		}
 	})
 }
+
+func TestDerivedRoutesWithItsOriginal(t *testing.T) {
+	long := strings.Repeat("é", 200) // hashed body
+	for _, key := range []string{"k1", "a@thumb", "a:b#c@d%e", long} {
+		k := Of(key)
+		d := k.Derived("thumb")
+		if d.Hash() != k.Hash() {
+			t.Errorf("Of(%q).Derived: hash %x, want the original's %x", key, d.Hash(), k.Hash())
+		}
+		nk := d.In(Namespace{2, 5})
+		if msg := Valid(nk); msg != "" {
+			t.Errorf("Of(%q).Derived = %q, which a node refuses: %s", key, nk, msg)
+		}
+		if got, want := nk, k.In(Namespace{2, 5})+"@thumb"; got != want {
+			t.Errorf("Of(%q).Derived(thumb).In = %q, want %q", key, got, want)
+		}
+		// No gallery key's node key meets a derived one.
+		if Of(key+"@thumb") == d {
+			t.Errorf("gallery key %q@thumb has the node key of %q's thumb", key, key)
+		}
+	}
+}

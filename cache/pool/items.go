@@ -142,16 +142,23 @@ var ErrNotInvalidated = errors.New("cache: the old value could not be invalidate
 // changes while the deletes run, they run again on the new table:
 // otherwise a delete routed by the table before a resize could land on
 // the old owner after the move had copied the old value to the new one.
-func (p *Pool) Invalidate(ctx context.Context, key string, version uint64) error {
-	err := p.invalidate(ctx, key, version)
+//
+// The values derived from key under the given names (see GetOrMake) go
+// with it, the same way.
+func (p *Pool) Invalidate(ctx context.Context, key string, version uint64, derived ...string) error {
+	err := p.invalidate(ctx, key, version, derived)
 	if errors.Is(err, ErrNotInvalidated) {
-		p.invalidateLater(key, version)
+		p.invalidateLater(key, version, derived)
 	}
 	return err
 }
 
-func (p *Pool) invalidate(ctx context.Context, key string, version uint64) error {
+func (p *Pool) invalidate(ctx context.Context, key string, version uint64, derived []string) error {
 	k := nodekey.Of(key)
+	keys := []nodekey.Key{k}
+	for _, name := range derived {
+		keys = append(keys, k.Derived(name))
+	}
 	if err := p.refreshFences(ctx); err != nil {
 		return fmt.Errorf("%w: %q: %w", ErrNotInvalidated, key, err)
 	}
@@ -163,9 +170,12 @@ func (p *Pool) invalidate(ctx context.Context, key string, version uint64) error
 				missed = append(missed, c.Addr())
 				continue
 			}
-			if err := c.Delete(ctx, k.In(v.f.ns(c.Addr())), version); err != nil {
-				p.failed(c, err)
-				missed = append(missed, c.Addr())
+			for _, k := range keys {
+				if err := c.Delete(ctx, k.In(v.f.ns(c.Addr())), version); err != nil {
+					p.failed(c, err)
+					missed = append(missed, c.Addr())
+					break
+				}
 			}
 		}
 		if len(missed) > 0 {

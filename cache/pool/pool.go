@@ -106,6 +106,7 @@ type Pool struct {
 
 	resizeMu sync.Mutex // one change of the table at a time
 	loads    flightGroup[loaded]
+	makes    flightGroup[made] // derived values: see derived.go
 	lastMove atomic.Pointer[MoveReport]
 
 	fences     atomic.Pointer[fenceView]

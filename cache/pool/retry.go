@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 )
 
@@ -18,21 +19,34 @@ const maxRetries = 10000
 // until then.
 type retryQueue struct {
 	mu      sync.Mutex
-	pending map[string]uint64 // key → highest version to invalidate
+	pending map[string]retry // by key
 	order   []string
 }
 
-func (q *retryQueue) add(key string, version uint64) (dropped string) {
+// retry is one pending invalidation: the highest version to invalidate,
+// and the names of the derived values that go with it.
+type retry struct {
+	version uint64
+	derived []string
+}
+
+func (q *retryQueue) add(key string, version uint64, derived []string) (dropped string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.pending == nil {
-		q.pending = map[string]uint64{}
+		q.pending = map[string]retry{}
 	}
-	if v, ok := q.pending[key]; ok {
-		q.pending[key] = max(v, version)
+	if r, ok := q.pending[key]; ok {
+		r.version = max(r.version, version)
+		for _, n := range derived {
+			if !slices.Contains(r.derived, n) {
+				r.derived = append(r.derived, n)
+			}
+		}
+		q.pending[key] = r
 		return ""
 	}
-	q.pending[key] = version
+	q.pending[key] = retry{version, slices.Clone(derived)}
 	q.order = append(q.order, key)
 	if len(q.order) > maxRetries {
 		dropped, q.order = q.order[0], q.order[1:]
@@ -42,7 +56,7 @@ func (q *retryQueue) add(key string, version uint64) (dropped string) {
 }
 
 // take removes and returns everything pending.
-func (q *retryQueue) take() map[string]uint64 {
+func (q *retryQueue) take() map[string]retry {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	out := q.pending
@@ -51,8 +65,8 @@ func (q *retryQueue) take() map[string]uint64 {
 }
 
 // invalidateLater queues an invalidation that failed for Run to retry.
-func (p *Pool) invalidateLater(key string, version uint64) {
-	if dropped := p.retries.add(key, version); dropped != "" {
+func (p *Pool) invalidateLater(key string, version uint64, derived []string) {
+	if dropped := p.retries.add(key, version, derived); dropped != "" {
 		p.log.Error("cache: too many invalidations pending while the database is unreachable; one was dropped and may be served old until it is uploaded again", "key", dropped)
 	}
 }
@@ -60,15 +74,15 @@ func (p *Pool) invalidateLater(key string, version uint64) {
 // retryInvalidations runs the pending invalidations again; those that
 // fail again go back in the queue.
 func (p *Pool) retryInvalidations(ctx context.Context) {
-	for key, version := range p.retries.take() {
-		if err := p.invalidate(ctx, key, version); err != nil {
+	for key, r := range p.retries.take() {
+		if err := p.invalidate(ctx, key, r.version, r.derived); err != nil {
 			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-				p.retries.add(key, version)
+				p.retries.add(key, r.version, r.derived)
 				return
 			}
-			p.invalidateLater(key, version)
+			p.invalidateLater(key, r.version, r.derived)
 			continue
 		}
-		p.log.Info("cache: a pending invalidation finished", "key", key, "version", version)
+		p.log.Info("cache: a pending invalidation finished", "key", key, "version", r.version)
 	}
 }
