@@ -18,8 +18,8 @@ var importRules = map[string][]string{
 	"cache":           {}, // the engines: standard library only
 	"cache/partition": {},
 	"cache/nodekey":   {},
-	"cache/node":      {"cache", "cache/partition", "cache/nodekey"},
-	"cache/pool":      {"cache", "cache/node", "cache/partition", "cache/nodekey"},
+	"cache/node":      {"cache", "cache/partition", "cache/nodekey", "cache/mrc"},
+	"cache/pool":      {"cache", "cache/node", "cache/partition", "cache/nodekey", "cache/mrc"},
 	"cache/sim":       {"cache"},
 	"cache/mrc":       {"cache", "cache/partition"},
 	"cache/memproto":  {"cache"},

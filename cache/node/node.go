@@ -32,6 +32,7 @@ type Node struct {
 	writeMu [64]sync.Mutex // per-key-stripe: version check and set are one step
 	seed    maphash.Seed
 	tombs   tombstones
+	curve   curve // the miss-ratio curve of the node's lookups (curve.go)
 
 	requests, hits, misses atomic.Int64
 	window                 statsWindow
@@ -93,6 +94,7 @@ func (n *Node) get(key string) ([]byte, uint64, bool) {
 	} else {
 		n.misses.Add(1)
 	}
+	n.curve.lookup(key, len(v)+versionBytes, ok)
 	return v, version, ok
 }
 
@@ -128,12 +130,16 @@ func (n *Node) set(key string, version uint64, buf []byte) setResult {
 		return setStale
 	}
 	e := n.engine.Load()
-	if cur, ok := e.Get(key); ok && len(cur) >= versionBytes && binaryVersion(cur) > version {
+	cur, held := e.Get(key)
+	if held && len(cur) >= versionBytes && binaryVersion(cur) > version {
 		return setStale
 	}
 	binary.BigEndian.PutUint64(buf, version)
 	if err := e.Set(key, buf); err != nil {
 		return setTooLarge
+	}
+	if !held {
+		n.curve.filled(key, len(buf))
 	}
 	return setStored
 }

@@ -53,6 +53,7 @@ func (n *Node) partitionEntries(pt partition.Partitioner, want map[int]bool, fn 
 // them away; tombstones stay, as they do on clear) and returns how many.
 func (n *Node) dropPartitions(pt partition.Partitioner, want map[int]bool) int {
 	n.requests.Add(1)
+	n.curve.restart(n.Config(), false) // the node's keys changed: see curve
 	var keys []string
 	e := n.engine.Load()
 	if r, ok := e.Engine.(cache.Ranger); ok {
