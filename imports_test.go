@@ -25,7 +25,7 @@ var importRules = map[string][]string{
 	"cache/memproto":  {"cache"},
 	"photo":           {"internal/bytesize"},
 	"scaling":         {},
-	"gallery":         {"cache", "cache/node", "cache/pool", "photo", "scaling", "internal/bytesize"},
+	"gallery":         {"cache", "cache/node", "cache/pool", "cache/mrc", "photo", "scaling", "internal/bytesize"},
 	"store":           {"gallery", "cache/pool", "scaling", "store/..."},
 	"handlers":        {"gallery", "views", "assets", "cache", "scaling", "photo", "internal/bytesize"},
 	"views":           {"assets", "internal/bytesize"},

@@ -85,7 +85,7 @@ func runServers(ctx context.Context, c Config, r role, getenv func(string) strin
 	}
 	manager := handlers.ManagerDeps{Control: control, Pool: p, Gallery: g, Stats: metrics, Log: log}
 	if r&(dev|autoscalerCmd) != 0 || c.Autoscale {
-		auto, err := scaling.NewAutoscaler(scaling.AutoscalerConfig{Pool: p, Metrics: metrics, Settings: control.Settings, Period: c.Period, Log: log})
+		auto, err := scaling.NewAutoscaler(scaling.AutoscalerConfig{Pool: p, Metrics: metrics, Settings: control.Settings, Curve: control.Curve, Period: c.Period, Log: log})
 		if err != nil {
 			return err
 		}

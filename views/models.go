@@ -147,12 +147,23 @@ type ModeForm struct {
 	MinMiss          string // posted as minMiss
 	ExpRatio         string // posted as expRatio
 	ShrinkRatio      string // posted as shrinkRatio
+	Rule             string // RuleRatios or RuleTarget, posted as rule
+	TargetMiss       string // posted as targetMiss
 	ModeError        string
 	MaxMissError     string
 	MinMissError     string
 	ExpRatioError    string
 	ShrinkRatioError string
+	RuleError        string
+	TargetMissError  string
 }
+
+// Rule values, for ModeForm.Rule: automatic mode's rules, as the mode
+// form posts them.
+const (
+	RuleRatios = "ratios"
+	RuleTarget = "target"
+)
 
 // ResizeForm is the "resize to N" form (POST /pool/resize).
 type ResizeForm struct {
