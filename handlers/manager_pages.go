@@ -348,7 +348,7 @@ func (m *ManagerPages) statsModel(ctx context.Context) (views.Stats, error) {
 	if err != nil {
 		return views.Stats{}, fmt.Errorf("read the pool's statistics: %w", err)
 	}
-	return views.Stats{Charts: Charts(points), From: from, To: to, Updated: now}, nil
+	return views.Stats{Charts: Charts(points), From: from, To: to, Updated: now, Curve: m.curveModel(ctx)}, nil
 }
 
 // Charts turns per-minute points into the statistics page's six charts. A

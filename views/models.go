@@ -202,6 +202,8 @@ type Stats struct {
 	Updated time.Time
 	// Refresh is how often the page polls for new data; 0 means 5 s.
 	Refresh time.Duration
+	// Curve is the "Miss rate by pool size" chart; nil leaves it out.
+	Curve *CurveChart
 }
 
 // Chart is one line chart of the statistics page.
