@@ -21,7 +21,7 @@ var importRules = map[string][]string{
 	"cache/node":      {"cache", "cache/partition", "cache/nodekey", "cache/mrc"},
 	"cache/pool":      {"cache", "cache/node", "cache/partition", "cache/nodekey", "cache/mrc"},
 	"cache/sim":       {"cache"},
-	"cache/mrc":       {"cache", "cache/partition"},
+	"cache/mrc":       {"cache", "cache/partition", "cache/sim"},
 	"cache/memproto":  {"cache"},
 	"photo":           {"internal/bytesize"},
 	"scaling":         {},

@@ -14,9 +14,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/mrc"
 	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/cache/pool"
-	"github.com/picpool/picpool/cache/sim"
 	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/handlers"
 	"github.com/picpool/picpool/internal/bytesize"
@@ -209,5 +209,5 @@ func runLoadgen(ctx context.Context, c Config, _ role, getenv func(string) strin
 
 func runSimulate(_ context.Context, c Config, _ role, _ func(string) string, stdout io.Writer) error {
 	c.Sim.Stdin, c.Sim.FormatSize = os.Stdin, bytesize.Format
-	return sim.Run(c.Sim, stdout)
+	return mrc.Simulate(c.Sim, stdout) // the exact replay, then the curve beside it
 }
