@@ -815,6 +815,18 @@ func TestBrowserManager(t *testing.T) {
 			fmt.Sprintf(`%s >= %v`, requests, before+reads))
 		t.Logf("the chart showed the traffic %s after it ended", time.Since(start).Round(100*time.Millisecond))
 
+		// "Miss rate by pool size" draws the pool's predicted curve, one
+		// point per size from 1 to 8, which the traffic has given values.
+		const curve = `echarts.getInstanceByDom(document.getElementById("chart-miss-curve"))`
+		b.waitJS("the miss rate by pool size chart predicts every size", 30*time.Second, curve+` && `+curve+
+			`.getOption().series[0].data.filter(p => typeof (Array.isArray(p) ? p : p.value)[1] === "number").length === 8`)
+		if got := eval[string](b, `document.querySelector('[data-testid="chart-card-miss-curve"] h2').textContent`); got != "Miss rate by pool size" {
+			t.Errorf("the curve chart's title is %q", got)
+		}
+		if got := eval[int](b, curve+`.getOption().series[1].data.length`); got != 1 {
+			t.Errorf("the curve chart shows %d points for the pool now, want 1", got)
+		}
+
 		if !b.samePage() || !eval[bool](b, `window.picpoolChart === `+chart) {
 			t.Error("the page or the chart was reloaded, want the data merged into the chart in place")
 		}

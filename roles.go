@@ -14,9 +14,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/picpool/picpool/cache"
+	"github.com/picpool/picpool/cache/mrc"
 	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/cache/pool"
-	"github.com/picpool/picpool/cache/sim"
 	"github.com/picpool/picpool/gallery"
 	"github.com/picpool/picpool/handlers"
 	"github.com/picpool/picpool/internal/bytesize"
@@ -85,7 +85,7 @@ func runServers(ctx context.Context, c Config, r role, getenv func(string) strin
 	}
 	manager := handlers.ManagerDeps{Control: control, Pool: p, Gallery: g, Stats: metrics, Log: log}
 	if r&(dev|autoscalerCmd) != 0 || c.Autoscale {
-		auto, err := scaling.NewAutoscaler(scaling.AutoscalerConfig{Pool: p, Metrics: metrics, Settings: control.Settings, Period: c.Period, Log: log})
+		auto, err := scaling.NewAutoscaler(scaling.AutoscalerConfig{Pool: p, Metrics: metrics, Settings: control.Settings, Curve: control.Curve, Period: c.Period, Log: log})
 		if err != nil {
 			return err
 		}
@@ -209,5 +209,5 @@ func runLoadgen(ctx context.Context, c Config, _ role, getenv func(string) strin
 
 func runSimulate(_ context.Context, c Config, _ role, _ func(string) string, stdout io.Writer) error {
 	c.Sim.Stdin, c.Sim.FormatSize = os.Stdin, bytesize.Format
-	return sim.Run(c.Sim, stdout)
+	return mrc.Simulate(c.Sim, stdout) // the exact replay, then the curve beside it
 }

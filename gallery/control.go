@@ -75,7 +75,8 @@ func (c *Control) State(ctx context.Context) (PoolState, error) {
 }
 
 // Settings returns how the pool is sized now: the defaults (manual mode,
-// the default policy) until some are saved. The autoscaler reads them
+// the default ratios and target) until some are saved, with defaults for
+// what settings saved by an older version lack. The autoscaler reads them
 // every period.
 func (c *Control) Settings(ctx context.Context) (scaling.Settings, error) { return c.loadSettings(ctx) }
 
@@ -85,9 +86,9 @@ func (c *Control) loadSettings(ctx context.Context) (scaling.Settings, error) {
 		return scaling.Settings{}, fmt.Errorf("load pool settings: %w", storageError(err))
 	}
 	if !ok {
-		s = scaling.Settings{Mode: scaling.Manual, Policy: scaling.DefaultPolicy()}
+		s = scaling.DefaultSettings()
 	}
-	return s, nil
+	return s.WithDefaults(), nil
 }
 
 // Change is a set of changes to the pool; nil fields stay as they are.
@@ -102,11 +103,15 @@ type Change struct {
 	MinMiss     *float64      `json:"minMiss,omitempty"`
 	ExpRatio    *float64      `json:"expRatio,omitempty"`
 	ShrinkRatio *float64      `json:"shrinkRatio,omitempty"`
+	Rule        *scaling.Rule `json:"rule,omitempty"`
+	TargetMiss  *float64      `json:"targetMiss,omitempty"`
 }
 
 // ParseChange reads a change from form or query values, with the test
 // API's parameter names: mode, numNodes, cacheSize (MB), policy,
-// maxMiss, minMiss, expRatio, shrinkRatio. Empty values are absent. It
+// maxMiss, minMiss, expRatio, shrinkRatio, rule (ratios or target) and
+// targetMiss (a targetMiss without a rule selects the target rule).
+// Empty values are absent. It
 // checks that each value is of its kind (a number, a known policy); Check
 // and Apply check the values against the pool and each other. On a
 // refusal it returns FieldErrors and the change without the refused
@@ -150,6 +155,14 @@ func ParseChange(v url.Values) (Change, error) {
 			ch.CachePolicy = &p
 		}
 	}
+	if s, ok := get("rule"); ok {
+		r := scaling.Rule(strings.ToLower(s))
+		if r != scaling.RuleRatios && r != scaling.RuleTarget {
+			errs = append(errs, FieldErrorf(Invalid, "rule", "The rule must be ratios or target; got %q.", s))
+		} else {
+			ch.Rule = &r
+		}
+	}
 	for _, f := range []struct {
 		name, what string
 		dst        **float64
@@ -158,6 +171,7 @@ func ParseChange(v url.Values) (Change, error) {
 		{"minMiss", "The minimum miss rate", &ch.MinMiss},
 		{"expRatio", "The expand ratio", &ch.ExpRatio},
 		{"shrinkRatio", "The shrink ratio", &ch.ShrinkRatio},
+		{"targetMiss", "The target miss rate", &ch.TargetMiss},
 	} {
 		if s, ok := get(f.name); ok {
 			x, err := strconv.ParseFloat(s, 64)
@@ -206,16 +220,22 @@ func (ch Change) applyTo(settings scaling.Settings) (scaling.Settings, FieldErro
 	if ch.Mode != nil {
 		next.Mode = *ch.Mode
 	}
+	switch {
+	case ch.Rule != nil:
+		next.Rule = *ch.Rule
+	case ch.TargetMiss != nil:
+		next.Rule = scaling.RuleTarget
+	}
 	for _, f := range []struct {
 		v   *float64
 		dst *float64
-	}{{ch.MaxMiss, &next.Policy.MaxMissRate}, {ch.MinMiss, &next.Policy.MinMissRate}, {ch.ExpRatio, &next.Policy.ExpandRatio}, {ch.ShrinkRatio, &next.Policy.ShrinkRatio}} {
+	}{{ch.MaxMiss, &next.Policy.MaxMissRate}, {ch.MinMiss, &next.Policy.MinMissRate}, {ch.ExpRatio, &next.Policy.ExpandRatio}, {ch.ShrinkRatio, &next.Policy.ShrinkRatio}, {ch.TargetMiss, &next.Target.MissRate}} {
 		if f.v != nil {
 			*f.dst = *f.v
 		}
 	}
 	var pe *scaling.PolicyError
-	if err := next.Policy.Validate(); errors.As(err, &pe) {
+	if err := next.Validate(); errors.As(err, &pe) {
 		for _, f := range pe.Fields {
 			errs = append(errs, FieldErrorf(Invalid, f.Field, "%s", f.Message))
 		}

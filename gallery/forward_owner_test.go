@@ -99,7 +99,7 @@ func TestServeForwardedAnswersAsTheAPI(t *testing.T) {
 		in := newInbox(`{"numNodes":3}`, `{"maxMiss":0.1}`, `not json`, `{"cacheSize":8,"policy":"random"}`)
 		serve(t, c, in, time.Second)
 
-		state := PoolState{Settings: scaling.Settings{Mode: scaling.Manual, Policy: scaling.DefaultPolicy()}, Nodes: 2, Config: lruConfig(16)}
+		state := PoolState{Settings: scaling.DefaultSettings(), Nodes: 2, Config: lruConfig(16)}
 		want := map[int64]forwardAnswer{
 			1: {State: &state},
 			2: {Code: Invalid, Message: "The minimum miss rate (0.2) must be lower than the maximum miss rate (0.1)."},

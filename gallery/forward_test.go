@@ -241,7 +241,7 @@ func TestForwarderAnswersItself(t *testing.T) {
 	q := &funcQueue{}
 	f := NewForwarder(NewControl(funcPool{}, settings, slog.New(slog.DiscardHandler)), q, ForwardOptions{})
 	st, err := f.Apply(t.Context(), Change{})
-	want := PoolState{Settings: scaling.Settings{Mode: scaling.Auto, Policy: scaling.Policy{MaxMissRate: 0.6, MinMissRate: 0.3, ExpandRatio: 2, ShrinkRatio: 0.5}}, Nodes: 2, Config: lruConfig(16)}
+	want := PoolState{Settings: scaling.Settings{Mode: scaling.Auto, Policy: scaling.Policy{MaxMissRate: 0.6, MinMissRate: 0.3, ExpandRatio: 2, ShrinkRatio: 0.5}}.WithDefaults(), Nodes: 2, Config: lruConfig(16)}
 	if diff := cmp.Diff(want, st); err != nil || diff != "" {
 		t.Errorf("an empty change: %v, state (-want +got):\n%s", err, diff)
 	}

@@ -158,6 +158,11 @@ func (a *API) configure(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusBadRequest, "The parameters could not be read: send them as a form, multipart form or query.")
 		return
 	}
+	if err := gallery.CheckParams(r.Form); err != nil {
+		code, msg := errorStatus(a.log, err)
+		writeAPIError(w, code, msg)
+		return
+	}
 	ch, err := gallery.ParseChange(r.Form)
 	var st gallery.PoolState
 	if err == nil {

@@ -358,11 +358,19 @@ func (f *fixture) checkPool(t *testing.T, want poolWant) {
 }
 
 func withPolicy(mode scaling.Mode, change func(p *scaling.Policy)) *scaling.Settings {
-	s := scaling.Settings{Mode: mode, Policy: scaling.DefaultPolicy()}
+	s := scaling.DefaultSettings()
+	s.Mode = mode
 	if change != nil {
 		change(&s.Policy)
 	}
 	return &s
+}
+
+// withTarget is withPolicy for the target rule, at a target miss rate.
+func withTarget(mode scaling.Mode, rule scaling.Rule, missRate float64) *scaling.Settings {
+	s := withPolicy(mode, nil)
+	s.Rule, s.Target.MissRate = rule, missRate
+	return s
 }
 
 func TestAPIConfigureCache(t *testing.T) {
@@ -440,8 +448,16 @@ func TestAPIConfigureCache(t *testing.T) {
 		{"everything in a multipart body", url.Values{"numNodes": {"4"}, "cacheSize": {"1"}, "policy": {"rr"}, "minMiss": {"0.3"}}, "multipart",
 			`{"success":"true","mode":"manual","numNodes":4,"cacheSize":1,"policy":"RR"}`,
 			poolWant{4, node.Config{Capacity: 1 << 20, Policy: "random"}, withPolicy(scaling.Manual, func(p *scaling.Policy) { p.MinMissRate = 0.3 })}},
-		{"empty values are absent", url.Values{"numNodes": {""}, "cacheSize": {""}, "policy": {""}, "mode": {""}}, "",
+		{"empty values are absent", url.Values{"numNodes": {""}, "cacheSize": {""}, "policy": {""}, "mode": {""}, "rule": {""}, "targetMiss": {""}}, "",
 			`{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`, poolWant{2, lru16, nil}},
+		{"targetMiss selects the target rule", url.Values{"mode": {"auto"}, "targetMiss": {"0.1"}}, "",
+			`{"success":"true","mode":"auto","numNodes":2,"cacheSize":16,"policy":"LRU"}`, poolWant{2, lru16, withTarget(scaling.Auto, scaling.RuleTarget, 0.1)}},
+		{"targetMiss in a form body", url.Values{"mode": {"auto"}, "targetMiss": {"0.05"}}, "form",
+			`{"success":"true","mode":"auto","numNodes":2,"cacheSize":16,"policy":"LRU"}`, poolWant{2, lru16, withTarget(scaling.Auto, scaling.RuleTarget, 0.05)}},
+		{"rule target keeps the default target", url.Values{"mode": {"auto"}, "rule": {"Target"}}, "",
+			`{"success":"true","mode":"auto","numNodes":2,"cacheSize":16,"policy":"LRU"}`, poolWant{2, lru16, withTarget(scaling.Auto, scaling.RuleTarget, 0.1)}},
+		{"rule ratios with a target kept for later", url.Values{"rule": {"ratios"}, "targetMiss": {"0.2"}}, "",
+			`{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`, poolWant{2, lru16, withTarget(scaling.Manual, scaling.RuleRatios, 0.2)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -517,6 +533,18 @@ func TestAPIConfigureCacheRefusals(t *testing.T) {
 		{"valid size, bad ratio", url.Values{"numNodes": {"3"}, "cacheSize": {"32"}, "policy": {"RR"}, "mode": {"auto"}, "expRatio": {"0.5"}},
 			"The expand ratio must be greater than 1; got 0.5."},
 		{"valid capacity, bad policy", url.Values{"cacheSize": {"32"}, "policy": {"FIFO"}}, `Unknown policy "FIFO": use one of LRU, RR, SIEVE, TINYLFU, SIZELFU.`},
+		{"targetMiss 0", url.Values{"mode": {"auto"}, "targetMiss": {"0"}}, "The target miss rate must be greater than 0 and less than 1; got 0."},
+		{"targetMiss 1", url.Values{"targetMiss": {"1"}}, "The target miss rate must be greater than 0 and less than 1; got 1."},
+		{"targetMiss above 1", url.Values{"targetMiss": {"1.5"}}, "The target miss rate must be greater than 0 and less than 1; got 1.5."},
+		{"targetMiss negative", url.Values{"targetMiss": {"-0.1"}}, "The target miss rate must be greater than 0 and less than 1; got -0.1."},
+		{"targetMiss words", url.Values{"targetMiss": {"low"}}, `The target miss rate must be a number; got "low".`},
+		{"unknown rule", url.Values{"rule": {"magic"}}, `The rule must be ratios or target; got "magic".`},
+		// A typo answered success and changed nothing; now it is named.
+		{"unknown parameter", url.Values{"mode": {"auto"}, "targetmiss": {"0.1"}},
+			`Unknown parameter "targetmiss": configure_cache takes mode, numNodes, cacheSize, policy, maxMiss, minMiss, expRatio, shrinkRatio, rule, targetMiss.`},
+		{"two unknown parameters, even empty", url.Values{"numnodes": {"3"}, "size": {""}},
+			`Unknown parameter "numnodes": configure_cache takes mode, numNodes, cacheSize, policy, maxMiss, minMiss, expRatio, shrinkRatio, rule, targetMiss. ` +
+				`Unknown parameter "size": configure_cache takes mode, numNodes, cacheSize, policy, maxMiss, minMiss, expRatio, shrinkRatio, rule, targetMiss.`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -160,6 +161,19 @@ func TestStatsLive(t *testing.T) {
 			var ids []string
 			for _, c := range u.Charts {
 				ids = append(ids, c.ID)
+				if c.ID == "chart-miss-curve" { // by pool size, not by minute
+					if len(c.Option.XAxis) != 1 || c.Option.XAxis[0].Min != 1 || c.Option.XAxis[0].Max != 8 || len(c.Option.Series) != 2 {
+						t.Fatalf("%s: x axis %+v and %d series, want 1 to 8 nodes and 2 (predicted, now)", c.ID, c.Option.XAxis, len(c.Option.Series))
+					}
+					var sizes []any
+					for _, d := range c.Option.Series[0].Data {
+						sizes = append(sizes, d.Value[0])
+					}
+					if diff := cmp.Diff([]any{1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0}, sizes); diff != "" {
+						t.Errorf("%s predicted sizes (-want +got):\n%s", c.ID, diff)
+					}
+					continue
+				}
 				if len(c.Option.XAxis) != 1 || c.Option.XAxis[0].Min != float64(from.UnixMilli()) || c.Option.XAxis[0].Max != float64(from.Add(30*time.Minute).UnixMilli()) {
 					t.Errorf("%s x axis %+v, want 12:05 to 12:35", c.ID, c.Option.XAxis)
 				}
@@ -178,6 +192,7 @@ func TestStatsLive(t *testing.T) {
 			for _, id := range chartIDs {
 				want = append(want, "chart-"+id)
 			}
+			want = append(want, "chart-miss-curve")
 			if !slices.Equal(ids, want) {
 				t.Errorf("charts %q, want %q", ids, want)
 			}
@@ -259,4 +274,65 @@ func TestStatsUnavailable(t *testing.T) {
 			t.Errorf("%s: got %d %q, want 503 %q", path, r.status, r.body, storageMessage)
 		}
 	}
+}
+
+// TestStatsMissRateByPoolSize: the statistics page's "Miss rate by pool
+// size" draws the pool's curve: 40 keys looked up twice each on one
+// node, every one fitting, predict one miss in two at every size; the
+// point is the pool now (1 node, the same rate measured) and the line the
+// target of the target rule.
+func TestStatsMissRateByPoolSize(t *testing.T) {
+	m := newManager(t, setup{nodes: 1})
+	ctx := t.Context()
+	for range 2 {
+		for i := range 40 {
+			load := func(context.Context) ([]byte, uint64, error) { return []byte(fmt.Sprintf("value-%d", i)), 1, nil }
+			if _, _, _, err := m.pool.GetOrLoad(ctx, fmt.Sprintf("key-%d", i), load); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	target := scaling.Target{MissRate: 0.1, Hysteresis: 0.2}
+	m.settings.set(scaling.Settings{Mode: scaling.Auto, Rule: scaling.RuleTarget, Policy: scaling.DefaultPolicy(), Target: target})
+
+	doc := checkHTML(t, get(t, m.srv+"/stats", "Cookie", m.cookie), true)
+	if got := byTestID(doc, "chart-card-miss-curve").Find("h2").Text(); got != "Miss rate by pool size" {
+		t.Errorf("chart title %q", got)
+	}
+	var option struct {
+		Series []struct {
+			Data []struct {
+				Value []any `json:"value"`
+			} `json:"data"`
+			MarkLine struct {
+				Data []struct {
+					YAxis float64 `json:"yAxis"`
+				} `json:"data"`
+			} `json:"markLine"`
+		} `json:"series"`
+	}
+	if err := json.Unmarshal([]byte(byTestID(doc, "chart-miss-curve-option").Text()), &option); err != nil {
+		t.Fatalf("chart-miss-curve-option: %v", err)
+	}
+	if len(option.Series) != 2 {
+		t.Fatalf("%d series, want 2 (predicted, now)", len(option.Series))
+	}
+	var predicted, now [][]any
+	for _, d := range option.Series[0].Data {
+		predicted = append(predicted, d.Value)
+	}
+	for _, d := range option.Series[1].Data {
+		now = append(now, d.Value)
+	}
+	want := [][]any{{1.0, 50.0}, {2.0, 50.0}, {3.0, 50.0}, {4.0, 50.0}, {5.0, 50.0}, {6.0, 50.0}, {7.0, 50.0}, {8.0, 50.0}}
+	if diff := cmp.Diff(want, predicted); diff != "" {
+		t.Errorf("predicted (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([][]any{{1.0, 50.0}}, now); diff != "" {
+		t.Errorf("now (-want +got):\n%s", diff)
+	}
+	if ml := option.Series[0].MarkLine.Data; len(ml) != 1 || ml[0].YAxis != 10 {
+		t.Errorf("target line %+v, want one at 10 %%", ml)
+	}
+	checkTexts(t, doc, map[string]string{"miss-curve-note": "Predicted for nodes of 16 MB each, from the nodes' miss-ratio curves over the last 10 minutes."})
 }

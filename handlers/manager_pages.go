@@ -124,7 +124,7 @@ func (m *ManagerPages) configModel(ctx context.Context, flash views.Flash) views
 	if err != nil {
 		_, msg := errorStatus(m.log, err)
 		c.Flash = views.Flash{Kind: views.FlashError, Text: msg}
-		st = gallery.PoolState{Settings: scaling.Settings{Mode: scaling.Manual, Policy: scaling.DefaultPolicy()}, Nodes: m.pool.Nodes(), Config: m.pool.Table().Config}
+		st = gallery.PoolState{Settings: scaling.DefaultSettings(), Nodes: m.pool.Nodes(), Config: m.pool.Table().Config}
 	}
 	c.Pool = views.Pool{
 		Size: st.Nodes, MinNodes: scaling.MinNodes, MaxNodes: scaling.MaxNodes,
@@ -137,7 +137,8 @@ func (m *ManagerPages) configModel(ctx context.Context, flash views.Flash) views
 	c.Cache = views.CacheForm{CapacityMB: strconv.FormatInt(st.Config.Capacity/bytesize.MiB, 10), Policy: st.Config.Policy, Policies: policyOptions()}
 	p := st.Settings.Policy
 	c.Mode = views.ModeForm{Mode: string(st.Settings.Mode), MaxMiss: formatFloat(p.MaxMissRate), MinMiss: formatFloat(p.MinMissRate),
-		ExpRatio: formatFloat(p.ExpandRatio), ShrinkRatio: formatFloat(p.ShrinkRatio)}
+		ExpRatio: formatFloat(p.ExpandRatio), ShrinkRatio: formatFloat(p.ShrinkRatio),
+		Rule: string(st.Settings.WithDefaults().Rule), TargetMiss: formatFloat(st.Settings.WithDefaults().Target.MissRate)}
 	if m.decisions != nil {
 		h := m.decisions.History()
 		for i := len(h) - 1; i >= 0 && len(c.Decisions) < 10; i-- {
@@ -217,7 +218,7 @@ func (m *ManagerPages) setCache(w http.ResponseWriter, r *http.Request) {
 
 func (m *ManagerPages) setMode(w http.ResponseWriter, r *http.Request) {
 	form := url.Values{}
-	for _, k := range []string{"mode", "maxMiss", "minMiss", "expRatio", "shrinkRatio"} {
+	for _, k := range []string{"mode", "maxMiss", "minMiss", "expRatio", "shrinkRatio", "rule", "targetMiss"} {
 		form.Set(k, r.PostFormValue(k))
 	}
 	ch, err := gallery.ParseChange(form)
@@ -232,6 +233,7 @@ func (m *ManagerPages) setMode(w http.ResponseWriter, r *http.Request) {
 		c := m.configModel(r.Context(), views.Flash{})
 		f := &c.Mode
 		f.Mode, f.MaxMiss, f.MinMiss, f.ExpRatio, f.ShrinkRatio = form.Get("mode"), form.Get("maxMiss"), form.Get("minMiss"), form.Get("expRatio"), form.Get("shrinkRatio")
+		f.Rule, f.TargetMiss = form.Get("rule"), form.Get("targetMiss")
 		var fe gallery.FieldErrors
 		if errors.As(err, &fe) {
 			for _, e := range fe {
@@ -246,6 +248,10 @@ func (m *ManagerPages) setMode(w http.ResponseWriter, r *http.Request) {
 					f.ExpRatioError = e.Message
 				case "shrinkRatio":
 					f.ShrinkRatioError = e.Message
+				case "rule":
+					f.RuleError = e.Message
+				case "targetMiss":
+					f.TargetMissError = e.Message
 				default:
 					c.Flash = views.Flash{Kind: views.FlashError, Text: e.Message}
 				}
@@ -257,8 +263,11 @@ func (m *ManagerPages) setMode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msg := "Manual mode: resize the pool by hand."
-	if st.Settings.Mode == scaling.Auto {
-		p := st.Settings.Policy
+	switch s := st.Settings; {
+	case s.Mode == scaling.Auto && s.Rule == scaling.RuleTarget:
+		msg = fmt.Sprintf("Automatic mode: the pool takes the fewest nodes its miss-ratio curve predicts at or under a %g miss rate.", s.Target.MissRate)
+	case s.Mode == scaling.Auto:
+		p := s.Policy
 		msg = fmt.Sprintf("Automatic mode: the pool grows ×%g above a %g miss rate and shrinks ×%g below %g.", p.ExpandRatio, p.MaxMissRate, p.ShrinkRatio, p.MinMissRate)
 	}
 	m.answer(w, r, m.configModel(r.Context(), success("%s", msg)))
@@ -339,7 +348,7 @@ func (m *ManagerPages) statsModel(ctx context.Context) (views.Stats, error) {
 	if err != nil {
 		return views.Stats{}, fmt.Errorf("read the pool's statistics: %w", err)
 	}
-	return views.Stats{Charts: Charts(points), From: from, To: to, Updated: now}, nil
+	return views.Stats{Charts: Charts(points), From: from, To: to, Updated: now, Curve: m.curveModel(ctx)}, nil
 }
 
 // Charts turns per-minute points into the statistics page's six charts. A

@@ -90,7 +90,7 @@ func checkFlash(t *testing.T, doc *goquery.Document, kind, text string) {
 
 // fieldErrors are the configuration page's error slots, all of them.
 var fieldErrors = []string{"cache-capacity-error", "cache-policy-error", "mode-error", "mode-max-miss-error",
-	"mode-min-miss-error", "mode-exp-ratio-error", "mode-shrink-ratio-error", "resize-error"}
+	"mode-min-miss-error", "mode-exp-ratio-error", "mode-shrink-ratio-error", "rule-error", "mode-target-miss-error", "resize-error"}
 
 // checkFieldErrors asserts every error slot: those in want with their
 // message, every other one empty.
@@ -799,5 +799,45 @@ func TestManagerClearCacheWithDeadNode(t *testing.T) {
 func TestNewAuthNeedsPassword(t *testing.T) {
 	if _, err := NewAuth("", AuthOptions{}); err == nil || err.Error() != "handlers: the manager needs a password" {
 		t.Errorf("NewAuth(\"\"): %v", err)
+	}
+}
+
+// TestManagerModeFormTargetRule: the Automatic form offers the ratios or
+// a target miss rate; the target rule is saved with its miss rate, shown
+// checked afterwards, and a bad rule or target is marked on its field.
+func TestManagerModeFormTargetRule(t *testing.T) {
+	tests := []struct {
+		name       string
+		rule, miss string
+		flash      string
+		errors     map[string]string
+		settings   *scaling.Settings
+	}{
+		{"target", "target", "0.05", "Automatic mode: the pool takes the fewest nodes its miss-ratio curve predicts at or under a 0.05 miss rate.", nil,
+			withTarget(scaling.Auto, scaling.RuleTarget, 0.05)},
+		{"ratios keep a target for later", "ratios", "0.2", "Automatic mode: the pool grows ×2 above a 0.5 miss rate and shrinks ×0.5 below 0.2.", nil,
+			withTarget(scaling.Auto, scaling.RuleRatios, 0.2)},
+		{"target 0", "target", "0", "", map[string]string{"mode-target-miss-error": "The target miss rate must be greater than 0 and less than 1; got 0."}, nil},
+		{"target 1", "target", "1", "", map[string]string{"mode-target-miss-error": "The target miss rate must be greater than 0 and less than 1; got 1."}, nil},
+		{"unknown rule", "sometimes", "0.1", "", map[string]string{"rule-error": `The rule must be ratios or target; got "sometimes".`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newManager(t, setup{nodes: 2})
+			doc := m.post(t, "/config/mode", url.Values{"mode": {"auto"}, "rule": {tt.rule}, "targetMiss": {tt.miss}}, true)
+			checkFieldErrors(t, doc, tt.errors)
+			m.checkPool(t, poolWant{2, lruConfig(16), tt.settings})
+			if tt.flash != "" {
+				checkFlash(t, doc, "success", tt.flash)
+			}
+			if got := testIDAttr(t, doc, "mode-target-miss", "value"); got != tt.miss {
+				t.Errorf("target miss rate field: %q, want %q", got, tt.miss)
+			}
+			_, targetChecked := byTestID(doc, "rule-target").Attr("checked")
+			_, ratiosChecked := byTestID(doc, "rule-ratios").Attr("checked")
+			if want := tt.rule == "target"; targetChecked != want || ratiosChecked == want {
+				t.Errorf("rule checked: target %v, ratios %v; want target %v", targetChecked, ratiosChecked, want)
+			}
+		})
 	}
 }

@@ -21,6 +21,10 @@ type AutoscalerConfig struct {
 	// every period, so that the manager's changes apply on the next tick,
 	// without a restart.
 	Settings func(context.Context) (Settings, error)
+	// Curve returns the pool's miss-ratio curve and the capacity of each
+	// node in bytes, for the target rule (RuleTarget). Optional: without
+	// it, ticks under that rule take no decision.
+	Curve CurveFunc
 
 	// Period is how often the autoscaler decides, and the length of the
 	// metrics window each decision reads. Default 60 s; tests shorten it.
@@ -62,6 +66,10 @@ type AutoscalerConfig struct {
 	OnDecision func(Decision)
 }
 
+// CurveFunc returns the pool's miss-ratio curve (its owner combines its
+// nodes' curves) and the capacity of each node in bytes.
+type CurveFunc func(ctx context.Context) (PoolCurve, int64, error)
+
 // StepChecker is implemented by metrics backends that cannot aggregate by
 // every step (CloudWatch): NewAutoscaler refuses a period they cannot
 // serve.
@@ -100,7 +108,10 @@ type Decision struct {
 	Time        time.Time // when the tick ran
 	PeriodStart time.Time // start of the metrics window read; zero when none was read
 	Mode        Mode      // from the settings; empty when they could not be read
-	Policy      Policy    // the policy in force at the tick
+	Rule        Rule      // automatic mode's rule at the tick
+	Policy      Policy    // the ratios in force at the tick (and the request floor)
+	MissTarget  Target    // the target rule's values at the tick
+	Predicted   []float64 // under the target rule, the curve's miss rate of 1 to MaxNodes nodes (element i: i+1 nodes); nil otherwise
 	Current     int       // the pool's size before the decision
 	Target      int       // the size decided; Current unless Outcome is resized or failed
 	Requests    int64     // every request the nodes served in the window
@@ -119,6 +130,7 @@ type Autoscaler struct {
 	pool     Resizer
 	metrics  Metrics
 	settings func(context.Context) (Settings, error)
+	curve    CurveFunc
 	period   time.Duration
 	delay    time.Duration
 	cooldown int
@@ -156,6 +168,7 @@ func NewAutoscaler(cfg AutoscalerConfig) (*Autoscaler, error) {
 		pool:     cfg.Pool,
 		metrics:  cfg.Metrics,
 		settings: cfg.Settings,
+		curve:    cfg.Curve,
 		period:   cfg.Period,
 		delay:    cfg.Delay,
 		cooldown: cfg.Cooldown,
@@ -257,7 +270,8 @@ func (a *Autoscaler) decide(ctx context.Context, end time.Time) Decision {
 	if err != nil {
 		return skip(d, "settings unavailable: "+err.Error())
 	}
-	d.Mode, d.Policy = s.Mode, s.Policy
+	s = s.WithDefaults()
+	d.Mode, d.Rule, d.Policy, d.MissTarget = s.Mode, s.Rule, s.Policy, s.Target
 	switch s.Mode {
 	case Auto:
 	case Manual:
@@ -265,7 +279,7 @@ func (a *Autoscaler) decide(ctx context.Context, end time.Time) Decision {
 	default:
 		return skip(d, fmt.Sprintf("unknown mode %q", s.Mode))
 	}
-	if err := s.Policy.Validate(); err != nil {
+	if err := s.Validate(); err != nil {
 		return skip(d, err.Error())
 	}
 
@@ -289,17 +303,21 @@ func (a *Autoscaler) decide(ctx context.Context, end time.Time) Decision {
 	}
 	a.lastWindow = p.Start
 
-	d.Target = Decide(d.Current, rate, d.Lookups, s.Policy)
+	if s.Rule == RuleTarget {
+		if why := a.aim(readCtx, &d, s.Target); why != "" {
+			return skip(d, why)
+		}
+	} else {
+		d.Target = Decide(d.Current, rate, d.Lookups, s.Policy)
+		d.Reason = holdReason(d.Current, rate, s.Policy)
+		if d.Target != d.Current {
+			d.Reason = fmt.Sprintf("miss rate %.3f, %s from %d to %d nodes", rate, verb(d), d.Current, d.Target)
+		}
+	}
 	if d.Target == d.Current {
 		d.Outcome = OutcomeHeld
-		d.Reason = holdReason(d.Current, rate, s.Policy)
 		return d
 	}
-	verb := "grow"
-	if d.Target < d.Current {
-		verb = "shrink"
-	}
-	d.Reason = fmt.Sprintf("miss rate %.3f, %s from %d to %d nodes", rate, verb, d.Current, d.Target)
 	err = a.pool.Resize(ctx, d.Target)
 	// Whatever the outcome, the windows ahead are disturbed by what moved:
 	// up to the one in which the resize ended.
@@ -358,6 +376,7 @@ func (a *Autoscaler) logDecision(ctx context.Context, d Decision) {
 		slog.String("outcome", string(d.Outcome)),
 		slog.String("reason", d.Reason),
 		slog.String("mode", string(d.Mode)),
+		slog.String("rule", string(d.Rule)),
 		slog.Int("current", d.Current),
 		slog.Int("target", d.Target),
 		slog.Time("period_start", d.PeriodStart),
@@ -373,6 +392,11 @@ func (a *Autoscaler) logDecision(ctx context.Context, d Decision) {
 			slog.Float64("expand_ratio", d.Policy.ExpandRatio),
 			slog.Float64("shrink_ratio", d.Policy.ShrinkRatio),
 			slog.Int64("min_requests", d.Policy.MinRequests),
+		),
+		slog.Group("target_rule",
+			slog.Float64("miss_rate", d.MissTarget.MissRate),
+			slog.Float64("hysteresis", d.MissTarget.Hysteresis),
+			slog.String("predicted_by_size", predictions(d.Predicted)),
 		),
 	)
 }

@@ -48,12 +48,15 @@ type Policy struct {
 	MinRequests int64
 }
 
-// Settings is how the pool is sized: the mode, and the policy the
-// autoscaler follows in automatic mode. The manager saves them; the
-// autoscaler reads them every period, so changes apply without a restart.
+// Settings is how the pool is sized: the mode, and the rule the
+// autoscaler follows in automatic mode with each rule's values. The
+// manager saves them; the autoscaler reads them every period, so changes
+// apply without a restart. Validate is their one check.
 type Settings struct {
 	Mode   Mode
-	Policy Policy
+	Rule   Rule   // RuleRatios ("" reads as it) or RuleTarget
+	Policy Policy // RuleRatios' thresholds and ratios, and the request floor of both rules
+	Target Target // RuleTarget's miss rate and hysteresis
 }
 
 // Sample is one cache node's statistics for one publishing interval (5 s):

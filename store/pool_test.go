@@ -18,9 +18,11 @@ import (
 
 var settingsFixture = scaling.Settings{
 	Mode: scaling.Auto,
+	Rule: scaling.RuleTarget, // the target rule and its values are kept with the rest
 	Policy: scaling.Policy{
 		MaxMissRate: 0.7, MinMissRate: 0.25, ExpandRatio: 2, ShrinkRatio: 0.5, MinRequests: 20,
 	},
+	Target: scaling.Target{MissRate: 0.07, Hysteresis: 0.25},
 }
 
 func table(epoch uint64, members ...string) pool.Table {

@@ -173,9 +173,16 @@ type AxisBounds struct {
 	Max any `json:"max"`
 }
 
-// SeriesData is one series' data, as in the full option.
+// SeriesData is one series' data, as in the full option, and its mark
+// lines where it has some (the target of "Miss rate by pool size").
 type SeriesData struct {
-	Data []opts.LineData `json:"data"`
+	Data     []opts.LineData `json:"data"`
+	MarkLine *MarkLineData   `json:"markLine,omitempty"`
+}
+
+// MarkLineData is a series' mark lines.
+type MarkLineData struct {
+	Data []any `json:"data"`
 }
 
 // Live returns the live update of m: what the page's script merges into
@@ -192,6 +199,9 @@ func Live(m Stats) LiveUpdate {
 				Series: []SeriesData{{Data: seriesData(c.Points)}},
 			},
 		}
+	}
+	if m.Curve != nil {
+		u.Charts = append(u.Charts, curvePatch(*m.Curve))
 	}
 	return u
 }

@@ -156,12 +156,23 @@ type ModeForm struct {
 	MinMiss          string // posted as minMiss
 	ExpRatio         string // posted as expRatio
 	ShrinkRatio      string // posted as shrinkRatio
+	Rule             string // RuleRatios or RuleTarget, posted as rule
+	TargetMiss       string // posted as targetMiss
 	ModeError        string
 	MaxMissError     string
 	MinMissError     string
 	ExpRatioError    string
 	ShrinkRatioError string
+	RuleError        string
+	TargetMissError  string
 }
+
+// Rule values, for ModeForm.Rule: automatic mode's rules, as the mode
+// form posts them.
+const (
+	RuleRatios = "ratios"
+	RuleTarget = "target"
+)
 
 // ResizeForm is the "resize to N" form (POST /pool/resize).
 type ResizeForm struct {
@@ -200,6 +211,8 @@ type Stats struct {
 	Updated time.Time
 	// Refresh is how often the page polls for new data; 0 means 5 s.
 	Refresh time.Duration
+	// Curve is the "Miss rate by pool size" chart; nil leaves it out.
+	Curve *CurveChart
 }
 
 // Chart is one line chart of the statistics page.

@@ -126,7 +126,7 @@ func (r *Recorder) overKeyCap(factor float64) bool {
 func (r *Recorder) memory() (fixed, variable int64) {
 	fixed, variable = r.m.memory()
 	t := int64(len(r.tallies[0].misses))*8 + distinctBits/8 + 64
-	return fixed + int64(len(r.tallies))*t + 768, variable // 768: the Recorder and its counter
+	return fixed + int64(len(r.tallies))*t + 768 + pendingSlots*32, variable // 768: the Recorder and its counter
 }
 
 // overBudget reports whether factor × the variable part is over what the

@@ -86,6 +86,8 @@ type Recorder struct {
 	// request, and beyond keyCap keys more of them buy little accuracy.
 	keyCap  float64
 	capKeys distinct
+	// pending holds sampled misses waiting for their value (see Miss).
+	pending [pendingSlots]pending
 }
 
 // New returns a Recorder for a node of the given policy and capacity.

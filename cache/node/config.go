@@ -122,6 +122,7 @@ func (n *Node) checkCapacity(capacity int64) error {
 }
 
 func (n *Node) configured(cfg Config) {
+	n.curve.restart(cfg, true)
 	if n.opts.OnConfig != nil {
 		n.opts.OnConfig(cfg)
 	}

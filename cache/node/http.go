@@ -30,6 +30,7 @@ const VersionHeader = "X-Picpool-Version"
 //	DELETE /v1/items             clear
 //	POST   /v1/items             an entry stream (see entries.go), each a versioned set
 //	GET    /v1/stats             Status as JSON
+//	GET    /v1/curve             the node's miss-ratio curve (mrc.Curve) as JSON
 //	PUT    /v1/config            {"capacity": bytes, "policy": name}
 //	GET    /v1/partitions/{p}    the entries (and tombstones) of partitions p ("7" or "1,5,9"), ?partitioner=rendezvous|ece1779
 //	DELETE /v1/partitions/{p}    drop the items of partitions p (moved away, or about to move in)
@@ -47,6 +48,7 @@ func (n *Node) Handler() http.Handler {
 	api.HandleFunc("DELETE /v1/items", n.httpClear)
 	api.HandleFunc("POST /v1/items", n.httpImport)
 	api.HandleFunc("GET /v1/stats", n.httpStats)
+	api.HandleFunc("GET /v1/curve", n.httpCurve)
 	api.HandleFunc("PUT /v1/config", n.httpConfig)
 	api.HandleFunc("GET /v1/partitions/{p}", n.httpPartitions)
 	api.HandleFunc("DELETE /v1/partitions/{p}", n.httpDropPartitions)

@@ -36,6 +36,7 @@ type Node struct {
 	data     *memproto.Server // the data port, over store
 	config   atomic.Pointer[Config]
 	configMu sync.Mutex // one Configure at a time
+	curve    curve      // the miss-ratio curve of the node's lookups (curve.go)
 
 	requests, hits, misses atomic.Int64
 	window                 statsWindow

@@ -50,6 +50,7 @@ func (n *Node) partitionEntries(pt partition.Partitioner, want map[int]bool, fn 
 // It counts one request, not one per item.
 func (n *Node) dropPartitions(pt partition.Partitioner, want map[int]bool) int {
 	n.requests.Add(1)
+	n.curve.restart(n.Config(), false) // the node's keys changed: see curve
 	var keys []string
 	n.store.Range(func(key string, _ memproto.Item) bool {
 		if inPartitions(pt, want, key) {

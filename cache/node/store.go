@@ -34,14 +34,29 @@ func (s store) Get(key string, peek bool) (memproto.Item, bool) {
 		} else {
 			s.n.misses.Add(1)
 		}
+		s.n.curve.lookup(key, len(it.Value.B), ok)
 	}
 	return it, ok
 }
 
-// Update counts a request: a store, a delete or a touch of key.
+// Update counts a request: a store, a delete or a touch of key. A store
+// of a key the node did not hold is the second half of a miss in the
+// node's curve (see curve.filled).
 func (s store) Update(key string, fn func(memproto.State) memproto.Change) error {
 	s.n.requests.Add(1)
-	return s.EngineBackend.Update(key, fn)
+	filled := -1
+	err := s.EngineBackend.Update(key, func(st memproto.State) memproto.Change {
+		c := fn(st)
+		filled = -1
+		if c.Op == memproto.Store && !st.Found {
+			filled = len(c.Item.Value.B)
+		}
+		return c
+	})
+	if err == nil && filled >= 0 {
+		s.n.curve.filled(key, filled)
+	}
+	return err
 }
 
 // Flush counts a request: flush_all, or a clear over HTTP.

@@ -32,15 +32,17 @@ type Options struct {
 // Run replays the trace and writes, per capacity, a table of every
 // policy's object and byte hit ratio to out.
 func Run(o Options, out io.Writer) error {
-	formatSize := o.FormatSize
-	if formatSize == nil {
-		formatSize = func(n int64) string { return strconv.FormatInt(n, 10) + " bytes" }
-	}
-	policies, err := canonical(o.Policies)
+	trace, err := o.Requests()
 	if err != nil {
 		return err
 	}
-	trace, err := o.trace()
+	return RunOn(o, trace, out)
+}
+
+// RunOn is Run on a trace read already (see Requests).
+func RunOn(o Options, trace []Request, out io.Writer) error {
+	formatSize := o.SizeFormatter()
+	policies, err := o.CanonicalPolicies()
 	if err != nil {
 		return err
 	}
@@ -70,9 +72,19 @@ func Run(o Options, out io.Writer) error {
 	return nil
 }
 
-func canonical(names []string) ([]string, error) {
+// SizeFormatter is FormatSize, or its default.
+func (o Options) SizeFormatter() func(int64) string {
+	if o.FormatSize == nil {
+		return func(n int64) string { return strconv.FormatInt(n, 10) + " bytes" }
+	}
+	return o.FormatSize
+}
+
+// CanonicalPolicies returns Policies by their canonical names, or an
+// error naming one cache.New does not know.
+func (o Options) CanonicalPolicies() ([]string, error) {
 	var out []string
-	for _, p := range names {
+	for _, p := range o.Policies {
 		name, ok := cache.CanonicalPolicy(p)
 		if !ok {
 			return nil, fmt.Errorf("--policies: unknown policy %q (known: %s)", strings.TrimSpace(p), strings.Join(cache.Policies(), ", "))
@@ -82,8 +94,8 @@ func canonical(names []string) ([]string, error) {
 	return out, nil
 }
 
-// trace reads or generates the trace (and writes a generated one).
-func (o Options) trace() ([]Request, error) {
+// Requests reads or generates the trace (and writes a generated one).
+func (o Options) Requests() ([]Request, error) {
 	switch {
 	case (o.Trace == "") == (o.Generate == ""):
 		return nil, errors.New("give either --trace FILE or --generate zipf")
