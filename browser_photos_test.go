@@ -148,3 +148,48 @@ func TestBrowserPhotos(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserUploadMany chooses three files in the many-files uploader:
+// keys are proposed from their names and one is edited; all are sent
+// with a progress bar each; the summary says two were stored and why the
+// third (text named like a PNG) was refused; the stored ones are listed.
+func TestBrowserUploadMany(t *testing.T) {
+	b := newBrowser(t)
+	dev := startDevServers(t)
+	b.page.server = dev.log
+	dir := t.TempDir()
+	paths := []string{
+		writeTestFile(t, dir, "beach.png", testPNG(t, 300, 200, 11)),
+		writeTestFile(t, dir, "forest.jpeg", testimg.EncodeJPEG(t, testimg.Camera(600, 400))),
+		writeTestFile(t, dir, "notes.png", []byte("text in a file named like a PNG\n")),
+	}
+	b.navigate(dev.gallery + "/upload")
+	if eval[bool](b, q("upload-many")+`.hidden`) {
+		t.Fatal("the many-files uploader is hidden with JavaScript on")
+	}
+	b.do("choose three files", chromedp.SetUploadFiles(byTestID("upload-many-files"), paths))
+	b.waitJS("three rows", 5*time.Second, `document.querySelectorAll('[data-testid="upload-many-item"]').length === 3`)
+	keys := eval[[]string](b, `[...document.querySelectorAll('[data-testid="upload-many-key"]')].map(e => e.value)`)
+	if fmt.Sprint(keys) != "[beach forest notes]" {
+		t.Errorf("proposed keys %q, want beach, forest, notes (the file names)", keys)
+	}
+	b.do("edit the second key", chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('[data-testid="upload-many-key"]')[1].value = "holiday forest"`))
+	b.click("upload-many-start")
+	b.waitJS("the summary", 30*time.Second, q("upload-many-counts")+` !== null`)
+	if got, want := b.text("upload-many-counts"), "2 stored, 1 refused."; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	const why = "notes.png (notes): The file is not a PNG, JPEG, GIF or WebP image (it looks like text/plain)."
+	if got := b.text("upload-many-refused"); got != why {
+		t.Errorf("refused: %q, want %q", got, why)
+	}
+	states := eval[[]string](b, `[...document.querySelectorAll('[data-testid="upload-many-item"]')].map(li => li.dataset.state + " " + li.querySelector("progress").value)`)
+	if fmt.Sprint(states) != "[stored 100 stored 100 refused 100]" { // the refused one was sent whole: the server judged it
+		t.Errorf("rows (state, progress): %q, want stored 100, stored 100, refused 100", states)
+	}
+	b.navigate(dev.gallery + "/keys")
+	got := eval[[]string](b, `[...document.querySelectorAll('[data-testid="key-item"]')].map(e => e.dataset.key).sort()`)
+	if fmt.Sprint(got) != "[beach holiday forest]" {
+		t.Errorf("stored keys %q, want beach and holiday forest", got)
+	}
+}

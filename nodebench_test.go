@@ -189,8 +189,8 @@ func ioReadFull(r *bufio.Reader, buf []byte) (int, error) {
 }
 
 // runLean runs b.N operations over conns connections, one goroutine each,
-// and reports throughput and latency percentiles.
-func runLean(b *testing.B, conns int, dial func() (leanClient, error), op func(c leanClient, i int, buf []byte) error, valueSize int) {
+// and reports (and returns) throughput, and reports latency percentiles.
+func runLean(b *testing.B, conns int, dial func() (leanClient, error), op func(c leanClient, i int, buf []byte) error, valueSize int) (opsPerSec float64) {
 	clients := make([]leanClient, conns)
 	for i := range clients {
 		c, err := dial()
@@ -232,11 +232,13 @@ func runLean(b *testing.B, conns int, dial func() (leanClient, error), op func(c
 	}
 	all := slices.Concat(lat...)
 	slices.Sort(all)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
+	opsPerSec = float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(opsPerSec, "ops/s")
 	b.ReportMetric(float64(b.N)*float64(valueSize)/elapsed.Seconds()/1e6, "MB/s")
 	b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
 	b.ReportMetric(0, "ns/op") // wall time per op across 8 connections says little; ops/s does
+	return opsPerSec
 }
 
 // startProcess starts a server and waits until addr accepts connections;

@@ -397,3 +397,18 @@ func TestPages(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadManyNeedsScript: the many-files uploader is hidden in the
+// page as served (it needs upload.js, which shows it), so without
+// JavaScript only the single-file form, which works without, is offered.
+func TestUploadManyNeedsScript(t *testing.T) {
+	doc, _ := render(t, UploadPage(Upload{MaxBytes: 10 << 20}))
+	box := one(t, doc, "upload-many")
+	if !hasAttr(box, "hidden") || !hasAttr(box, "data-upload-many") || attr(t, box, "data-max-bytes") != "10485760" {
+		t.Errorf("many-files uploader: hidden %v, data-upload-many %v, data-max-bytes %q", hasAttr(box, "hidden"), hasAttr(box, "data-upload-many"), attr(t, box, "data-max-bytes"))
+	}
+	if !hasAttr(one(t, doc, "upload-many-files"), "multiple") {
+		t.Error("the many-files input does not take multiple files")
+	}
+	one(t, doc, "upload-form")
+}
