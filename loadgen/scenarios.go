@@ -28,7 +28,7 @@ const (
 	AutoscaleMaxMiss    = 0.5
 	AutoscaleMinMiss    = 0.2
 	AutoscaleTargetMiss = 0.1 // the target rule's run
-	autoscaleCacheMB = 4 // per node: small, so that many distinct keys miss
+	autoscaleCacheMB    = 4   // per node: small, so that many distinct keys miss
 )
 
 var scenarios = map[string]scenario{
