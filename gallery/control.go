@@ -110,7 +110,8 @@ type Change struct {
 // ParseChange reads a change from form or query values, with the test
 // API's parameter names: mode, numNodes, cacheSize (MB), policy,
 // maxMiss, minMiss, expRatio, shrinkRatio, rule (ratios or target) and
-// targetMiss (a targetMiss without a rule selects the target rule).
+// targetMiss. Without a rule, a targetMiss selects the target rule and
+// the ratios' parameters the ratios (both at once are refused).
 // Empty values are absent. It
 // checks that each value is of its kind (a number, a known policy); Check
 // and Apply check the values against the pool and each other. On a
@@ -220,11 +221,16 @@ func (ch Change) applyTo(settings scaling.Settings) (scaling.Settings, FieldErro
 	if ch.Mode != nil {
 		next.Mode = *ch.Mode
 	}
+	ratios := ch.MaxMiss != nil || ch.MinMiss != nil || ch.ExpRatio != nil || ch.ShrinkRatio != nil
 	switch {
 	case ch.Rule != nil:
 		next.Rule = *ch.Rule
+	case ch.TargetMiss != nil && ratios:
+		errs = append(errs, FieldErrorf(Invalid, "rule", "Give rule=ratios or rule=target with both the ratios' parameters and targetMiss: which one applies?"))
 	case ch.TargetMiss != nil:
 		next.Rule = scaling.RuleTarget
+	case ratios:
+		next.Rule = scaling.RuleRatios
 	}
 	for _, f := range []struct {
 		v   *float64

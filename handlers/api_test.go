@@ -456,6 +456,9 @@ func TestAPIConfigureCache(t *testing.T) {
 			`{"success":"true","mode":"auto","numNodes":2,"cacheSize":16,"policy":"LRU"}`, poolWant{2, lru16, withTarget(scaling.Auto, scaling.RuleTarget, 0.05)}},
 		{"rule target keeps the default target", url.Values{"mode": {"auto"}, "rule": {"Target"}}, "",
 			`{"success":"true","mode":"auto","numNodes":2,"cacheSize":16,"policy":"LRU"}`, poolWant{2, lru16, withTarget(scaling.Auto, scaling.RuleTarget, 0.1)}},
+		{"a ratio selects the ratios again", url.Values{"mode": {"auto"}, "maxMiss": {"0.6"}}, "",
+			`{"success":"true","mode":"auto","numNodes":2,"cacheSize":16,"policy":"LRU"}`,
+			poolWant{2, lru16, withPolicy(scaling.Auto, func(p *scaling.Policy) { p.MaxMissRate = 0.6 })}},
 		{"rule ratios with a target kept for later", url.Values{"rule": {"ratios"}, "targetMiss": {"0.2"}}, "",
 			`{"success":"true","mode":"manual","numNodes":2,"cacheSize":16,"policy":"LRU"}`, poolWant{2, lru16, withTarget(scaling.Manual, scaling.RuleRatios, 0.2)}},
 	}
@@ -539,6 +542,8 @@ func TestAPIConfigureCacheRefusals(t *testing.T) {
 		{"targetMiss negative", url.Values{"targetMiss": {"-0.1"}}, "The target miss rate must be greater than 0 and less than 1; got -0.1."},
 		{"targetMiss words", url.Values{"targetMiss": {"low"}}, `The target miss rate must be a number; got "low".`},
 		{"unknown rule", url.Values{"rule": {"magic"}}, `The rule must be ratios or target; got "magic".`},
+		{"a ratio and a target without a rule", url.Values{"maxMiss": {"0.6"}, "targetMiss": {"0.1"}},
+			"Give rule=ratios or rule=target with both the ratios' parameters and targetMiss: which one applies?"},
 		// A typo answered success and changed nothing; now it is named.
 		{"unknown parameter", url.Values{"mode": {"auto"}, "targetmiss": {"0.1"}},
 			`Unknown parameter "targetmiss": configure_cache takes mode, numNodes, cacheSize, policy, maxMiss, minMiss, expRatio, shrinkRatio, rule, targetMiss.`},

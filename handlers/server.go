@@ -119,8 +119,10 @@ type GalleryServer struct {
 // behind its guards.
 func (s GalleryServer) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
+	metrics := newServerMetrics(s.Pool, nil)
+	r.Use(middleware.Recoverer, metrics.instrument)
 	CommonRoutes(r)
+	metrics.routes(r, s.Guard)
 	NewGalleryPages(s.Gallery, s.ManagerURL, s.Log).Routes(r)
 	NewAPI(s.Gallery, s.Pool, s.Configurer, s.Log).Routes(r, s.Guard)
 	return s.Protection.Wrap(r)
@@ -137,8 +139,10 @@ type ManagerServer struct {
 // assets and /api, behind its guards.
 func (s ManagerServer) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
+	metrics := newServerMetrics(s.API.Pool, s.Pages.Decisions)
+	r.Use(middleware.Recoverer, metrics.instrument)
 	CommonRoutes(r)
+	metrics.routes(r, s.API.Guard)
 	NewManagerPages(s.Pages).Routes(r)
 	NewAPI(s.API.Gallery, s.API.Pool, s.API.Configurer, s.Pages.Log).Routes(r, s.API.Guard)
 	return s.API.Protection.Wrap(r)

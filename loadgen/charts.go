@@ -284,7 +284,8 @@ func overTime(res *Result, id, title, unit string, f seriesFunc) *charts.Line {
 				if id == "miss_rate" {
 					so = append(so, charts.WithMarkLineNameYAxisItemOpts(
 						opts.MarkLineNameYAxisItem{Name: fmt.Sprintf("max miss %.0f%%", 100*AutoscaleMaxMiss), YAxis: 100 * AutoscaleMaxMiss},
-						opts.MarkLineNameYAxisItem{Name: fmt.Sprintf("min miss %.0f%%", 100*AutoscaleMinMiss), YAxis: 100 * AutoscaleMinMiss}))
+						opts.MarkLineNameYAxisItem{Name: fmt.Sprintf("min miss %.0f%%", 100*AutoscaleMinMiss), YAxis: 100 * AutoscaleMinMiss},
+						opts.MarkLineNameYAxisItem{Name: fmt.Sprintf("target %.0f%%", 100*AutoscaleTargetMiss), YAxis: 100 * AutoscaleTargetMiss}))
 				}
 				first = false
 			}

@@ -25,9 +25,10 @@ type scenarioEnv struct {
 
 // Thresholds of the autoscale scenario: the miss rates it sets and draws.
 const (
-	AutoscaleMaxMiss = 0.5
-	AutoscaleMinMiss = 0.2
-	autoscaleCacheMB = 4 // per node: small, so that many distinct keys miss
+	AutoscaleMaxMiss    = 0.5
+	AutoscaleMinMiss    = 0.2
+	AutoscaleTargetMiss = 0.1 // the target rule's run
+	autoscaleCacheMB    = 4   // per node: small, so that many distinct keys miss
 )
 
 var scenarios = map[string]scenario{
@@ -64,8 +65,8 @@ var scenarios = map[string]scenario{
 		charts:     poolCharts,
 	},
 	"autoscale": {
-		summary: fmt.Sprintf("automatic mode (max miss %.1f, min %.1f, ×2 / ×0.5, %d MB a node): reads of every key for half of --duration, "+
-			"then of a few small hot keys; needs minutes (see README)", AutoscaleMaxMiss, AutoscaleMinMiss, autoscaleCacheMB),
+		summary: fmt.Sprintf("automatic mode from 1 node of %d MB, under the target rule (miss rate %g) and then the ratios (max miss %.1f, min %.1f, ×2 / ×0.5): "+
+			"each reads every key for a quarter of --duration, then a few small hot keys; needs minutes (see README)", autoscaleCacheMB, AutoscaleTargetMiss, AutoscaleMaxMiss, AutoscaleMinMiss),
 		configures: true,
 		build:      buildAutoscale,
 		charts:     []chartKind{chartNodes, chartMissRate, chartThroughputOverTime, chartLatencyOverTime},
@@ -145,9 +146,13 @@ func buildPool(env scenarioEnv, from, to int) []phase {
 }
 
 // buildAutoscale: one node, a small cache and automatic mode; reads of
-// every key (uniformly: nearly all miss) push the miss rate over the max,
-// then reads of the few smallest keys that fit one node (nearly all hit)
-// pull it under the min. Each half takes half of --duration.
+// every key (uniformly: nearly all miss) push the miss rate up, then reads
+// of the few smallest keys that fit one node (nearly all hit) pull it
+// down. It runs twice from one node, a quarter of --duration a half:
+// under the target rule (AutoscaleTargetMiss, from the pool's miss-ratio
+// curve), then under the ratios (the course's thresholds), so that the
+// report shows both paths and miss rates on the same load, and the pool
+// is left under the ratios, the default.
 func buildAutoscale(env scenarioEnv) []phase {
 	hot, sum := 0, int64(0)
 	for hot < len(env.keySizes) && sum+env.keySizes[hot] <= autoscaleCacheMB<<20/4 {
@@ -155,18 +160,33 @@ func buildAutoscale(env scenarioEnv) []phase {
 		hot++
 	}
 	hot = max(hot, 1)
-	half := env.cfg.Duration / 2
+	quarter := env.cfg.Duration / 4
 	read := Ratio{1, 0}
-	return []phase{
-		{name: "autoscale cold", group: "autoscale", series: "every key", ratio: read, poll: true,
-			keys: keyDist{n: env.cfg.Keys, uniform: true}, duration: half,
-			setup: []url.Values{
-				values("mode", "manual", "numNodes", "1", "cacheSize", "0"),
-				values("cacheSize", fmt.Sprint(autoscaleCacheMB), "policy", "LRU"),
-				values("mode", "auto", "maxMiss", fmt.Sprint(AutoscaleMaxMiss), "minMiss", fmt.Sprint(AutoscaleMinMiss),
-					"expRatio", "2", "shrinkRatio", "0.5"),
-			}},
-		{name: "autoscale hot", group: "autoscale", series: fmt.Sprintf("%d hot keys", hot), ratio: read, poll: true,
-			keys: keyDist{n: hot, uniform: true}, duration: env.cfg.Duration - half},
+	start := func(rule ...string) []url.Values {
+		return []url.Values{
+			values("mode", "manual", "numNodes", "1", "cacheSize", "0"),
+			values("cacheSize", fmt.Sprint(autoscaleCacheMB), "policy", "LRU"),
+			values(append([]string{"mode", "auto"}, rule...)...),
+		}
 	}
+	var phases []phase
+	for i, r := range []struct {
+		name  string
+		setup []url.Values
+	}{
+		{fmt.Sprintf("target %g", AutoscaleTargetMiss), start("rule", "target", "targetMiss", fmt.Sprint(AutoscaleTargetMiss))},
+		{"ratios", start("rule", "ratios", "maxMiss", fmt.Sprint(AutoscaleMaxMiss), "minMiss", fmt.Sprint(AutoscaleMinMiss),
+			"expRatio", "2", "shrinkRatio", "0.5")},
+	} {
+		rest := quarter
+		if i == 1 {
+			rest = env.cfg.Duration - 3*quarter
+		}
+		phases = append(phases,
+			phase{name: "autoscale " + r.name + " cold", group: "autoscale", series: r.name + ": every key", ratio: read, poll: true,
+				keys: keyDist{n: env.cfg.Keys, uniform: true}, duration: quarter, setup: r.setup},
+			phase{name: "autoscale " + r.name + " hot", group: "autoscale", series: fmt.Sprintf("%s: %d hot keys", r.name, hot), ratio: read, poll: true,
+				keys: keyDist{n: hot, uniform: true}, duration: rest})
+	}
+	return phases
 }

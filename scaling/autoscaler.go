@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 )
@@ -148,7 +149,8 @@ type Autoscaler struct {
 	mu      sync.Mutex
 	history []Decision // ring of at most histCap; once full, the oldest is at histN % histCap
 	histCap int
-	histN   int // decisions recorded so far
+	histN   int               // decisions recorded so far
+	counts  map[Outcome]int64 // decisions by outcome since start
 }
 
 // NewAutoscaler checks cfg, fills in its defaults and returns an autoscaler
@@ -360,6 +362,18 @@ func (a *Autoscaler) record(d Decision) {
 		a.history[a.histN%a.histCap] = d
 	}
 	a.histN++
+	if a.counts == nil {
+		a.counts = map[Outcome]int64{}
+	}
+	a.counts[d.Outcome]++
+}
+
+// Counts returns how many decisions of each outcome were taken since the
+// autoscaler started (the manager's /metrics exports them).
+func (a *Autoscaler) Counts() map[Outcome]int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return maps.Clone(a.counts)
 }
 
 // logDecision writes d with every input it was taken from. Manual-mode
