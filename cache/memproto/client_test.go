@@ -260,3 +260,26 @@ func TestClientAgainstMemcached(t *testing.T) {
 		t.Fatalf("wrong token on memcached: %v, want ErrAuth", err)
 	}
 }
+
+// TestClientVersion: Version tells a stored item's version without its
+// value, a miss as hit false, and a replaced item's new version.
+func TestClientVersion(t *testing.T) {
+	addr, _ := startServer(t, Options{})
+	c := NewClient(addr, ClientOptions{})
+	t.Cleanup(func() { c.Close() })
+	ctx := t.Context()
+	if _, hit, err := c.Version(ctx, "k"); hit || err != nil {
+		t.Fatalf("Version of a missing key: hit %v, err %v", hit, err)
+	}
+	for _, v := range []uint64{7, 9} {
+		if stored, err := c.Set(ctx, "k", v, []byte("value")); !stored || err != nil {
+			t.Fatalf("Set v%d: %v %v", v, stored, err)
+		}
+		if got, hit, err := c.Version(ctx, "k"); got != v || !hit || err != nil {
+			t.Fatalf("Version after Set v%d = %d, %v, %v", v, got, hit, err)
+		}
+	}
+	if got, hit, err := c.Version(ctx, "a key with spaces"); hit || got != 0 || err != nil {
+		t.Fatalf("Version of a missing base64 key = %d, %v, %v", got, hit, err)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/picpool/picpool/cache/node"
 	"github.com/picpool/picpool/cache/nodekey"
 )
 
@@ -29,7 +28,7 @@ type MakeFunc func(ctx context.Context, original []byte) (map[string][]byte, err
 // derived value came from the pool.
 func (p *Pool) GetOrMake(ctx context.Context, key, name string, load LoadFunc, build MakeFunc) (value []byte, version uint64, hit bool, err error) {
 	v, k := p.view(ctx), nodekey.Of(key)
-	if value, version, ok := p.find(ctx, v, k.Derived(name), (*node.Client).Get); ok {
+	if value, version, ok := p.find(ctx, v, k.Derived(name), counted); ok {
 		return value, version, true, nil
 	}
 	res, err := p.makeDerived(ctx, v, k, key, key, name, load, build)
@@ -56,7 +55,7 @@ func (p *Pool) makeDerived(ctx context.Context, v view, k nodekey.Key, key, flig
 		defer cancel()
 		// As in GetOrLoad: a flight that ended just before this one may
 		// have put it in. A peek, so that one lookup is one miss.
-		if value, version, ok := p.find(lctx, v, k.Derived(name), (*node.Client).Peek); ok {
+		if value, version, ok := p.find(lctx, v, k.Derived(name), peek); ok {
 			return made{values: map[string][]byte{name: value}, version: version}, nil
 		}
 		original, version, _, err := p.GetOrLoad(lctx, key, load)

@@ -45,18 +45,32 @@ func (v view) targets(k nodekey.Key) []*peer {
 // pool and an unreachable node are all (nil, 0, false). While a resize
 // moves key's partition, a miss on the new owner falls back to the old.
 func (p *Pool) Get(ctx context.Context, key string) ([]byte, uint64, bool) {
-	return p.find(ctx, p.view(ctx), nodekey.Of(key), (*node.Client).Get)
+	return p.find(ctx, p.view(ctx), nodekey.Of(key), counted)
 }
 
-// nodeGet is node.Client.Get or node.Client.Peek.
-type nodeGet func(c *node.Client, ctx context.Context, key string) ([]byte, uint64, bool, error)
+// lookup says how find asks a node: a counted lookup, or a peek that the
+// node's statistics do not count (node.Client.Peek).
+type lookup bool
 
-func (p *Pool) find(ctx context.Context, v view, k nodekey.Key, get nodeGet) ([]byte, uint64, bool) {
+const (
+	counted lookup = false
+	peek    lookup = true
+)
+
+func (p *Pool) find(ctx context.Context, v view, k nodekey.Key, how lookup) ([]byte, uint64, bool) {
 	for _, c := range v.targets(k) {
 		if !c.up() {
 			continue
 		}
-		value, version, hit, err := get(c.Client, ctx, k.In(v.f.ns(c.Addr())))
+		var value []byte
+		var version uint64
+		var hit bool
+		var err error
+		if how == peek {
+			value, version, hit, err = c.Peek(ctx, k.In(v.f.ns(c.Addr())))
+		} else {
+			value, version, hit, err = p.hot.get(ctx, c.Client, k.In(v.f.ns(c.Addr())))
+		}
 		if err != nil {
 			p.failed(c, err)
 			continue
@@ -77,7 +91,7 @@ type LoadFunc func(ctx context.Context) (value []byte, version uint64, err error
 // hit reports whether the value came from the pool.
 func (p *Pool) GetOrLoad(ctx context.Context, key string, load LoadFunc) (value []byte, version uint64, hit bool, err error) {
 	v, k := p.view(ctx), nodekey.Of(key)
-	if value, version, ok := p.find(ctx, v, k, (*node.Client).Get); ok {
+	if value, version, ok := p.find(ctx, v, k, counted); ok {
 		return value, version, true, nil
 	}
 	res, _, err := p.loads.do(ctx, key, func() (loaded, error) {
@@ -88,7 +102,7 @@ func (p *Pool) GetOrLoad(ctx context.Context, key string, load LoadFunc) (value 
 		// put its value in starts a flight of its own: look once more, so
 		// that it costs a node round trip rather than an origin read. The
 		// second look is a peek: one lookup is one miss in the statistics.
-		if value, version, ok := p.find(lctx, v, k, (*node.Client).Peek); ok {
+		if value, version, ok := p.find(lctx, v, k, peek); ok {
 			return loaded{value, version}, nil
 		}
 		value, version, err := load(lctx)

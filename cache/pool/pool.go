@@ -88,6 +88,10 @@ type Options struct {
 	// CheckEvery is how often an owner checks its nodes' health and
 	// configuration. Default: 5 s.
 	CheckEvery time.Duration
+	// HotBytes bounds the values this process keeps of what it read from
+	// its nodes, each served again after its node confirms its version
+	// (see hot.go). Default: DefaultHotBytes; negative: none.
+	HotBytes int64
 	// Log receives resize reports and node failures. Default: discard.
 	Log *slog.Logger
 }
@@ -106,6 +110,7 @@ type Pool struct {
 
 	resizeMu sync.Mutex // one change of the table at a time
 	loads    flightGroup[loaded]
+	hot      *hotValues        // values read lately, checked by version: see hot.go
 	makes    flightGroup[made] // derived values: see derived.go
 	lastMove atomic.Pointer[MoveReport]
 
@@ -152,6 +157,7 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 	opts.LoadTimeout = cmp.Or(opts.LoadTimeout, 30*time.Second)
 	opts.ProbeEvery = cmp.Or(opts.ProbeEvery, 250*time.Millisecond)
 	opts.CheckEvery = cmp.Or(opts.CheckEvery, 5*time.Second)
+	opts.HotBytes = cmp.Or(opts.HotBytes, DefaultHotBytes)
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -165,6 +171,7 @@ func New(ctx context.Context, opts Options) (*Pool, error) {
 		log:     opts.Log,
 		http:    &http.Client{Transport: transport},
 		clients: map[string]*peer{},
+		hot:     newHotValues(opts.HotBytes),
 	}
 	p.route.Store(&routing{pt: partition.Rendezvous{}})
 	p.fences.Store(&fenceView{})
