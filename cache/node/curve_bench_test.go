@@ -3,6 +3,8 @@ package node
 import (
 	"fmt"
 	"testing"
+
+	"github.com/picpool/picpool/cache/memproto"
 )
 
 // BenchmarkCurveCost measures what recording the curve adds to a GET:
@@ -20,18 +22,20 @@ func BenchmarkCurveCost(b *testing.B) {
 			b.Fatal(err)
 		}
 		names := make([]string, keys)
-		value := make([]byte, versionBytes+100<<10)
+		value := make([]byte, 100<<10)
 		for i := range names {
 			names[i] = fmt.Sprintf("pp:1.0:img-%05d", i)
-			n.set(names[i], 1, append([]byte(nil), value...))
+			n.set(names[i], 1, memproto.Value{B: append([]byte(nil), value...)})
 		}
 		b.Run(fmt.Sprintf("get/%d-keys", keys), func(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for i := 0; pb.Next(); i++ {
-					if _, _, ok := n.get(names[(i*7919)%keys]); !ok {
+					it, ok := n.store.Get(names[(i*7919)%keys], false)
+					if !ok {
 						b.Error("miss")
 						return
 					}
+					it.Value.Release()
 				}
 			})
 		})
