@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"net/http"
 
 	"github.com/picpool/picpool/gallery"
@@ -65,7 +64,7 @@ func (p *GalleryPages) image(w http.ResponseWriter, r *http.Request) {
 	if f.Hash != "" {
 		h.Set("ETag", imageETag(f))
 	}
-	http.ServeContent(w, r, "", f.Modified, bytes.NewReader(f.Data))
+	serveBytes(w, r, f.Modified, f.Data)
 }
 
 // imageETag is a strong validator of the bytes served: the original's
