@@ -48,22 +48,10 @@ func BenchmarkGalleryGet(b *testing.B) {
 			if got, _, err := get(buf); err != nil || got != mode.want {
 				b.Fatalf("X-Cache %q, %v; want %s", got, err, mode.want)
 			}
-			runLean(b, 8, func() (leanClient, error) { return httpLean{fetch: get}, nil }, func(c leanClient, _ int, buf []byte) error {
-				_, err := c.get("bench", buf)
+			measureLoad(b, 8, len(img), func(_, _ int, buf []byte) error {
+				_, _, err := get(buf[:len(img)])
 				return err
-			}, len(img))
+			})
 		})
 	}
 }
-
-// httpLean is a leanClient over the gallery's HTTP API.
-type httpLean struct {
-	fetch func(buf []byte) (string, int, error)
-}
-
-func (h httpLean) get(_ string, buf []byte) ([]byte, error) {
-	_, n, err := h.fetch(buf)
-	return buf[:n], err
-}
-func (h httpLean) set(string, []byte) error { return nil }
-func (h httpLean) close()                   {}
