@@ -67,10 +67,10 @@ func BenchmarkGalleryGet(b *testing.B) {
 			if got, _, err := get(buf); err != nil || got != mode.want {
 				b.Fatalf("X-Cache %q, %v; want %q", got, err, mode.want)
 			}
-			ops[mode.name] = runLean(b, conns, func() (leanClient, error) { return httpLean{fetch: get}, nil }, func(c leanClient, _ int, buf []byte) error {
-				_, err := c.get("bench", buf)
+			ops[mode.name] = measureLoad(b, conns, len(img), func(_, _ int, buf []byte) error {
+				_, _, err := get(buf[:len(img)])
 				return err
-			}, len(img))
+			}).opsPerSec
 		})
 	}
 	if fs := ops["fileserver"]; fs > 0 {
@@ -95,15 +95,3 @@ func fileServer(b *testing.B, data []byte) string {
 	b.Cleanup(func() { srv.Close() })
 	return "http://" + ln.Addr().String()
 }
-
-// httpLean is a leanClient over the gallery's HTTP API.
-type httpLean struct {
-	fetch func(buf []byte) (string, int, error)
-}
-
-func (h httpLean) get(_ string, buf []byte) ([]byte, error) {
-	_, n, err := h.fetch(buf)
-	return buf[:n], err
-}
-func (h httpLean) set(string, []byte) error { return nil }
-func (h httpLean) close()                   {}
