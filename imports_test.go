@@ -27,7 +27,7 @@ var importRules = map[string][]string{
 	"scaling":         {},
 	"gallery":         {"cache", "cache/node", "cache/pool", "cache/mrc", "photo", "scaling", "internal/bytesize"},
 	"store":           {"gallery", "cache/pool", "scaling", "store/..."},
-	"handlers":        {"gallery", "views", "assets", "cache", "scaling", "photo", "internal/bytesize"},
+	"handlers":        {"gallery", "views", "assets", "cache", "scaling", "photo", "internal/bytesize", "cache/node"},
 	"views":           {"assets", "internal/bytesize"},
 	"assets":          {},
 	"loadgen":         {"assets", "internal/bytesize"}, // an outside client over HTTP

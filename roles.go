@@ -187,7 +187,7 @@ func runNode(ctx context.Context, c Config, _ role, _ func(string) string, stdou
 	}
 	opts := node.Options{Token: c.NodeToken, DataAuth: c.DataAuth, Config: node.Config{Capacity: int64(c.CapacityMB) * bytesize.MiB, Policy: c.Policy}, MaxCapacity: int64(c.MaxCapacityMB) * bytesize.MiB,
 		MaxItemBytes: int64(c.MaxItemMB) * bytesize.MiB, Name: c.NodeName, Publisher: publisher(metrics), OnConfig: node.MemoryLimit(log), Log: log}
-	return node.Serve(ctx, c.NodeAddr, c.NodeDataAddr, opts, 10*time.Second)
+	return node.Serve(ctx, c.NodeAddr, c.NodeDataAddr, handlers.WithNodeMetrics(opts), 10*time.Second)
 }
 
 // publisher publishes a node's statistics to the metrics backend (nil:

@@ -40,6 +40,10 @@ type Options struct {
 	// Log receives the server's warnings (failed accepts). Default:
 	// discard.
 	Log *slog.Logger
+	// Observe, when set, is told how long each command took to serve,
+	// from its line read to its reply queued (not sent: a pipelined reply
+	// goes out with the next), by CommandName.
+	Observe func(command string, took time.Duration)
 }
 
 // Defaults of Options.
@@ -188,7 +192,15 @@ func (s *Server) serveConn(nc net.Conn) {
 			}
 			return
 		}
-		if !c.serve(line) || c.err != nil {
+		var start time.Time
+		if c.s.opts.Observe != nil {
+			start = time.Now()
+		}
+		goOn := c.serve(line)
+		if c.s.opts.Observe != nil && len(c.fields) > 0 {
+			c.s.opts.Observe(CommandName(c.fields[0]), time.Since(start))
+		}
+		if !goOn || c.err != nil {
 			c.flush()
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/picpool/picpool/cache"
@@ -55,6 +56,14 @@ type Options struct {
 	// the initial one included (the node command sizes the Go memory limit
 	// from the capacity).
 	OnConfig func(Config)
+	// Observe, when set, is told how long each command on the data port
+	// took to serve, by memproto.CommandName.
+	Observe func(command string, took time.Duration)
+	// Metrics, when set, serves GET /metrics (behind the token) with the
+	// handler it returns for the node: the node command passes a
+	// Prometheus exposition built outside cache/, which imports only the
+	// standard library.
+	Metrics func(*Node) http.Handler
 }
 
 // Values of Options.DataAuth.

@@ -30,6 +30,7 @@ const VersionHeader = "X-Picpool-Version"
 //	DELETE /v1/items             clear
 //	POST   /v1/items             an entry stream (see entries.go), each a versioned set
 //	GET    /v1/stats             Status as JSON
+//	GET    /metrics              Prometheus' text format, when Options.Metrics is set
 //	GET    /v1/curve             the node's miss-ratio curve (mrc.Curve) as JSON
 //	PUT    /v1/config            {"capacity": bytes, "policy": name}
 //	GET    /v1/partitions/{p}    the entries (and tombstones) of partitions p ("7" or "1,5,9"), ?partitioner=rendezvous|ece1779
@@ -52,6 +53,9 @@ func (n *Node) Handler() http.Handler {
 	api.HandleFunc("PUT /v1/config", n.httpConfig)
 	api.HandleFunc("GET /v1/partitions/{p}", n.httpPartitions)
 	api.HandleFunc("DELETE /v1/partitions/{p}", n.httpDropPartitions)
+	if n.opts.Metrics != nil {
+		api.Handle("GET /metrics", n.opts.Metrics(n))
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -77,7 +77,7 @@ func New(opts Options) (*Node, error) {
 	if opts.DataAuth == DataAuthNone {
 		token = ""
 	}
-	n.data = memproto.NewServer(n.store, memproto.Options{Token: token, MaxValueBytes: int(min(opts.MaxItemBytes, 1<<40)), Log: opts.Log})
+	n.data = memproto.NewServer(n.store, memproto.Options{Token: token, MaxValueBytes: int(min(opts.MaxItemBytes, 1<<40)), Log: opts.Log, Observe: opts.Observe})
 	n.config.Store(&cfg)
 	n.configured(cfg)
 	n.dataAddr.Store("")

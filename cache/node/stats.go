@@ -33,6 +33,7 @@ type Status struct {
 	Requests int64  `json:"requests"` // since start
 	Hits     int64  `json:"hits"`
 	Misses   int64  `json:"misses"`
+	Evicted  int64  `json:"evictions"` // items the engine evicted to make room, since start
 	Window   Counts `json:"window"`    // the last 60 seconds, sliding
 	DataAddr string `json:"data_addr"` // the data port's address (memcached's protocol), "" if none
 	MaxItem  int64  `json:"max_item_bytes"`
@@ -56,6 +57,7 @@ func (n *Node) Status() Status {
 		Requests: n.requests.Load(),
 		Hits:     n.hits.Load(),
 		Misses:   n.misses.Load(),
+		Evicted:  st.Evictions,
 		Window:   n.window.last(n.counts(), time.Now()),
 		DataAddr: n.dataAddr.Load().(string),
 		MaxItem:  n.opts.MaxItemBytes,
