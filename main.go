@@ -44,7 +44,7 @@ func commands(getenv func(string) string, stdout io.Writer) []cli.Command {
 		cmd("manager", "serve the operator's console and the test API (:5001); owns the pool",
 			"Serves the operator's console (configuration, resizing, statistics) and the test API.\nIt owns the cache pool: it starts its nodes (local), pools standalone ones (static:…) or\nsizes its Auto Scaling group (asg:GROUP). Run one manager per pool.", managerCmd, runServers),
 		cmd("node", "serve one cache node (:5100, memcached's protocol on :11211)",
-			"Serves one cache node: an in-memory engine behind the node's HTTP API\n(/v1/items, /v1/stats, /v1/config, /v1/partitions, /healthz) and its data port,\nwhich speaks memcached's text and meta protocol.", nodeCmd, runNode),
+			"Serves one cache node: an in-memory engine behind the node's HTTP API\n(/v1/items, /v1/stats, /v1/curve, /v1/config, /v1/partitions, /metrics,\n/healthz) and its data port, which speaks memcached's text and meta protocol.", nodeCmd, runNode),
 		cmd("autoscaler", "run the autoscaler on its own (resizes the pool from its miss rate)",
 			"Runs the autoscaler on its own: every period it reads the pool's miss rate from the\nmetrics backend and, in automatic mode (set in the manager), resizes the pool. It owns the\npool while it runs: run it instead of `manager --autoscaler`, not beside it.", autoscalerCmd, runServers),
 		cmd("loadgen", "load a server through its test API; latency and throughput tables and an HTML report",
