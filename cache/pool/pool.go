@@ -403,6 +403,7 @@ func (p *Pool) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			p.reportPending()
 			return
 		case <-fences.C:
 			if err := p.refreshFences(ctx); err != nil && ctx.Err() == nil && p.fenceWarn.allow(time.Now()) {

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 )
@@ -72,17 +73,34 @@ func (p *Pool) invalidateLater(key string, version uint64, derived []string) {
 }
 
 // retryInvalidations runs the pending invalidations again; those that
-// fail again go back in the queue.
+// fail again go back in the queue, and so do all that ctx's end leaves
+// untried.
 func (p *Pool) retryInvalidations(ctx context.Context) {
 	for key, r := range p.retries.take() {
+		if ctx.Err() != nil {
+			p.retries.add(key, r.version, r.derived)
+			continue
+		}
 		if err := p.invalidate(ctx, key, r.version, r.derived); err != nil {
 			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 				p.retries.add(key, r.version, r.derived)
-				return
+				continue
 			}
 			p.invalidateLater(key, r.version, r.derived)
 			continue
 		}
 		p.log.Info("cache: a pending invalidation finished", "key", key, "version", r.version)
 	}
+}
+
+// reportPending logs, when the pool stops, the invalidations it could not
+// finish: their keys may be served old by a node until they are uploaded
+// again, and the operator is the one left to know.
+func (p *Pool) reportPending() {
+	pending := p.retries.take()
+	if len(pending) == 0 {
+		return
+	}
+	keys := slices.Sorted(maps.Keys(pending))
+	p.log.Error("cache: invalidations still pending when the pool stopped; these keys may be served old until they are uploaded again (or the cache is cleared)", "count", len(keys), "keys", keys[:min(len(keys), 100)])
 }
