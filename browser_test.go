@@ -242,8 +242,18 @@ func eval[T any](b *browser, expr string) T {
 // shows (flash, field errors, upload result).
 func (b *browser) waitJS(what string, timeout time.Duration, expr string) {
 	b.t.Helper()
-	_, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr,
-		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
+	deadline := time.Now().Add(timeout)
+	var err error
+	for {
+		_, err = chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline))))
+		// A form sent before htmx took it over is sent the way it is
+		// without JavaScript: the page navigates to the answer, which
+		// ends the poll on the page it started on. Poll the new page.
+		if err == nil || !strings.Contains(err.Error(), "navigated or closed") || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		state, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`[...document.querySelectorAll(
 			'[data-testid=flash],[data-testid$="-error"],[data-testid=htmx-error],[data-testid=upload-result]')]
