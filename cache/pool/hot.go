@@ -63,20 +63,19 @@ func (h *hotValues) get(ctx context.Context, c *node.Client, nk string) ([]byte,
 			}
 			// Replaced since: read the new value, as a peek, because
 			// the node counted this lookup already.
-			return h.keep(nk)(c.Peek(ctx, nk))
+			return h.read(ctx, c.Peek, nk)
 		}
 	}
-	return h.keep(nk)(c.Get(ctx, nk))
+	return h.read(ctx, c.Get, nk)
 }
 
-// keep returns a function that keeps what a node read returned, on a hit,
-// and passes it on.
-func (h *hotValues) keep(nk string) func([]byte, uint64, bool, error) ([]byte, uint64, bool, error) {
-	return func(value []byte, version uint64, hit bool, err error) ([]byte, uint64, bool, error) {
-		if hit && err == nil {
-			held := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(value)), version)
-			h.e.Set(nk, append(held, value...)) // too large for the tier: simply not kept
-		}
-		return value, version, hit, err
+// read reads nk with get (the node client's Get or Peek) and keeps the
+// value on a hit.
+func (h *hotValues) read(ctx context.Context, get func(context.Context, string) ([]byte, uint64, bool, error), nk string) ([]byte, uint64, bool, error) {
+	value, version, hit, err := get(ctx, nk)
+	if hit && err == nil {
+		held := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(value)), version)
+		h.e.Set(nk, append(held, value...)) // too large for the tier: simply not kept
 	}
+	return value, version, hit, err
 }
